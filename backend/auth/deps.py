@@ -1,0 +1,44 @@
+"""The signed-in caller as a FastAPI dependency."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from backend.auth.service import Caller, caller_for_token, touch
+from backend.config import get_settings
+from backend.db import DatabaseDep
+from backend.errors import Forbidden, NotAuthenticated
+from backend.users.models import Role
+
+_bearer = HTTPBearer(auto_error=False, description="The access_token from /api/auth/login")
+
+
+def current_caller(
+    db: DatabaseDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise NotAuthenticated("Sign in first: send 'Authorization: Bearer <access_token>'.")
+    with db.reading() as session:
+        caller = caller_for_token(
+            session=session, settings=get_settings(), token=credentials.credentials
+        )
+    if caller.needs_touch:
+        with db.writing() as session:
+            touch(session=session, token_id=caller.token_id)
+    return caller
+
+
+CallerDep = Annotated[Caller, Depends(current_caller)]
+
+
+def admin_caller(caller: CallerDep) -> Caller:
+    if caller.role != Role.admin:
+        raise Forbidden("Only an administrator can do this.")
+    return caller
+
+
+AdminDep = Annotated[Caller, Depends(admin_caller)]

@@ -1,0 +1,83 @@
+"""Password hashing with argon2id (argon2-cffi's defaults sit above OWASP's floor)."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_hasher = PasswordHasher()
+# Verified against when the email is unknown, so both paths cost the same.
+_DUMMY_HASH = _hasher.hash("rapport-dummy-password-for-timing")
+
+MIN_LENGTH = 12
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _hasher.check_needs_rehash(password_hash)
+
+
+def password_problem(password: str) -> str | None:
+    """Why a new password is refused, or None. Length and commonness only (NIST 800-63B)."""
+    if len(password) < MIN_LENGTH:
+        return f"Password must be at least {MIN_LENGTH} characters."
+    if password.lower() in _COMMON_PASSWORDS:
+        return "That password is too common; choose a longer phrase of your own."
+    return None
+
+
+_COMMON_PASSWORDS = frozenset(
+    [
+        "123456789012",
+        "1234567890123",
+        "password1234",
+        "password12345",
+        "passwordpassword",
+        "qwertyuiopas",
+        "qwertyuiop12",
+        "qwerty123456",
+        "iloveyou1234",
+        "abc123456789",
+        "111111111111",
+        "000000000000",
+        "123123123123",
+        "letmein12345",
+        "welcome12345",
+        "administrator",
+        "changeme1234",
+        "1q2w3e4r5t6y",
+        "aaaaaaaaaaaa",
+        "monkey123456",
+        "dragon123456",
+        "football1234",
+        "baseball1234",
+        "superman1234",
+        "trustno1trustno1",
+        "sunshine1234",
+        "princess1234",
+        "passw0rd1234",
+        "p@ssw0rd1234",
+        "mypassword12",
+        "qazwsxedcrfv",
+        "1qaz2wsx3edc",
+        "zaq12wsxcde3",
+        "asdfghjkl123",
+        "zxcvbnm12345",
+        "correcthorse",
+        "correcthorsebatterystaple",
+        "therapist123",
+        "therapy12345",
+        "rapport12345",
+        "rapportrapport",
+    ]
+)

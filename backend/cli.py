@@ -1,0 +1,97 @@
+"""The ``rapport`` command: migrations, users, demo data."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from backend.config import get_settings
+from backend.db import get_database
+from backend.migrate import upgrade_to_head
+from backend.users.models import Role
+from backend.users.schemas import UserCreate
+from backend.users.service import create_user
+
+app = typer.Typer(help="Rapport administration.", no_args_is_help=True, add_completion=False)
+user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+def _fail(message: str) -> None:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=1)
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database to the latest schema (run before starting API workers)."""
+    upgrade_to_head()
+    typer.echo("Database is at the latest schema.")
+
+
+@user_app.command("create")
+def user_create(
+    email: str,
+    role: Annotated[Role, typer.Option(help="therapist, supervisor or admin")],
+    name: Annotated[str, typer.Option(help="Display name")],
+    team: Annotated[str, typer.Option(help="Team (created if new); a supervisor oversees it")],
+) -> None:
+    """Create a user; the password is read from standard input, never from arguments."""
+    password = (
+        typer.prompt("Password", hide_input=True)
+        if sys.stdin.isatty()
+        else sys.stdin.readline().rstrip("\n")
+    )
+    from backend.errors import RapportError
+
+    try:
+        new = UserCreate(email=email, display_name=name, role=role, team=team, password=password)
+        with get_database().writing() as session:
+            user = create_user(session=session, new=new)
+    except RapportError as error:
+        _fail(error.detail)
+    except ValueError as error:
+        _fail(str(error).splitlines()[0])
+    typer.echo(f"Created {user.role} {user.email} (id {user.id}).")
+
+
+@app.command()
+def demo(
+    scale: Annotated[
+        str, typer.Option(help="small (about 60 clients) or large (20,000 clients)")
+    ] = "small",
+) -> None:
+    """Load demo data into an empty database, then print the sign-ins and a fresh rating link."""
+    from backend.demo import DEMO_PASSWORD, demo_rating_link, load_demo
+
+    if get_settings().mode == "production":
+        _fail("Demo data is refused in production mode (set RAPPORT_MODE=demo).")
+    database = get_database()
+    summary = load_demo(database=database, scale=scale)
+    typer.echo(summary)
+    typer.echo(f"\n  Demo sign-ins (password for all: {DEMO_PASSWORD}):")
+    for line in _demo_logins(database):
+        typer.echo(f"    {line}")
+    link = demo_rating_link(database=database)
+    if link:
+        typer.echo(
+            f"\n  A client rating link (open it on a phone, or POST to the API):\n    {link}"
+        )
+
+
+def _demo_logins(database) -> list[str]:
+    from sqlmodel import select
+
+    from backend.users.models import User
+
+    with database.reading() as session:
+        users = session.exec(
+            select(User).where(User.email.like("%@demo.rapport")).order_by(User.id)
+        ).all()
+    return [f"{u.role:<10} {u.email}" for u in users]
+
+
+if __name__ == "__main__":
+    app()

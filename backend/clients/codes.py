@@ -1,0 +1,16 @@
+"""Pseudonymous client codes: random, unguessable, derived from nothing."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Sequence
+
+# No 0/O, 1/I/L: codes are read aloud and typed from paper.
+ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+HALF = 4
+
+
+def new_client_code(choice: Callable[[Sequence[str]], str] = secrets.choice) -> str:
+    """e.g. ``K7RX-2QMP``: about 40 random bits. Only demo data passes a seeded ``choice``."""
+    chars = [choice(ALPHABET) for _ in range(2 * HALF)]
+    return "".join(chars[:HALF]) + "-" + "".join(chars[HALF:])

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Column
+from sqlmodel import Field, SQLModel
+
+from backend.clock import utcnow
+from backend.db import UTCDateTime
+
+
+class Client(SQLModel, table=True):
+    """A client known only by a random pseudonymous code; no names or contact details."""
+
+    __table_args__ = (CheckConstraint("status IN ('active', 'discharged')", name="status_known"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=16, unique=True)
+    therapist_id: int = Field(foreign_key="user.id", index=True)
+    status: str = Field(default="active", max_length=20)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )

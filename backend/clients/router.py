@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, status
+
+from backend.auth.deps import CallerDep
+from backend.clients.schemas import ClientCreate, ClientPublic, ClientStatus, ClientUpdate
+from backend.clients.scope import client_for
+from backend.clients.service import client_public, clients_of, create_client, update_client
+from backend.db import DatabaseDep
+
+router = APIRouter(prefix="/api/clients", tags=["clients"])
+
+ClientCode = Annotated[str, Path(min_length=3, max_length=16, pattern=r"^[A-Za-z0-9-]+$")]
+
+
+@router.get("", response_model=list[ClientPublic])
+def clients(
+    caller: CallerDep, db: DatabaseDep, status: ClientStatus | None = Query(default=None)
+) -> list[ClientPublic]:
+    with db.reading() as session:
+        return [
+            client_public(session=session, client=c)
+            for c in clients_of(session=session, caller=caller, status=status)
+        ]
+
+
+@router.post("", response_model=ClientPublic, status_code=status.HTTP_201_CREATED)
+def new_client(body: ClientCreate, caller: CallerDep, db: DatabaseDep) -> ClientPublic:
+    with db.writing() as session:
+        return client_public(
+            session=session, client=create_client(session=session, caller=caller, new=body)
+        )
+
+
+@router.get("/{client_id}", response_model=ClientPublic)
+def client(client_id: ClientCode, caller: CallerDep, db: DatabaseDep) -> ClientPublic:
+    with db.reading() as session:
+        found = client_for(session=session, caller=caller, code=client_id, purpose="record")
+        return client_public(session=session, client=found)
+
+
+@router.patch("/{client_id}", response_model=ClientPublic)
+def change_client(
+    client_id: ClientCode, body: ClientUpdate, caller: CallerDep, db: DatabaseDep
+) -> ClientPublic:
+    with db.writing() as session:
+        changed = update_client(session=session, caller=caller, code=client_id, change=body)
+        return client_public(session=session, client=changed)

@@ -1,0 +1,49 @@
+"""Who may see which client: the one scoping function every client query goes through.
+
+A therapist sees their own caseload; a supervisor the caseloads of the teams they
+oversee; an admin manages every client's assignment but reads no clinical data.
+Anything outside the caller's scope is indistinguishable from a client that does
+not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from sqlalchemy import ColumnElement, false, true
+from sqlmodel import Session, col, select
+
+from backend.auth.service import Caller
+from backend.clients.models import Client
+from backend.errors import NotFound
+from backend.teams.models import TeamSupervisor
+from backend.users.models import Role, User
+
+#: "clinical": ratings, sessions, flags. "record": the client record and its assignment.
+Purpose = Literal["clinical", "record"]
+
+CLIENT_NOT_FOUND = "No such client."
+
+
+def visible_clients(caller: Caller, *, purpose: Purpose = "clinical") -> ColumnElement[bool]:
+    """A WHERE clause on Client limiting rows to what the caller may see."""
+    if caller.role == Role.therapist:
+        return col(Client.therapist_id) == caller.id
+    if caller.role == Role.supervisor:
+        supervised_teams = select(TeamSupervisor.team_id).where(TeamSupervisor.user_id == caller.id)
+        team_therapists = select(User.id).where(col(User.team_id).in_(supervised_teams))
+        return col(Client.therapist_id).in_(team_therapists)
+    if caller.role == Role.admin and purpose == "record":
+        return true()
+    return false()
+
+
+def client_for(
+    *, session: Session, caller: Caller, code: str, purpose: Purpose = "clinical"
+) -> Client:
+    client = session.exec(
+        select(Client).where(Client.code == code.upper(), visible_clients(caller, purpose=purpose))
+    ).first()
+    if client is None:
+        raise NotFound(CLIENT_NOT_FOUND)
+    return client

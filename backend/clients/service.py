@@ -1,0 +1,76 @@
+"""Clients: creation, the caller's caseload, discharge and reassignment."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from backend.auth.service import Caller
+from backend.clients.codes import new_client_code
+from backend.clients.models import Client
+from backend.clients.schemas import ClientCreate, ClientPublic, ClientUpdate
+from backend.clients.scope import client_for, visible_clients
+from backend.errors import Forbidden, InvalidInput
+from backend.users.models import Role, User
+
+
+def _therapist(session: Session, therapist_id: int) -> User:
+    therapist = session.get(User, therapist_id)
+    if therapist is None or therapist.role != Role.therapist or not therapist.active:
+        raise InvalidInput("therapist_id must be an active therapist.", field="therapist_id")
+    return therapist
+
+
+def create_client(*, session: Session, caller: Caller, new: ClientCreate) -> Client:
+    if caller.role == Role.therapist:
+        if new.therapist_id not in (None, caller.id):
+            raise Forbidden("Therapists add clients to their own caseload only.")
+        therapist_id = caller.id
+    elif caller.role == Role.admin:
+        if new.therapist_id is None:
+            raise InvalidInput("therapist_id is required.", field="therapist_id")
+        therapist_id = _therapist(session, new.therapist_id).id
+    else:
+        raise Forbidden("Supervisors have read-only access to clients.")
+    for _ in range(5):
+        client = Client(code=new_client_code(), therapist_id=therapist_id)
+        try:
+            with session.begin_nested():
+                session.add(client)
+            return client
+        except IntegrityError:
+            continue  # a code collision; astronomically rare, so just draw again
+    raise RuntimeError("could not draw a unique client code")
+
+
+def clients_of(*, session: Session, caller: Caller, status: str | None = None) -> list[Client]:
+    query = select(Client).where(visible_clients(caller, purpose="record"))
+    if status is not None:
+        query = query.where(Client.status == status)
+    return list(session.exec(query.order_by(Client.code)))
+
+
+def update_client(*, session: Session, caller: Caller, code: str, change: ClientUpdate) -> Client:
+    client = client_for(session=session, caller=caller, code=code, purpose="record")
+    if caller.role == Role.supervisor:
+        raise Forbidden("Supervisors have read-only access to clients.")
+    if change.therapist_id is not None and change.therapist_id != client.therapist_id:
+        if caller.role != Role.admin:
+            raise Forbidden("Only an administrator can reassign a client.")
+        client.therapist_id = _therapist(session, change.therapist_id).id
+    if change.status is not None:
+        client.status = change.status
+    session.add(client)
+    session.flush()
+    return client
+
+
+def client_public(*, session: Session, client: Client) -> ClientPublic:
+    therapist = session.get(User, client.therapist_id)
+    return ClientPublic(
+        code=client.code,
+        therapist_id=client.therapist_id,
+        therapist_name=therapist.display_name if therapist else "",
+        status=client.status,
+        created_at=client.created_at,
+    )

@@ -1,0 +1,62 @@
+"""Service settings: one object, read from the environment with the prefix ``RAPPORT_``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: Shipped so that ``make run`` works out of the box; refused outside dev/demo mode.
+DEMO_SECRET_KEY = "rapport-demo-secret-do-not-use-in-production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RAPPORT_", extra="ignore")
+
+    mode: Literal["production", "demo", "dev"] = "production"
+    database_url: str = "sqlite:///var/rapport.db"
+    secret_key: str = ""
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    link_ttl_days: int = Field(default=7, ge=1, le=60)
+    session_idle_minutes: int = Field(default=30, ge=1)
+    session_max_hours: int = Field(default=12, ge=1)
+
+    db_pool_size: int = Field(default=10, ge=1)
+    db_pool_timeout_seconds: float = Field(default=5.0, gt=0)
+    sqlite_busy_timeout_ms: int = Field(default=5000, ge=5000)
+
+    https: bool = False
+    emergency_notice: str = (
+        "These answers are not monitored in real time. In an emergency call 911, "
+        "or call or text 988 (Suicide & Crisis Lifeline, US)."
+    )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def docs_enabled(self) -> bool:
+        return self.mode != "production"
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> Settings:
+        if self.mode == "production" and (
+            len(self.secret_key) < 32 or self.secret_key == DEMO_SECRET_KEY
+        ):
+            raise ValueError(
+                "RAPPORT_SECRET_KEY must be set to a random value of at least 32 characters "
+                "in production (generate one with: python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))'), or set RAPPORT_MODE=demo for a trial."
+            )
+        if not self.secret_key:
+            self.secret_key = DEMO_SECRET_KEY
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

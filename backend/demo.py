@@ -1,0 +1,241 @@
+"""Demo data: a small clinic with realistic alliance trajectories, from a fixed seed.
+
+Trajectories come from ``scoring.simulate``, the same generator the scoring tests
+use, so the demo shows ruptures the rules were built to find: most clients near
+the ceiling, some repaired ruptures, some unrepaired drops, slow declines, clients
+who stop rating, a few comments and requests to talk.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+import numpy as np
+import pandas as pd
+from scoring.simulate import simulate_caseload
+from sqlalchemy import func, insert
+from sqlmodel import Session, select
+
+from backend.auth.passwords import hash_password
+from backend.auth.tokens import link_token_hash
+from backend.clients.codes import new_client_code
+from backend.clients.models import Client
+from backend.clock import UTC, today, utcnow
+from backend.config import get_settings
+from backend.db import Database
+from backend.ratings.models import Rating
+from backend.teams.service import add_supervisor, team_named
+from backend.therapy.models import RatingLink, TherapySession
+from backend.therapy.service import issue_link, link_url
+from backend.users.models import Role, User
+from scoring.instruments import DEFAULT_INSTRUMENT, get_instrument
+
+DEMO_PASSWORD = "demo-rapport-2026"
+SEED = 20261126
+DEMO_THERAPIST = "therapist@demo.rapport"
+
+
+@dataclass(frozen=True)
+class Scale:
+    teams: tuple[str, ...]
+    therapists_per_team: int
+    clients: int
+    sessions_range: tuple[int, int]
+
+
+SCALES = {
+    "small": Scale(("Riverside", "Harbour"), 2, 60, (4, 30)),
+    # ~500 therapists, 20,000 clients, ~1,000,000 sessions: the speed targets' size.
+    "large": Scale(tuple(f"Team {n:02d}" for n in range(1, 21)), 25, 20_000, (20, 80)),
+}
+
+
+def _people(session: Session, scale: Scale) -> list[User]:
+    """Create the demo staff and return the therapists in a stable order."""
+    password_hash = hash_password(DEMO_PASSWORD)
+    teams = [team_named(session=session, name=name) for name in scale.teams]
+
+    def user(email: str, name: str, role: Role, team_id: int) -> User:
+        row = User(
+            email=email,
+            display_name=name,
+            role=role.value,
+            team_id=team_id,
+            password_hash=password_hash,
+        )
+        session.add(row)
+        session.flush()
+        return row
+
+    user("admin@demo.rapport", "Alex Admin", Role.admin, teams[0].id)
+    supervisor = user("supervisor@demo.rapport", "Sam Supervisor", Role.supervisor, teams[0].id)
+    for team in teams[:2]:
+        add_supervisor(session=session, team_id=team.id, user_id=supervisor.id)
+    if len(teams) > 2:
+        for n, team in enumerate(teams[2:], start=2):
+            other = user(f"supervisor{n}@demo.rapport", f"Supervisor {n}", Role.supervisor, team.id)
+            add_supervisor(session=session, team_id=team.id, user_id=other.id)
+    names = ["Taylor Therapist", "Jordan Rivers", "Morgan Hale", "Casey Lin"]
+    therapists = []
+    for t, team in enumerate(teams):
+        for k in range(scale.therapists_per_team):
+            n = t * scale.therapists_per_team + k
+            email = DEMO_THERAPIST if n == 0 else f"therapist{n + 1}@demo.rapport"
+            name = names[n] if n < len(names) else f"Therapist {n + 1}"
+            therapists.append(user(email, name, Role.therapist, team.id))
+    return therapists
+
+
+def _dated(
+    sessions: pd.DataFrame, ratings: pd.DataFrame, *, seed: int, until: date
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Shift each client's weekly sessions so the latest falls within the last ten days."""
+    last = sessions.groupby("client_id")["held_on"].transform("max")
+    lag = pd.Series(
+        np.random.default_rng(seed).integers(0, 10, len(sessions)), index=sessions.index
+    )
+    per_client_lag = lag.groupby(sessions["client_id"]).transform("first")
+    shift = pd.Timestamp(until) - pd.to_datetime(last) - pd.to_timedelta(per_client_lag, unit="D")
+    sessions = sessions.assign(held_on=(pd.to_datetime(sessions["held_on"]) + shift).dt.date)
+    held = sessions.set_index(["client_id", "session_number"])["held_on"]
+    ratings = ratings.assign(
+        held_on=held.loc[
+            list(zip(ratings["client_id"], ratings["session_number"], strict=True))
+        ].to_numpy()
+    )
+    return sessions, ratings
+
+
+def load_demo(*, database: Database, scale: str = "small") -> str:
+    """Fill an empty database; leave one with data untouched."""
+    plan = SCALES[scale]
+    with database.reading() as session:
+        if session.exec(select(func.count()).select_from(User)).one():
+            return "The database already has data; demo data was not loaded."
+    caseload = simulate_caseload(
+        plan.clients, seed=SEED, start=date(2026, 1, 5), sessions_range=plan.sessions_range
+    )
+    sessions, ratings = _dated(caseload.sessions, caseload.ratings, seed=SEED, until=today())
+    instrument = get_instrument(DEFAULT_INSTRUMENT)
+    codes = random.Random(SEED)
+    with database.writing() as session:
+        therapists = _people(session, plan)
+        client_ids = sorted(sessions["client_id"].unique())
+        client_rows = [
+            {
+                "code": new_client_code(codes.choice),
+                "therapist_id": therapists[n % len(therapists)].id,
+                "status": "active",
+                "created_at": utcnow(),
+            }
+            for n, _ in enumerate(client_ids)
+        ]
+        session.execute(insert(Client), client_rows)
+        db_ids = dict(session.execute(select(Client.code, Client.id)).all())
+        client_db_id = {
+            cid: db_ids[row["code"]] for cid, row in zip(client_ids, client_rows, strict=True)
+        }
+        therapist_of = {
+            cid: row["therapist_id"] for cid, row in zip(client_ids, client_rows, strict=True)
+        }
+
+        session.execute(
+            insert(TherapySession),
+            [
+                {
+                    "client_id": client_db_id[r.client_id],
+                    "session_number": int(r.session_number),
+                    "held_on": r.held_on,
+                    "instrument": instrument.id,
+                    "created_by": therapist_of[r.client_id],
+                    "created_at": utcnow(),
+                }
+                for r in sessions.itertuples(index=False)
+            ],
+        )
+        session_ids = {
+            (cid, number): sid
+            for sid, cid, number in session.execute(
+                select(TherapySession.id, TherapySession.client_id, TherapySession.session_number)
+            )
+        }
+        rated = set()
+        rating_rows = []
+        for r in ratings.itertuples(index=False):
+            sid = session_ids[(client_db_id[r.client_id], int(r.session_number))]
+            rated.add(sid)
+            scores = {key: float(getattr(r, key)) for key in instrument.item_keys}
+            submitted = datetime.combine(r.held_on, time(18, 0), tzinfo=UTC)
+            comment = getattr(r, "comment", None)
+            rating_rows.append(
+                {
+                    "therapy_session_id": sid,
+                    "instrument": instrument.id,
+                    "scores": scores,
+                    "total": instrument.total(scores),
+                    "comment": comment if isinstance(comment, str) and comment else None,
+                    "wants_to_talk": bool(r.wants_to_talk),
+                    "payload_hash": f"demo-{sid}",
+                    "idempotency_key": None,
+                    "submitted_at": submitted,
+                }
+            )
+        session.execute(insert(Rating), rating_rows)
+        link_rows = []
+        for (_, _), sid in session_ids.items():
+            created = utcnow() - timedelta(days=30)
+            link_rows.append(
+                {
+                    "therapy_session_id": sid,
+                    # A hash of nothing anyone holds: demo links cannot be opened.
+                    "token_hash": link_token_hash(f"demo-{SEED}-{sid}-{random.random()}"),
+                    "language": "en",
+                    "created_at": created,
+                    "expires_at": created + timedelta(days=7),
+                    "used_at": created if sid in rated else None,
+                }
+            )
+        session.execute(insert(RatingLink), link_rows)
+    return (
+        f"Loaded demo data: {len(therapists)} therapists, {len(client_ids)} clients, "
+        f"{len(sessions)} sessions, {len(ratings)} ratings."
+    )
+
+
+def demo_rating_link(*, database: Database) -> str | None:
+    """A fresh link for the demo therapist's first client: a new session held today."""
+    with database.writing() as session:
+        therapist = session.exec(select(User).where(User.email == DEMO_THERAPIST)).first()
+        if therapist is None:
+            return None
+        client = session.exec(
+            select(Client)
+            .where(Client.therapist_id == therapist.id, Client.status == "active")
+            .order_by(Client.code)
+        ).first()
+        if client is None:
+            return None
+        pending = session.exec(
+            select(TherapySession)
+            .where(TherapySession.client_id == client.id, TherapySession.held_on == today())
+            .where(~TherapySession.id.in_(select(Rating.therapy_session_id)))
+        ).first()
+        if pending is None:
+            last = session.exec(
+                select(func.max(TherapySession.session_number)).where(
+                    TherapySession.client_id == client.id
+                )
+            ).one()
+            pending = TherapySession(
+                client_id=client.id,
+                session_number=(last or 0) + 1,
+                held_on=today(),
+                instrument=DEFAULT_INSTRUMENT,
+                created_by=therapist.id,
+            )
+            session.add(pending)
+            session.flush()
+        issued = issue_link(session, get_settings(), pending, "en")
+        return f"{link_url(get_settings(), issued.token)}   (client {client.code})"

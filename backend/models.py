@@ -1,0 +1,23 @@
+"""Every table, imported once so Alembic and the app see the same metadata."""
+
+from backend.auth.models import AccessToken
+from backend.clients.models import Client
+from backend.db import SQLModel
+from backend.ratings.models import Rating
+from backend.teams.models import Team, TeamSupervisor
+from backend.therapy.models import RatingLink, TherapySession
+from backend.users.models import User
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "AccessToken",
+    "Client",
+    "Rating",
+    "RatingLink",
+    "Team",
+    "TeamSupervisor",
+    "TherapySession",
+    "User",
+    "metadata",
+]

@@ -1,0 +1,85 @@
+"""User accounts: created and deactivated by admins (or the CLI)."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from backend.auth.models import AccessToken
+from backend.auth.passwords import hash_password, password_problem
+from backend.clock import utcnow
+from backend.errors import Conflict, InvalidInput, NotFound
+from backend.teams.models import Team
+from backend.teams.service import add_supervisor, supervised_team_ids, team_named
+from backend.users.models import Role, User
+from backend.users.schemas import UserCreate, UserPublic, UserUpdate
+
+
+def create_user(*, session: Session, new: UserCreate) -> User:
+    problem = password_problem(new.password)
+    if problem:
+        raise InvalidInput(problem, field="password")
+    email = new.email.lower()
+    if session.exec(select(User.id).where(User.email == email)).first() is not None:
+        raise Conflict("A user with this email already exists.")
+    team = team_named(session=session, name=new.team)
+    user = User(
+        email=email,
+        display_name=new.display_name,
+        role=new.role.value,
+        team_id=team.id,
+        password_hash=hash_password(new.password),
+    )
+    session.add(user)
+    session.flush()
+    if new.role is Role.supervisor:
+        add_supervisor(session=session, team_id=team.id, user_id=user.id)
+    return user
+
+
+def user_public(*, session: Session, user: User) -> UserPublic:
+    team = session.get(Team, user.team_id) if user.team_id else None
+    return UserPublic(
+        id=user.id,
+        email=user.email,
+        display_name=user.display_name,
+        role=Role(user.role),
+        team_id=user.team_id,
+        team_name=team.name if team else None,
+        supervised_team_ids=supervised_team_ids(session=session, user_id=user.id)
+        if user.role == Role.supervisor
+        else [],
+        active=user.active,
+    )
+
+
+def list_users(*, session: Session) -> list[User]:
+    return list(session.exec(select(User).order_by(User.role, User.display_name)))
+
+
+def update_user(*, session: Session, user_id: int, change: UserUpdate) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    if change.display_name is not None:
+        user.display_name = change.display_name
+    if change.team is not None:
+        user.team_id = team_named(session=session, name=change.team).id
+        if user.role == Role.supervisor:
+            add_supervisor(session=session, team_id=user.team_id, user_id=user.id)
+    if change.active is not None:
+        user.active = change.active
+        if not change.active:
+            end_sessions(session=session, user_id=user.id)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def end_sessions(*, session: Session, user_id: int) -> None:
+    """Revoke every live access token of the user at once."""
+    session.execute(
+        update(AccessToken)
+        .where(col(AccessToken.user_id) == user_id, col(AccessToken.revoked_at).is_(None))
+        .values(revoked_at=utcnow())
+    )

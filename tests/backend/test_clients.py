@@ -1,0 +1,147 @@
+"""Caseload scoping: someone else's client is a 404, exactly like one that does not exist."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.backend.factories import make_client, make_session_with_link, signed_in
+
+CLIENT_ROUTES = [
+    ("get", "/api/clients/{code}", None),
+    ("patch", "/api/clients/{code}", {"status": "discharged"}),
+    ("get", "/api/clients/{code}/sessions", None),
+    ("post", "/api/clients/{code}/sessions", {"held_on": "2026-11-20"}),
+    ("post", "/api/clients/{code}/sessions/1/link", {}),
+    ("get", "/api/clients/{code}/ratings", None),
+]
+
+
+def call(api, method: str, path: str, body, who, code: str):
+    kwargs = {"headers": who.headers}
+    if body is not None:
+        kwargs["json"] = body
+    return getattr(api, method)(path.format(code=code), **kwargs)
+
+
+def test_a_therapist_creates_a_client_with_a_random_pseudonymous_code(api, db) -> None:
+    me = signed_in(db)
+    codes = {api.post("/api/clients", json={}, headers=me.headers).json()["code"] for _ in range(5)}
+    assert len(codes) == 5
+    assert all(re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}", code) for code in codes)
+
+
+def test_a_therapist_lists_only_their_own_caseload(api, db) -> None:
+    me, other = signed_in(db), signed_in(db)
+    mine = make_client(db, me)
+    make_client(db, other)
+    listed = api.get("/api/clients", headers=me.headers).json()
+    assert [c["code"] for c in listed] == [mine.code]
+
+
+def test_a_therapist_cannot_put_a_client_on_someone_elses_caseload(api, db) -> None:
+    me, other = signed_in(db), signed_in(db)
+    response = api.post("/api/clients", json={"therapist_id": other.id}, headers=me.headers)
+    assert response.status_code == 403
+
+
+def test_unknown_fields_are_refused(api, db) -> None:
+    me = signed_in(db)
+    response = api.post("/api/clients", json={"name": "Jane Doe"}, headers=me.headers)
+    assert response.status_code == 422
+    assert "name" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), CLIENT_ROUTES)
+def test_another_therapists_client_is_404_like_a_missing_one(api, db, method, path, body) -> None:
+    me, other = signed_in(db), signed_in(db)
+    theirs = make_client(db, other)
+    make_session_with_link(db, theirs)
+    foreign = call(api, method, path, body, me, theirs.code)
+    missing = call(api, method, path, body, me, "ZZZZ-ZZZZ")
+    assert foreign.status_code == missing.status_code == 404
+    assert foreign.json() == missing.json()
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [r for r in CLIENT_ROUTES if r[0] == "get"])
+def test_a_supervisor_reads_their_teams_clients_and_nothing_else(
+    api, db, method, path, body
+) -> None:
+    supervisor = signed_in(db, role="supervisor", team="North")
+    in_team = make_client(db, signed_in(db, team="North"))
+    outside = make_client(db, signed_in(db, team="South"))
+    make_session_with_link(db, in_team)
+    make_session_with_link(db, outside)
+    assert call(api, method, path, body, supervisor, in_team.code).status_code == 200
+    assert call(api, method, path, body, supervisor, outside.code).status_code == 404
+
+
+def test_a_supervisors_caseload_list_is_their_team(api, db) -> None:
+    supervisor = signed_in(db, role="supervisor", team="North")
+    in_team = make_client(db, signed_in(db, team="North"))
+    make_client(db, signed_in(db, team="South"))
+    assert [c["code"] for c in api.get("/api/clients", headers=supervisor.headers).json()] == [
+        in_team.code
+    ]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [r for r in CLIENT_ROUTES if r[0] != "get"])
+def test_a_supervisor_cannot_change_their_teams_clients(api, db, method, path, body) -> None:
+    supervisor = signed_in(db, role="supervisor", team="North")
+    client = make_client(db, signed_in(db, team="North"))
+    make_session_with_link(db, client)
+    assert call(api, method, path, body, supervisor, client.code).status_code == 403
+
+
+def test_a_therapist_discharges_and_reactivates_their_client(api, db) -> None:
+    me = signed_in(db)
+    client = make_client(db, me)
+    path = f"/api/clients/{client.code}"
+    assert (
+        api.patch(path, json={"status": "discharged"}, headers=me.headers).json()["status"]
+        == "discharged"
+    )
+    listed = api.get("/api/clients?status=active", headers=me.headers).json()
+    assert listed == []
+    assert (
+        api.patch(path, json={"status": "active"}, headers=me.headers).json()["status"] == "active"
+    )
+
+
+def test_only_an_admin_reassigns_a_client(api, db) -> None:
+    me, colleague, admin = signed_in(db), signed_in(db), signed_in(db, role="admin")
+    client = make_client(db, me)
+    path = f"/api/clients/{client.code}"
+    assert (
+        api.patch(path, json={"therapist_id": colleague.id}, headers=me.headers).status_code == 403
+    )
+    moved = api.patch(path, json={"therapist_id": colleague.id}, headers=admin.headers)
+    assert moved.json()["therapist_id"] == colleague.id
+    assert api.get(path, headers=me.headers).status_code == 404
+    assert api.get(path, headers=colleague.headers).status_code == 200
+
+
+def test_an_admin_creates_a_client_for_a_therapist(api, db) -> None:
+    therapist, admin = signed_in(db), signed_in(db, role="admin")
+    response = api.post("/api/clients", json={"therapist_id": therapist.id}, headers=admin.headers)
+    assert response.status_code == 201
+    assert response.json()["therapist_id"] == therapist.id
+
+
+@pytest.mark.parametrize("body", [{}, {"therapist_id": 99999}])
+def test_an_admin_must_name_an_existing_therapist(api, db, body) -> None:
+    admin = signed_in(db, role="admin")
+    assert api.post("/api/clients", json=body, headers=admin.headers).status_code == 422
+
+
+def test_an_admin_manages_assignments_but_reads_no_ratings(api, db) -> None:
+    admin = signed_in(db, role="admin")
+    client = make_client(db, signed_in(db))
+    assert api.get(f"/api/clients/{client.code}", headers=admin.headers).status_code == 200
+    assert api.get(f"/api/clients/{client.code}/ratings", headers=admin.headers).status_code == 404
+
+
+def test_a_supervisor_cannot_create_clients(api, db) -> None:
+    supervisor = signed_in(db, role="supervisor")
+    assert api.post("/api/clients", json={}, headers=supervisor.headers).status_code == 403
