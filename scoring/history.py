@@ -1,0 +1,180 @@
+"""Each client's rating history as sorted numpy arrays, the shape every rule works on.
+
+Ratings are sorted once by (client, instrument, session); a (client, instrument) pair is
+one history, because a client who switches instrument starts afresh. Group-aware helpers
+(previous value, prior mean and SD, run lengths) work on the whole caseload at once, so no
+rule loops over clients.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from scoring.config import ScoringConfig, Thresholds
+from scoring.schema import CheckedRatings, CheckedSessions
+
+#: Totals are compared at this resolution; scaled to integers, prior sums are exact, so a
+#: client's numbers never depend on which other clients were scored alongside.
+TOTAL_SCALE = 100
+EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class RatingHistory:
+    """Ratings sorted by (client, instrument, session), with per-history derived columns."""
+
+    client_ids: np.ndarray  # sorted unique client ids; ``client`` indexes into it
+    instrument_ids: tuple[str, ...]  # ``instrument`` indexes into it
+    client: np.ndarray
+    instrument: np.ndarray
+    session: np.ndarray
+    held_on: np.ndarray
+    total: np.ndarray
+    wants_to_talk: np.ndarray
+    items: dict[str, np.ndarray]
+    group_start: np.ndarray  # first rating of a (client, instrument) history
+    group_end: np.ndarray  # last rating of a history
+    group_first_index: np.ndarray  # row index of the history's first rating
+    position: np.ndarray  # 0-based position within the history
+    previous: np.ndarray  # previous total in the history, NaN at the start
+    prior_n: np.ndarray  # ratings before this one in the history
+    prior_mean: np.ndarray  # NaN when prior_n == 0
+    prior_sd: np.ndarray  # sample SD of prior ratings, NaN when prior_n < 2
+    thresholds: tuple[Thresholds, ...]  # per instrument code
+
+    def __len__(self) -> int:
+        return len(self.total)
+
+    def per_row(self, name: str) -> np.ndarray:
+        """A threshold as an array aligned with the rows (each row's own instrument)."""
+        values = np.array([getattr(t, name) for t in self.thresholds], dtype=np.float64)
+        if len(values) == 0:
+            return np.empty(0)
+        return values[self.instrument]
+
+
+def run_length(flags: np.ndarray, group_start: np.ndarray) -> np.ndarray:
+    """Consecutive true values ending at each row, restarting at every group start."""
+    n = len(flags)
+    idx = np.arange(n)
+    breaks = np.where(flags, -1, idx)
+    breaks = np.maximum(breaks, np.where(group_start, idx - 1, -1))
+    return idx - np.maximum.accumulate(breaks) if n else idx
+
+
+def build_history(
+    checked: CheckedRatings, client_ids: np.ndarray, config: ScoringConfig
+) -> RatingHistory:
+    """Sort the validated ratings once and derive the per-history columns the rules share."""
+    instrument_ids = tuple(sorted(set(checked.instrument.tolist())))
+    instrument_lookup = {name: code for code, name in enumerate(instrument_ids)}
+    instrument_codes = np.array(
+        [instrument_lookup[i] for i in checked.instrument.tolist()], dtype=np.int64
+    )
+    client_codes = pd.Index(client_ids).get_indexer(checked.client_id).astype(np.int64)
+    order = np.lexsort((checked.session_number, instrument_codes, client_codes))
+    client = client_codes[order]
+    instrument = instrument_codes[order]
+    session = checked.session_number[order]
+    total = checked.total[order]
+    n = len(total)
+
+    group_start = np.ones(n, dtype=bool)
+    if n:
+        group_start[1:] = (client[1:] != client[:-1]) | (instrument[1:] != instrument[:-1])
+    group_end = np.ones(n, dtype=bool)
+    if n:
+        group_end[:-1] = group_start[1:]
+    idx = np.arange(n)
+    group_first_index = np.maximum.accumulate(np.where(group_start, idx, 0)) if n else idx
+    position = idx - group_first_index
+
+    previous = np.full(n, np.nan)
+    if n:
+        previous[1:] = total[:-1]
+        previous[group_start] = np.nan
+
+    scaled = np.round(total * TOTAL_SCALE).astype(np.int64)
+    csum = np.concatenate(([0], np.cumsum(scaled)))
+    csq = np.concatenate(([0], np.cumsum(scaled * scaled)))
+    prior_n = position
+    s1 = csum[idx] - csum[group_first_index]
+    s2 = csq[idx] - csq[group_first_index]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        prior_mean = np.where(prior_n > 0, s1 / np.maximum(prior_n, 1), np.nan) / TOTAL_SCALE
+        # exact integer numerator: n*S2 - S1^2, so the SD is independent of row order
+        numerator = prior_n * s2 - s1 * s1
+        var = numerator / np.maximum(prior_n * (prior_n - 1), 1)
+        prior_sd = np.where(prior_n > 1, np.sqrt(np.maximum(var, 0)), np.nan) / TOTAL_SCALE
+
+    thresholds = tuple(config.thresholds_for(i) for i in instrument_ids)
+    return RatingHistory(
+        client_ids=client_ids,
+        instrument_ids=instrument_ids,
+        client=client,
+        instrument=instrument,
+        session=session,
+        held_on=checked.held_on[order],
+        total=total,
+        wants_to_talk=checked.wants_to_talk[order],
+        items={key: values[order] for key, values in checked.items.items()},
+        group_start=group_start,
+        group_end=group_end,
+        group_first_index=group_first_index,
+        position=position,
+        previous=previous,
+        prior_n=prior_n,
+        prior_mean=prior_mean,
+        prior_sd=prior_sd,
+        thresholds=thresholds,
+    )
+
+
+@dataclass(frozen=True)
+class SessionTimeline:
+    """Every session held, per client in session order, with whether it was rated.
+
+    A rated session missing from the sessions frame is added from the ratings, so it
+    still breaks a run of unrated sessions.
+    """
+
+    client: np.ndarray
+    session: np.ndarray
+    held_on: np.ndarray
+    rated: np.ndarray
+    #: Unrated and older than the grace period: the rating link has expired.
+    overdue: np.ndarray
+    client_start: np.ndarray
+
+
+def build_timeline(
+    sessions: CheckedSessions,
+    checked: CheckedRatings,
+    client_ids: np.ndarray,
+    today: np.datetime64,
+    grace_days: int,
+) -> SessionTimeline:
+    """Merge the sessions with the rated sessions and mark which unrated ones are overdue."""
+    index = pd.Index(client_ids)
+    s_client = index.get_indexer(sessions.client_id).astype(np.int64)
+    r_client = index.get_indexer(checked.client_id).astype(np.int64)
+    span = int(max(sessions.session_number.max(initial=0), checked.session_number.max(initial=0)))
+    span = span + 1
+    s_key = s_client * span + sessions.session_number
+    r_key = r_client * span + checked.session_number
+    keys = np.concatenate((s_key, r_key))
+    held = np.concatenate((sessions.held_on, checked.held_on))
+    keys, first = np.unique(keys, return_index=True)
+    held = held[first]
+    rated = np.isin(keys, r_key, assume_unique=False)
+    client = keys // span
+    session = keys % span
+    age_days = (today - held.astype("datetime64[D]")).astype(np.int64)
+    overdue = ~rated & (age_days > grace_days)
+    client_start = np.ones(len(keys), dtype=bool)
+    if len(keys):
+        client_start[1:] = client[1:] != client[:-1]
+    return SessionTimeline(client, session, held, rated, overdue, client_start)

@@ -1,0 +1,253 @@
+"""The input contract of the scoring library, defined once.
+
+The backend hands scoring two frames: every rating a client gave (``ratings``) and every
+therapy session that was held, rated or not (``sessions``). This module names their
+columns and checks them, so a malformed frame fails loudly with a message that says what
+is wrong instead of producing quietly wrong flags.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from scoring.instruments import UnknownInstrument, get_instrument
+
+
+class ScoringInputError(ValueError):
+    """A ratings or sessions frame does not meet the input contract; the message names why."""
+
+
+@dataclass(frozen=True)
+class RatingsContract:
+    """Columns of the ratings frame: one row per rating, in any order.
+
+    Besides these, one float column per item key of every instrument present in the frame
+    (``relationship``, ``goals``... for alliance4; ``wai_1``..``wai_12`` for wai12). An item
+    column may be absent when no row uses its instrument, and is NaN on rows of other
+    instruments. A NaN item on a row of its own instrument is an error, not a guess: a
+    partially answered form cannot be scored like a complete one.
+    ``comment`` (str or null) is optional and is passed through untouched by the rules.
+    """
+
+    client_id: str = "client_id"
+    session_number: str = "session_number"
+    held_on: str = "held_on"
+    instrument: str = "instrument"
+    total: str = "total"
+    wants_to_talk: str = "wants_to_talk"
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return (
+            self.client_id,
+            self.session_number,
+            self.held_on,
+            self.instrument,
+            self.total,
+            self.wants_to_talk,
+        )
+
+
+@dataclass(frozen=True)
+class SessionsContract:
+    """Columns of the sessions frame: every therapy session held, rated or not."""
+
+    client_id: str = "client_id"
+    session_number: str = "session_number"
+    held_on: str = "held_on"
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return (self.client_id, self.session_number, self.held_on)
+
+
+RATINGS = RatingsContract()
+SESSIONS = SessionsContract()
+
+
+def empty_sessions() -> pd.DataFrame:
+    """A sessions frame with no rows, for callers that only have ratings."""
+    return pd.DataFrame(
+        {
+            "client_id": pd.Series([], dtype=object),
+            "session_number": pd.Series([], dtype="int64"),
+            "held_on": pd.Series([], dtype="datetime64[ns]"),
+        }
+    )
+
+
+def _require_columns(frame: object, name: str, columns: tuple[str, ...]) -> pd.DataFrame:
+    if not isinstance(frame, pd.DataFrame):
+        raise ScoringInputError(f"{name} must be a pandas DataFrame, not {type(frame).__name__}")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ScoringInputError(f"{name} is missing column(s): {', '.join(missing)}")
+    return frame
+
+
+def _client_ids(col: pd.Series, name: str) -> np.ndarray:
+    values = col.to_numpy(dtype=object)
+    if col.isna().any():
+        raise ScoringInputError(f"{name}.client_id has empty values")
+    return values
+
+
+def _session_numbers(col: pd.Series, name: str) -> np.ndarray:
+    if col.isna().any():
+        raise ScoringInputError(f"{name}.session_number has empty values")
+    if pd.api.types.is_bool_dtype(col):
+        raise ScoringInputError(f"{name}.session_number must be whole numbers")
+    if not pd.api.types.is_numeric_dtype(col):
+        try:
+            col = pd.to_numeric(col)
+        except (TypeError, ValueError):
+            raise ScoringInputError(f"{name}.session_number must be whole numbers") from None
+    values = col.to_numpy()
+    if values.dtype.kind == "f" and not np.all(values == np.round(values)):
+        raise ScoringInputError(f"{name}.session_number must be whole numbers")
+    return values.astype(np.int64)
+
+
+def _dates(col: pd.Series, name: str) -> np.ndarray:
+    """Dates as datetime64[ns] at midnight; a date-only contract, so the time is dropped."""
+    if pd.api.types.is_datetime64_any_dtype(col):
+        values = col
+        if getattr(values.dt, "tz", None) is not None:
+            values = values.dt.tz_localize(None)
+    else:
+        try:
+            values = pd.to_datetime(col)
+        except (TypeError, ValueError) as exc:
+            raise ScoringInputError(f"{name}.held_on must hold dates ({exc})") from None
+    if values.isna().any():
+        raise ScoringInputError(f"{name}.held_on has empty values")
+    out = values.to_numpy().astype("datetime64[D]").astype("datetime64[ns]")
+    return out
+
+
+def _first_duplicate(clients: np.ndarray, sessions: np.ndarray) -> tuple[str, int] | None:
+    codes, _ = pd.factorize(clients)
+    key = codes.astype(np.int64) * (int(sessions.max()) - int(sessions.min()) + 1) + (
+        sessions - sessions.min()
+    )
+    dup = pd.Index(key).duplicated()
+    if not dup.any():
+        return None
+    i = int(np.flatnonzero(dup)[0])
+    return str(clients[i]), int(sessions[i])
+
+
+@dataclass(frozen=True)
+class CheckedRatings:
+    """The ratings frame as validated numpy columns, in the caller's row order."""
+
+    client_id: np.ndarray
+    session_number: np.ndarray
+    held_on: np.ndarray
+    instrument: np.ndarray
+    total: np.ndarray
+    wants_to_talk: np.ndarray
+    items: dict[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class CheckedSessions:
+    """The sessions frame as validated numpy columns, in the caller's row order."""
+
+    client_id: np.ndarray
+    session_number: np.ndarray
+    held_on: np.ndarray
+
+
+def check_ratings(ratings: pd.DataFrame) -> CheckedRatings:
+    """Validate the ratings frame against the contract or raise ``ScoringInputError``."""
+    frame = _require_columns(ratings, "ratings", RATINGS.required)
+    clients = _client_ids(frame[RATINGS.client_id], "ratings")
+    sessions = _session_numbers(frame[RATINGS.session_number], "ratings")
+    held_on = _dates(frame[RATINGS.held_on], "ratings")
+    instrument_col = frame[RATINGS.instrument]
+    if instrument_col.isna().any():
+        raise ScoringInputError("ratings.instrument has empty values")
+    instruments = instrument_col.to_numpy(dtype=object)
+    total_col = frame[RATINGS.total]
+    if not pd.api.types.is_numeric_dtype(total_col) or pd.api.types.is_bool_dtype(total_col):
+        raise ScoringInputError("ratings.total must be numbers")
+    total = total_col.to_numpy(dtype=np.float64)
+    if np.isnan(total).any():
+        i = int(np.flatnonzero(np.isnan(total))[0])
+        raise ScoringInputError(
+            f"ratings.total is empty for client {clients[i]} session {sessions[i]}"
+        )
+    talk_col = frame[RATINGS.wants_to_talk]
+    if talk_col.isna().any():
+        raise ScoringInputError("ratings.wants_to_talk has empty values; use true or false")
+    if pd.api.types.is_bool_dtype(talk_col):
+        wants = talk_col.to_numpy(dtype=bool)
+    else:
+        uniques = set(pd.unique(talk_col).tolist())
+        if not uniques <= {True, False}:
+            raise ScoringInputError("ratings.wants_to_talk must be true or false")
+        wants = talk_col.to_numpy().astype(bool)
+
+    items: dict[str, np.ndarray] = {}
+    for instrument_id in pd.unique(instruments).tolist():
+        try:
+            instrument = get_instrument(instrument_id)
+        except UnknownInstrument:
+            raise ScoringInputError(f"ratings.instrument {instrument_id!r} is unknown") from None
+        rows = instruments == instrument_id
+        lo, hi = instrument.total_min, instrument.total_max
+        bad_total = rows & ((total < lo) | (total > hi))
+        if bad_total.any():
+            i = int(np.flatnonzero(bad_total)[0])
+            raise ScoringInputError(
+                f"ratings.total {total[i]:g} for client {clients[i]} session {sessions[i]} "
+                f"is outside {lo:g}..{hi:g} for {instrument_id}"
+            )
+        for key in instrument.item_keys:
+            if key not in frame.columns:
+                raise ScoringInputError(
+                    f"ratings is missing item column {key!r} needed for {instrument_id} rows"
+                )
+            if key not in items:
+                items[key] = frame[key].to_numpy(dtype=np.float64)
+            values = items[key]
+            empty = rows & np.isnan(values)
+            if empty.any():
+                i = int(np.flatnonzero(empty)[0])
+                raise ScoringInputError(
+                    f"item {key!r} is empty for client {clients[i]} session {sessions[i]} "
+                    f"({instrument_id}); score only complete forms"
+                )
+            outside = rows & ((values < instrument.item_min) | (values > instrument.item_max))
+            if outside.any():
+                i = int(np.flatnonzero(outside)[0])
+                raise ScoringInputError(
+                    f"item {key!r} is {values[i]:g} for client {clients[i]} session "
+                    f"{sessions[i]}, outside {instrument.item_min:g}..{instrument.item_max:g}"
+                )
+    if len(sessions):
+        dup = _first_duplicate(clients, sessions)
+        if dup is not None:
+            raise ScoringInputError(
+                f"ratings has more than one row for client {dup[0]} session {dup[1]}"
+            )
+    return CheckedRatings(clients, sessions, held_on, instruments, total, wants, items)
+
+
+def check_sessions(sessions: pd.DataFrame) -> CheckedSessions:
+    """Validate the sessions frame against the contract or raise ``ScoringInputError``."""
+    frame = _require_columns(sessions, "sessions", SESSIONS.required)
+    clients = _client_ids(frame[SESSIONS.client_id], "sessions")
+    numbers = _session_numbers(frame[SESSIONS.session_number], "sessions")
+    held_on = _dates(frame[SESSIONS.held_on], "sessions")
+    if len(numbers):
+        dup = _first_duplicate(clients, numbers)
+        if dup is not None:
+            raise ScoringInputError(
+                f"sessions has more than one row for client {dup[0]} session {dup[1]}"
+            )
+    return CheckedSessions(clients, numbers, held_on)
