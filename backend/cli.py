@@ -58,6 +58,17 @@ def user_create(
 
 
 @app.command()
+def rescore(
+    batch: Annotated[int, typer.Option(help="Clients scored per transaction")] = 2000,
+) -> None:
+    """Recompute every client's flags after a rules change; safe to run again (daily via cron)."""
+    from backend.flags.scoring_sync import rescore_everyone
+
+    count = rescore_everyone(database=get_database(), batch=batch)
+    typer.echo(f"Rescored {count} clients.")
+
+
+@app.command()
 def demo(
     scale: Annotated[
         str, typer.Option(help="small (about 60 clients) or large (20,000 clients)")

@@ -7,7 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 import backend.models  # noqa: F401  (every table registered before the first query)
@@ -15,6 +15,7 @@ from backend.auth.router import router as auth_router
 from backend.clients.router import router as clients_router
 from backend.config import get_settings
 from backend.errors import RapportError
+from backend.flags.router import router as flags_router
 from backend.health import router as health_router
 from backend.ratings.public_router import router as public_ratings_router
 from backend.therapy.router import router as therapy_router
@@ -43,6 +44,13 @@ def _database_unavailable(request: Request, error: Exception) -> JSONResponse:
         {"detail": "The service is briefly unavailable. Please try again in a moment."},
         status_code=503,
         headers={"Retry-After": RETRY_AFTER_SECONDS},
+    )
+
+
+def _concurrent_change(_request: Request, _error: Exception) -> JSONResponse:
+    return JSONResponse(
+        {"detail": "Someone else changed this at the same moment. Please try again."},
+        status_code=409,
     )
 
 
@@ -77,7 +85,8 @@ def create_app() -> FastAPI:
     )
     app.add_exception_handler(RapportError, _rapport_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    for db_error in (OperationalError, DBAPIError, PoolTimeout):
+    app.add_exception_handler(IntegrityError, _concurrent_change)
+    for db_error in (OperationalError, InterfaceError, PoolTimeout):
         app.add_exception_handler(db_error, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected_error)
     for router in (
@@ -86,6 +95,7 @@ def create_app() -> FastAPI:
         users_router,
         clients_router,
         therapy_router,
+        flags_router,
         public_ratings_router,
     ):
         app.include_router(router)

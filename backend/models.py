@@ -3,6 +3,7 @@
 from backend.auth.models import AccessToken
 from backend.clients.models import Client
 from backend.db import SQLModel
+from backend.flags.models import ClientSummary, Episode, Flag
 from backend.ratings.models import Rating
 from backend.teams.models import Team, TeamSupervisor
 from backend.therapy.models import RatingLink, TherapySession
@@ -13,6 +14,9 @@ metadata = SQLModel.metadata
 __all__ = [
     "AccessToken",
     "Client",
+    "ClientSummary",
+    "Episode",
+    "Flag",
     "Rating",
     "RatingLink",
     "Team",

@@ -1,0 +1,125 @@
+"""What scoring found, stored with the clinician's side of it (acknowledged, resolved)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from backend.clock import utcnow
+from backend.db import UTCDateTime
+
+FLAG_STATUSES = ("open", "acknowledged", "resolved", "withdrawn")
+SEVERITIES = ("info", "talk", "warning", "urgent")
+#: What the therapist did about a flag: a fixed list, so supervisors can count it.
+ACTIONS = (
+    "raised_in_session",
+    "adjusted_approach",
+    "checked_in_outside_session",
+    "consulted_supervisor",
+    "referred",
+    "no_action_needed",
+)
+EPISODE_STATUSES = ("open", "repaired", "unrepaired")
+NOTE_MAX_LENGTH = 1000
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Flag(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("client_id", "session_number", "rule", "item"),
+        CheckConstraint(_in("status", FLAG_STATUSES), name="status_known"),
+        CheckConstraint(_in("severity", SEVERITIES), name="severity_known"),
+        CheckConstraint(f"action IS NULL OR {_in('action', ACTIONS)}", name="action_known"),
+        CheckConstraint(f"length(note) <= {NOTE_MAX_LENGTH}", name="note_length"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id", index=True)
+    session_number: int
+    held_on: date
+    instrument: str = Field(max_length=40)
+    rule: str = Field(max_length=40)
+    #: "" when the rule names no item, so the unique key works on every database.
+    item: str = Field(default="", max_length=40)
+    severity: str = Field(max_length=10)
+    level: str | None = Field(default=None, max_length=20)
+    explanation: str = Field(sa_column=Column(Text, nullable=False))
+    guidance: str = Field(sa_column=Column(Text, nullable=False))
+    evidence: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    rules_version: str = Field(max_length=20)
+    status: str = Field(default="open", max_length=20, index=True)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    acknowledged_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
+    acknowledged_by: int | None = Field(default=None, foreign_key="user.id")
+    action: str | None = Field(default=None, max_length=40)
+    note: str | None = Field(default=None, max_length=NOTE_MAX_LENGTH)
+    resolved_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
+    resolved_by: int | None = Field(default=None, foreign_key="user.id")
+    #: "therapist", or "repaired" when the rupture episode it belongs to was repaired.
+    resolution: str | None = Field(default=None, max_length=20)
+
+
+class Episode(SQLModel, table=True):
+    """A rupture followed until it is repaired or not."""
+
+    __table_args__ = (
+        UniqueConstraint("client_id", "instrument", "opened_session"),
+        CheckConstraint(_in("status", EPISODE_STATUSES), name="status_known"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id", index=True)
+    instrument: str = Field(max_length=40)
+    opened_session: int
+    opened_on: date
+    trigger_rule: str = Field(max_length=40)
+    #: None when the client had no earlier ratings (e.g. a request to talk at the first session).
+    pre_rupture_mean: float | None = None
+    pre_rupture_sd: float | None = None
+    recovery_threshold: float | None = None
+    lowest_total: float
+    status: str = Field(max_length=20, index=True)
+    closed_session: int | None = None
+    closed_on: date | None = None
+    severity: str = Field(max_length=10)
+    explanation: str = Field(sa_column=Column(Text, nullable=False))
+    rules_version: str = Field(max_length=20)
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+class ClientSummary(SQLModel, table=True):
+    """Scoring's per-client digest, kept so the caseload view never recomputes."""
+
+    __tablename__ = "client_summary"
+
+    client_id: int = Field(foreign_key="client.id", primary_key=True)
+    instrument: str | None = Field(default=None, max_length=40)
+    ratings_count: int = 0
+    last_session_number: int | None = None
+    last_held_on: date | None = None
+    latest_total: float | None = None
+    change_from_previous: float | None = None
+    personal_mean: float | None = None
+    personal_sd: float | None = None
+    recent_slope: float | None = None
+    recent_totals: list[float] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    repair_status: str = Field(default="none", max_length=20)
+    sessions_without_rating: int = 0
+    rules_version: str = Field(max_length=20)
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from backend.auth.deps import CallerDep
+from backend.clients.router import ClientCode
+from backend.db import DatabaseDep
+from backend.flags.schemas import (
+    Acknowledgement,
+    EpisodePublic,
+    FlagPublic,
+    FlagStatus,
+    Resolution,
+)
+from backend.flags.service import (
+    acknowledge_flag,
+    caseload_flags,
+    episodes_of_client,
+    flags_of_client,
+    resolve_flag,
+)
+
+router = APIRouter(prefix="/api", tags=["flags"])
+
+FlagId = Annotated[int, Path(ge=1)]
+Statuses = Annotated[list[FlagStatus] | None, Query(alias="status")]
+
+
+@router.get("/flags", response_model=list[FlagPublic])
+def my_flags(caller: CallerDep, db: DatabaseDep, status: Statuses = None) -> list[FlagPublic]:
+    """Flags across the caller's caseload (a supervisor: their teams'), most severe first."""
+    with db.reading() as session:
+        return caseload_flags(session=session, caller=caller, statuses=tuple(status or ["open"]))
+
+
+@router.get("/clients/{client_id}/flags", response_model=list[FlagPublic])
+def client_flags(
+    client_id: ClientCode, caller: CallerDep, db: DatabaseDep, status: Statuses = None
+) -> list[FlagPublic]:
+    with db.reading() as session:
+        return flags_of_client(
+            session=session, caller=caller, code=client_id, statuses=tuple(status or ())
+        )
+
+
+@router.post("/clients/{client_id}/flags/{flag_id}/acknowledge", response_model=FlagPublic)
+def acknowledge(
+    client_id: ClientCode,
+    flag_id: FlagId,
+    body: Acknowledgement,
+    caller: CallerDep,
+    db: DatabaseDep,
+) -> FlagPublic:
+    with db.writing() as session:
+        return acknowledge_flag(
+            session=session, caller=caller, code=client_id, flag_id=flag_id, acknowledgement=body
+        )
+
+
+@router.post("/clients/{client_id}/flags/{flag_id}/resolve", response_model=FlagPublic)
+def resolve(
+    client_id: ClientCode, flag_id: FlagId, body: Resolution, caller: CallerDep, db: DatabaseDep
+) -> FlagPublic:
+    with db.writing() as session:
+        return resolve_flag(
+            session=session, caller=caller, code=client_id, flag_id=flag_id, resolution=body
+        )
+
+
+@router.get("/clients/{client_id}/episodes", response_model=list[EpisodePublic])
+def client_episodes(
+    client_id: ClientCode, caller: CallerDep, db: DatabaseDep
+) -> list[EpisodePublic]:
+    with db.reading() as session:
+        return episodes_of_client(session=session, caller=caller, code=client_id)

@@ -1,0 +1,119 @@
+"""Each submission is scored at once; flags carry their explanation and lifecycle."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.backend.factories import alliance4, make_client, make_session_with_link, signed_in
+
+
+def rate(api, db, client, scores: dict, **extra) -> None:
+    _, token = make_session_with_link(db, client)
+    body = {"scores": scores, **extra}
+    assert api.post(f"/api/public/ratings/{token}", json=body).status_code == 201
+
+
+@pytest.fixture
+def therapist(db):
+    return signed_in(db)
+
+
+@pytest.fixture
+def ruptured(api, db, therapist):
+    """Four steady ratings near the ceiling, then a sharp drop with a request to talk."""
+    client = make_client(db, therapist)
+    for _ in range(4):
+        rate(api, db, client, alliance4(9.6, 9.5, 9.4, 9.5))
+    rate(api, db, client, alliance4(6.0, 7.0, 7.5, 7.0), wants_to_talk=True)
+    return client
+
+
+def test_a_sharp_drop_raises_explained_flags_on_that_session(api, therapist, ruptured) -> None:
+    flags = api.get(f"/api/clients/{ruptured.code}/flags", headers=therapist.headers).json()
+    rules = {f["rule"] for f in flags if f["session_number"] == 5}
+    assert {"client_wants_to_talk", "reliable_drop", "below_cutoff"} <= rules
+    assert flags[0]["severity"] == "urgent"  # most severe first
+    assert all(f["explanation"] and f["guidance"] and f["rules_version"] for f in flags)
+    assert all(f["status"] == "open" for f in flags)
+
+
+def test_steady_high_ratings_raise_no_warning(api, db, therapist) -> None:
+    client = make_client(db, therapist)
+    for _ in range(4):
+        rate(api, db, client, alliance4(9.6, 9.5, 9.4, 9.5))
+    flags = api.get(f"/api/clients/{client.code}/flags", headers=therapist.headers).json()
+    assert not [f for f in flags if f["severity"] in ("warning", "urgent")]
+
+
+def test_a_rupture_opens_an_episode(api, therapist, ruptured) -> None:
+    episodes = api.get(f"/api/clients/{ruptured.code}/episodes", headers=therapist.headers)
+    assert [(e["opened_session"], e["status"]) for e in episodes.json()] == [(5, "open")]
+
+
+def test_a_recovery_repairs_the_episode_and_resolves_its_flags(api, db, therapist, ruptured):
+    rate(api, db, ruptured, alliance4(9.6, 9.5, 9.4, 9.5))
+    episodes = api.get(f"/api/clients/{ruptured.code}/episodes", headers=therapist.headers).json()
+    assert episodes[0]["status"] == "repaired"
+    flags = api.get(f"/api/clients/{ruptured.code}/flags", headers=therapist.headers).json()
+    at_rupture = [f for f in flags if f["session_number"] == 5]
+    assert {f["status"] for f in at_rupture} == {"resolved"}
+    assert {f["resolution"] for f in at_rupture} == {"repaired"}
+
+
+def test_the_caseload_list_puts_urgent_first(api, db, therapist, ruptured) -> None:
+    calm = make_client(db, therapist)
+    rate(api, db, calm, alliance4(8.5, 9.5, 9.5, 9.5))
+    flags = api.get("/api/flags", headers=therapist.headers).json()
+    assert flags[0]["client_code"] == ruptured.code
+    assert flags[0]["severity"] == "urgent"
+    assert {f["client_code"] for f in flags} == {ruptured.code, calm.code}
+
+
+def test_acknowledging_records_the_action_and_note(api, therapist, ruptured) -> None:
+    flag = api.get(f"/api/clients/{ruptured.code}/flags", headers=therapist.headers).json()[0]
+    path = f"/api/clients/{ruptured.code}/flags/{flag['id']}"
+    body = {"action": "raised_in_session", "note": "We talked about pace."}
+    acknowledged = api.post(f"{path}/acknowledge", json=body, headers=therapist.headers).json()
+    assert (acknowledged["status"], acknowledged["action"]) == ("acknowledged", "raised_in_session")
+    resolved = api.post(f"{path}/resolve", json={}, headers=therapist.headers).json()
+    assert (resolved["status"], resolved["resolution"]) == ("resolved", "therapist")
+    assert api.post(f"{path}/acknowledge", json=body, headers=therapist.headers).status_code == 409
+
+
+def test_acknowledging_needs_an_action_from_the_list(api, therapist, ruptured) -> None:
+    flag = api.get(f"/api/clients/{ruptured.code}/flags", headers=therapist.headers).json()[0]
+    path = f"/api/clients/{ruptured.code}/flags/{flag['id']}/acknowledge"
+    response = api.post(path, json={"action": "ignored"}, headers=therapist.headers)
+    assert response.status_code == 422
+    assert "action" in response.json()["detail"]
+
+
+def test_another_therapist_cannot_see_or_touch_the_flags(api, db, ruptured, therapist) -> None:
+    other = signed_in(db)
+    flag_id = api.get(f"/api/clients/{ruptured.code}/flags", headers=therapist.headers).json()[0][
+        "id"
+    ]
+    assert api.get(f"/api/clients/{ruptured.code}/flags", headers=other.headers).status_code == 404
+    path = f"/api/clients/{ruptured.code}/flags/{flag_id}/acknowledge"
+    body = {"action": "referred"}
+    assert api.post(path, json=body, headers=other.headers).status_code == 404
+    assert api.get("/api/flags", headers=other.headers).json() == []
+
+
+def test_a_supervisor_sees_team_flags_but_cannot_acknowledge(api, db, ruptured, therapist) -> None:
+    supervisor = signed_in(db, role="supervisor", team="North")
+    assert api.get("/api/flags", headers=supervisor.headers).json()
+    flag_id = api.get("/api/flags", headers=supervisor.headers).json()[0]["id"]
+    path = f"/api/clients/{ruptured.code}/flags/{flag_id}/acknowledge"
+    assert (
+        api.post(path, json={"action": "referred"}, headers=supervisor.headers).status_code == 403
+    )
+
+
+def test_a_flag_of_another_client_is_404(api, db, therapist, ruptured) -> None:
+    mine_too = make_client(db, therapist)
+    flag_id = api.get(f"/api/clients/{ruptured.code}/flags", headers=therapist.headers).json()[0][
+        "id"
+    ]
+    path = f"/api/clients/{mine_too.code}/flags/{flag_id}/resolve"
+    assert api.post(path, json={}, headers=therapist.headers).status_code == 404
