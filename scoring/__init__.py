@@ -10,6 +10,7 @@ from scoring.guidance import EPISODE_GUIDANCE, GUIDANCE
 from scoring.psychometrics import cronbach_alpha, estimate_psychometrics, reliable_change_index
 from scoring.rules import RULE_NAMES, SEVERITIES
 from scoring.schema import RATINGS, SESSIONS, ScoringInputError, empty_sessions
+from scoring.simulate import PATTERNS, SimulatedCaseload, simulate_caseload
 from scoring.summary import SUMMARY_COLUMNS
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "EPISODE_GUIDANCE",
     "FLAG_COLUMNS",
     "GUIDANCE",
+    "PATTERNS",
     "RATINGS",
     "RULES_VERSION",
     "RULE_NAMES",
@@ -28,10 +30,12 @@ __all__ = [
     "Evaluation",
     "ScoringConfig",
     "ScoringInputError",
+    "SimulatedCaseload",
     "Thresholds",
     "cronbach_alpha",
     "empty_sessions",
     "estimate_psychometrics",
     "evaluate",
     "reliable_change_index",
+    "simulate_caseload",
 ]

@@ -158,28 +158,33 @@ def rupture_episodes(h: RatingHistory, triggers: np.ndarray) -> pd.DataFrame:
     ]
     frame = pd.DataFrame(
         {
-            "client_id": h.client_ids[client].astype(object),
-            "instrument": np.array(h.instrument_ids, dtype=object)[h.instrument[rows]]
+            "client_id": _text(h.client_ids[client]),
+            "instrument": _text(np.array(h.instrument_ids, dtype=object)[h.instrument[rows]])
             if len(rows)
-            else np.empty(0, dtype=object),
+            else _text([]),
             "episode_number": number,
             "opened_session": h.session[rows],
             "opened_on": h.held_on[rows],
-            "trigger_rule": trigger,
+            "trigger_rule": _text(trigger),
             "pre_rupture_mean": mean,
             "pre_rupture_sd": sd,
             "recovery_threshold": threshold,
             "lowest_total": lowest,
-            "status": status,
+            "status": _text(status),
             "closed_session": closed_session,
             "closed_on": closed_on.astype("datetime64[ns]"),
-            "severity": np.array([_SEVERITY[s] for s in status.tolist()], dtype=object),
-            "explanation": np.array(text, dtype=object),
-            "rules_version": RULES_VERSION,
+            "severity": _text([_SEVERITY[s] for s in status.tolist()]),
+            "explanation": _text(text),
+            "rules_version": _text([RULES_VERSION] * len(rows)),
         },
         columns=list(EPISODE_COLUMNS),
     )
     return frame.iloc[order].reset_index(drop=True)
+
+
+def _text(values: object) -> pd.Series:
+    """Text columns are plain object columns, the same whether empty or not."""
+    return pd.Series(np.asarray(values, dtype=object), dtype=object)
 
 
 def _episode_text(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from itertools import repeat
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,8 @@ from scoring.config import DEFAULT_CONFIG, RULES_VERSION, ScoringConfig
 from scoring.episodes import rupture_episodes, trigger_rows
 from scoring.guidance import GUIDANCE
 from scoring.history import RatingHistory, SessionTimeline, build_history, build_timeline
-from scoring.rules import HISTORY_RULES, RULE_NAMES, RuleHits, missing_ratings
+from scoring.instruments import all_item_keys
+from scoring.rules import HISTORY_RULES, LEVELS, RULE_NAMES, SEVERITIES, RuleHits, missing_ratings
 from scoring.schema import check_ratings, check_sessions
 from scoring.summary import caseload_summary
 
@@ -89,14 +91,13 @@ def _plain(values: np.ndarray) -> list:
 
 
 def _evidence(hit: RuleHits) -> list[dict]:
-    keys = list(hit.evidence)
-    columns = [_plain(hit.evidence[k]) for k in keys]
-    return [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)]
+    pairs = [zip(repeat(key), _plain(values)) for key, values in hit.evidence.items()]
+    return list(map(dict, zip(*pairs, strict=True)))
 
 
 def _missing_instrument(h: RatingHistory, client: np.ndarray, session: np.ndarray) -> np.ndarray:
-    """The instrument of the client's latest rating before each session (None if none)."""
-    out = np.full(len(client), None, dtype=object)
+    """Code of the instrument of the client's latest rating before each session (-1 if none)."""
+    out = np.full(len(client), -1, dtype=np.int64)
     if not len(client) or not len(h):
         return out
     span = int(max(h.session.max(), session.max())) + 1
@@ -106,9 +107,13 @@ def _missing_instrument(h: RatingHistory, client: np.ndarray, session: np.ndarra
     pos = np.searchsorted(sorted_keys, client * span + session, side="left") - 1
     ok = pos >= 0
     ok[ok] = h.client[order[pos[ok]]] == client[ok]
-    names = np.array(h.instrument_ids, dtype=object)
-    out[ok] = names[h.instrument[order[pos[ok]]]]
+    out[ok] = h.instrument[order[pos[ok]]]
     return out
+
+
+def _categorical(codes: np.ndarray, categories: tuple[str, ...]) -> pd.Categorical:
+    """A categorical column built straight from integer codes (-1 = null): no string scans."""
+    return pd.Categorical.from_codes(codes, categories=list(categories))
 
 
 def _flag_frame(
@@ -117,76 +122,80 @@ def _flag_frame(
     hits: dict[str, RuleHits],
     missing: RuleHits,
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
-    """Stack every rule's hits into one frame sorted by client, session, rule and item."""
-    names = np.array(h.instrument_ids, dtype=object)
-    parts = []
+    """Stack every rule's hits into one frame sorted by client, session, rule and item.
+
+    Low-cardinality text columns are categoricals (built from codes, so 1M flags stay
+    fast); free text (``explanation``) and ``evidence`` are object columns.
+    """
+    item_keys = all_item_keys()
+    columns: dict[str, list] = {
+        k: []
+        for k in (
+            "client",
+            "session",
+            "held",
+            "instrument",
+            "rule",
+            "item_order",
+            "severity",
+            "level",
+            "item",
+        )
+    }
+    explanation: list[str] = []
+    evidence: list[dict] = []
     for hit in (*hits.values(), missing):
         n = len(hit)
         if hit is missing:
             client = timeline.client[hit.rows]
             session = timeline.session[hit.rows]
-            held = timeline.held_on[hit.rows]
-            instrument = _missing_instrument(h, client, session)
+            columns["held"].append(timeline.held_on[hit.rows])
+            columns["instrument"].append(_missing_instrument(h, client, session))
         else:
             client = h.client[hit.rows]
             session = h.session[hit.rows]
-            held = h.held_on[hit.rows]
-            instrument = names[h.instrument[hit.rows]] if n else np.empty(0, dtype=object)
-        parts.append(
-            {
-                "client": client,
-                "session": session,
-                "held": held,
-                "instrument": instrument,
-                "rule": np.full(n, hit.rule, dtype=object),
-                "rule_order": np.full(n, RULE_NAMES.index(hit.rule), dtype=np.int64),
-                "item_order": hit.item_order
-                if hit.item_order is not None
-                else np.zeros(n, dtype=np.int64),
-                "severity": hit.severity,
-                "level": hit.level if hit.level is not None else np.full(n, None, dtype=object),
-                "item": hit.item if hit.item is not None else np.full(n, None, dtype=object),
-                "explanation": hit.explanation,
-                "evidence": _evidence(hit),
-            }
+            columns["held"].append(h.held_on[hit.rows])
+            columns["instrument"].append(h.instrument[hit.rows])
+        columns["client"].append(client)
+        columns["session"].append(session)
+        columns["rule"].append(np.full(n, RULE_NAMES.index(hit.rule), dtype=np.int64))
+        columns["item_order"].append(
+            hit.item_order if hit.item_order is not None else np.zeros(n, dtype=np.int64)
         )
+        columns["severity"].append(pd.Index(SEVERITIES).get_indexer(hit.severity))
+        columns["level"].append(
+            pd.Index(LEVELS).get_indexer(hit.level) if hit.level is not None else np.full(n, -1)
+        )
+        columns["item"].append(
+            pd.Index(item_keys).get_indexer(hit.item) if hit.item is not None else np.full(n, -1)
+        )
+        explanation.extend(hit.explanation)
+        evidence.extend(_evidence(hit))
 
-    def stack(key: str, dtype: object = None) -> np.ndarray:
-        chunks = []
-        for p in parts:
-            value = p[key]
-            if isinstance(value, list):
-                arr = np.empty(len(value), dtype=object)
-                arr[:] = value
-                value = arr
-            chunks.append(value)
-        return np.concatenate(chunks).astype(dtype) if dtype else np.concatenate(chunks)
-
-    client = stack("client", np.int64)
-    session = stack("session", np.int64)
-    rule_order = stack("rule_order", np.int64)
-    item_order = stack("item_order", np.int64)
-    order = np.lexsort((item_order, rule_order, session, client))
-    client, session = client[order], session[order]
-    severity = stack("severity", object)[order]
-    rules = stack("rule", object)[order]
+    stacked = {k: np.concatenate(v) for k, v in columns.items()}
+    client, session, rule = stacked["client"], stacked["session"], stacked["rule"]
+    order = np.lexsort((stacked["item_order"], rule, session, client))
+    explanation_col = np.empty(len(explanation), dtype=object)
+    explanation_col[:] = explanation
+    evidence_col = np.empty(len(evidence), dtype=object)
+    evidence_col[:] = evidence
+    rule = rule[order]
+    severity = stacked["severity"][order]
     frame = pd.DataFrame(
         {
-            "client_id": h.client_ids[client].astype(object),
-            "session_number": session,
-            "held_on": stack("held").astype("datetime64[ns]")[order],
-            "instrument": stack("instrument", object)[order],
-            "rule": rules,
-            "severity": severity,
-            "level": stack("level", object)[order],
-            "item": stack("item", object)[order],
-            "explanation": stack("explanation", object)[order],
-            "evidence": stack("evidence", object)[order],
-            "guidance": np.array([GUIDANCE[r] for r in RULE_NAMES], dtype=object)[
-                rule_order[order]
-            ],
-            "rules_version": RULES_VERSION,
+            "client_id": pd.Series(h.client_ids[client[order]], dtype=object),
+            "session_number": session[order],
+            "held_on": stacked["held"][order].astype("datetime64[ns]"),
+            "instrument": _categorical(stacked["instrument"][order], h.instrument_ids),
+            "rule": _categorical(rule, RULE_NAMES),
+            "severity": _categorical(severity, SEVERITIES),
+            "level": _categorical(stacked["level"][order], LEVELS),
+            "item": _categorical(stacked["item"][order], item_keys),
+            "explanation": pd.Series(explanation_col[order], dtype=object),
+            "evidence": pd.Series(evidence_col[order], dtype=object),
+            "guidance": _categorical(rule, tuple(GUIDANCE[r] for r in RULE_NAMES)),
+            "rules_version": _categorical(np.zeros(len(rule), dtype=np.int64), (RULES_VERSION,)),
         },
         columns=list(FLAG_COLUMNS),
     )
-    return frame, client, session, severity
+    return frame, client[order], session[order], np.asarray(SEVERITIES, dtype=object)[severity]

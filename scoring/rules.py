@@ -15,6 +15,8 @@ from scoring.history import EPS, RatingHistory, SessionTimeline, run_length
 from scoring.instruments import get_instrument
 
 SEVERITIES: tuple[str, ...] = ("info", "talk", "warning", "urgent")
+#: Levels of the personal-baseline rule (Stiles et al. 2004: 1 SD possible, 2 SD probable).
+LEVELS: tuple[str, ...] = ("possible", "probable")
 
 
 @dataclass(frozen=True)
@@ -39,8 +41,13 @@ def _num(value: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
-def _points(value: float) -> str:
-    return f"{_num(value)} point" if abs(value - 1.0) < 1e-9 else f"{_num(value)} points"
+def _nums(values: np.ndarray) -> list[str]:
+    """``_num`` of many values, formatting each distinct value once (totals repeat a lot)."""
+    if not len(values):
+        return []
+    unique, inverse = np.unique(values, return_inverse=True)
+    text = np.array([_num(v) for v in unique.tolist()], dtype=object)
+    return text[inverse.ravel()].tolist()
 
 
 def _constant(value: str, n: int) -> np.ndarray:
@@ -58,8 +65,8 @@ def below_cutoff(h: RatingHistory) -> RuleHits:
     rows = np.flatnonzero(h.total < cutoff - EPS)
     value, threshold = h.total[rows], cutoff[rows]
     text = [
-        f"Total {_num(v)} is below {_num(t)}, the level at which a rating is worth talking over."
-        for v, t in zip(value.tolist(), threshold.tolist(), strict=True)
+        f"Total {v} is below {t}, the level at which a rating is worth talking over."
+        for v, t in zip(_nums(value), _nums(threshold), strict=True)
     ]
     return RuleHits(
         "below_cutoff",
@@ -97,8 +104,8 @@ def item_low(h: RatingHistory) -> RuleHits:
     item = np.concatenate(items_all)
     value, threshold = np.concatenate(values_all), np.concatenate(cut_all)
     text = [
-        f"The item '{k}' was rated {_num(v)}, below {_num(t)}."
-        for k, v, t in zip(item.tolist(), value.tolist(), threshold.tolist(), strict=True)
+        f"The item '{k}' was rated {v}, below {t}."
+        for k, v, t in zip(item.tolist(), _nums(value), _nums(threshold), strict=True)
     ]
     return RuleHits(
         "item_low",
@@ -128,8 +135,8 @@ def drop_from_previous(h: RatingHistory) -> RuleHits:
         rows = np.flatnonzero(drop >= needed - EPS)
     value, prev, d, t = h.total[rows], h.previous[rows], drop[rows], needed[rows]
     text = [
-        f"Total {_num(v)} is {_points(x)} lower than the previous rating of {_num(p)}."
-        for v, x, p in zip(value.tolist(), d.tolist(), prev.tolist(), strict=True)
+        f"Total {v} is {x} point{'' if x == '1' else 's'} lower than the previous rating of {p}."
+        for v, x, p in zip(_nums(value), _nums(d), _nums(prev), strict=True)
     ]
     return RuleHits(
         "drop_from_previous",
@@ -153,9 +160,9 @@ def reliable_drop(h: RatingHistory) -> RuleHits:
         rows = np.flatnonzero(drop >= rci - EPS)
     value, prev, d, t = h.total[rows], h.previous[rows], drop[rows], rci[rows]
     text = [
-        f"Total fell {_points(x)}, from {_num(p)} to {_num(v)}; more than the "
+        f"Total fell {x} points, from {p} to {v}; more than the "
         f"{t:.2f} points measurement noise could explain."
-        for v, x, p, t in zip(value.tolist(), d.tolist(), prev.tolist(), t.tolist(), strict=True)
+        for v, x, p, t in zip(_nums(value), _nums(d), _nums(prev), t.tolist(), strict=True)
     ]
     return RuleHits(
         "reliable_drop",
@@ -197,9 +204,8 @@ def below_personal_baseline(h: RatingHistory) -> RuleHits:
     value, m, s, n = h.total[rows], mean[rows], sd[rows], h.prior_n[rows]
     z = (m - value) / s
     text = [
-        f"Total {_num(v)} is {zz:.1f} SD below this client's own average of {mm:.1f} "
-        f"over {nn} sessions."
-        for v, zz, mm, nn in zip(value.tolist(), z.tolist(), m.tolist(), n.tolist(), strict=True)
+        f"Total {v} is {zz:.1f} SD below this client's own average of {mm:.1f} over {nn} sessions."
+        for v, zz, mm, nn in zip(_nums(value), z.tolist(), m.tolist(), n.tolist(), strict=True)
     ]
     return RuleHits(
         "below_personal_baseline",
@@ -243,27 +249,28 @@ def downward_trend(h: RatingHistory) -> RuleHits:
     Muran 2000); the decline must reach reliable change (Jacobson & Truax 1991) so that
     drifting noise is not flagged. For the clinician: the alliance is quietly slipping.
     """
-    non_increase = np.zeros(len(h), dtype=bool)
     with np.errstate(invalid="ignore"):
         non_increase = h.total <= h.previous + EPS
     streak = run_length(non_increase, h.group_start)
     windows = h.per_row("trend_window").astype(np.int64) if len(h) else np.empty(0, np.int64)
     parts = []
     for w in np.unique(windows).tolist():
-        candidates = np.flatnonzero((windows == w) & (h.position >= w - 1))
+        full = np.flatnonzero((windows == w) & (h.position >= w - 1))
+        # cheap conditions first, so the Theil–Sen medians run on few windows
+        decline_all = h.total[full - w + 1] - h.total[full]
+        cheap = (streak[full] >= h.per_row("trend_non_increases")[full]) & (
+            decline_all >= h.per_row("reliable_change")[full] - EPS
+        )
+        candidates = full[cheap]
         if not len(candidates):
             continue
         span = candidates[:, None] + np.arange(-w + 1, 1)
         x, y = h.session[span].astype(np.float64), h.total[span]
         slope = theil_sen_slopes(x, y)
         decline = y[:, 0] - y[:, -1]
-        t = h.thresholds
-        slope_max = np.array([tt.trend_slope for tt in t])[h.instrument[candidates]]
-        streak_min = np.array([tt.trend_non_increases for tt in t])[h.instrument[candidates]]
-        rci = np.array([tt.reliable_change for tt in t])[h.instrument[candidates]]
-        hit = (
-            (slope <= slope_max + EPS) & (streak[candidates] >= streak_min) & (decline >= rci - EPS)
-        )
+        slope_max = np.array([t.trend_slope for t in h.thresholds])[h.instrument[candidates]]
+        rci = np.array([t.reliable_change for t in h.thresholds])[h.instrument[candidates]]
+        hit = slope <= slope_max + EPS
         parts.append((candidates[hit], slope[hit], decline[hit], y[hit, 0], w, rci[hit]))
     if parts:
         rows = np.concatenate([p[0] for p in parts])

@@ -173,8 +173,13 @@ def check_ratings(ratings: pd.DataFrame) -> CheckedRatings:
         raise ScoringInputError("ratings.instrument has empty values")
     instruments = instrument_col.to_numpy(dtype=object)
     total_col = frame[RATINGS.total]
-    if not pd.api.types.is_numeric_dtype(total_col) or pd.api.types.is_bool_dtype(total_col):
+    if pd.api.types.is_bool_dtype(total_col):
         raise ScoringInputError("ratings.total must be numbers")
+    if not pd.api.types.is_numeric_dtype(total_col):
+        try:
+            total_col = pd.to_numeric(total_col)
+        except (TypeError, ValueError):
+            raise ScoringInputError("ratings.total must be numbers") from None
     total = total_col.to_numpy(dtype=np.float64)
     if np.isnan(total).any():
         i = int(np.flatnonzero(np.isnan(total))[0])

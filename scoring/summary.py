@@ -118,8 +118,8 @@ def caseload_summary(
 
     frame = pd.DataFrame(
         {
-            "client_id": h.client_ids.astype(object),
-            "instrument": instrument,
+            "client_id": pd.Series(h.client_ids, dtype=object),
+            "instrument": pd.Series(instrument, dtype=object),
             "ratings_count": count.astype(np.int64),
             "last_session_number": pd.array(np.where(has, last_session, 0), dtype="Int64"),
             "last_held_on": np.asarray(last_held, dtype="datetime64[ns]"),
@@ -130,7 +130,7 @@ def caseload_summary(
             "recent_slope": slope,
             "recent_totals": pd.Series(recent, dtype=object),
             **{name: counts[:, i].astype(np.int64) for i, name in enumerate(SEVERITIES)},
-            "repair_status": repair,
+            "repair_status": pd.Series(repair, dtype=object),
             "sessions_without_rating": sessions_without.astype(np.int64),
         },
         columns=list(SUMMARY_COLUMNS),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 
 import pandas as pd
@@ -17,7 +18,7 @@ def split_total(total: float, instrument_id: str = "alliance4") -> dict[str, flo
     """Items that add up to ``total``, as even as the instrument's step allows."""
     instrument = get_instrument(instrument_id)
     keys = instrument.item_keys
-    each = round(total / len(keys), 1)
+    each = math.ceil(round(total * 10) / len(keys)) / 10  # the last item takes the remainder
     values = [each] * (len(keys) - 1)
     values.append(round(total - sum(values), 1))
     return dict(zip(keys, values, strict=True))
