@@ -33,14 +33,14 @@ demo: migrate ## Load demo data if the database is empty; print sign-ins and a r
 	$(BIN)/rapport demo
 
 run: demo ## Install, migrate, load demo data, start the API (:8000) and dashboard (:8501)
-	@trap 'kill 0' INT TERM EXIT; \
-	$(BIN)/uvicorn backend.main:app --host 127.0.0.1 --port 8000 --log-level warning & \
+	@$(BIN)/uvicorn backend.main:app --host 127.0.0.1 --port 8000 --log-level warning & api=$$!; \
 	RAPPORT_API_URL=http://127.0.0.1:8000 $(BIN)/streamlit run dashboard/app.py \
-	  --server.port 8501 --server.address 127.0.0.1 --server.headless true & \
-	sleep 3; \
+	  --server.port 8501 --server.address 127.0.0.1 --server.headless true & dash=$$!; \
+	trap 'trap - INT TERM EXIT; kill $$api $$dash 2>/dev/null; wait' INT TERM EXIT; \
+	sleep 4; \
 	echo ""; \
 	echo "  API        http://127.0.0.1:8000   (OpenAPI docs: http://127.0.0.1:8000/docs)"; \
-	echo "  Dashboard  http://127.0.0.1:8501"; \
+	echo "  Dashboard  http://127.0.0.1:8501   (sign in with a demo account above)"; \
 	echo "  Ctrl-C stops both."; \
 	wait
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import numpy as np
 import pandas as pd
-from scoring.simulate import simulate_caseload
 from sqlalchemy import func, insert
 from sqlmodel import Session, select
 
@@ -22,15 +21,18 @@ from backend.auth.passwords import hash_password
 from backend.auth.tokens import link_token_hash
 from backend.clients.codes import new_client_code
 from backend.clients.models import Client
-from backend.clock import UTC, today, utcnow
+from backend.clock import today, utcnow
 from backend.config import get_settings
 from backend.db import Database
+from backend.flags.models import ACTIONS, Flag
+from backend.flags.scoring_sync import rescore_everyone
 from backend.ratings.models import Rating
 from backend.teams.service import add_supervisor, team_named
 from backend.therapy.models import RatingLink, TherapySession
 from backend.therapy.service import issue_link, link_url
 from backend.users.models import Role, User
 from scoring.instruments import DEFAULT_INSTRUMENT, get_instrument
+from scoring.simulate import simulate_caseload
 
 DEMO_PASSWORD = "demo-rapport-2026"
 SEED = 20261126
@@ -198,10 +200,37 @@ def load_demo(*, database: Database, scale: str = "small") -> str:
                 }
             )
         session.execute(insert(RatingLink), link_rows)
+    rescore_everyone(database=database)
+    _work_through_old_flags(database, seed=SEED)
     return (
         f"Loaded demo data: {len(therapists)} therapists, {len(client_ids)} clients, "
         f"{len(sessions)} sessions, {len(ratings)} ratings."
     )
+
+
+def _work_through_old_flags(database: Database, *, seed: int) -> None:
+    """Make the past look lived-in: most flags older than three weeks were acted on."""
+    rng = random.Random(seed)
+    cutoff = today() - timedelta(days=21)
+    with database.writing() as session:
+        old = session.exec(
+            select(Flag, Client.therapist_id)
+            .join(Client, Client.id == Flag.client_id)
+            .where(Flag.status == "open", Flag.held_on < cutoff)
+            .order_by(Flag.id)
+        ).all()
+        for flag, therapist_id in old:
+            if rng.random() > 0.85:
+                continue  # left unacknowledged: what a supervisor's review should catch
+            acted_on = datetime.combine(
+                flag.held_on + timedelta(days=rng.randint(1, 6)), time(9), UTC
+            )
+            flag.status, flag.action = "acknowledged", rng.choice(ACTIONS)
+            flag.acknowledged_at, flag.acknowledged_by = acted_on, therapist_id
+            if rng.random() < 0.6:
+                flag.status, flag.resolution = "resolved", "therapist"
+                flag.resolved_at, flag.resolved_by = acted_on, therapist_id
+            session.add(flag)
 
 
 def demo_rating_link(*, database: Database) -> str | None:
