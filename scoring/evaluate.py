@@ -11,6 +11,7 @@ import pandas as pd
 
 from scoring.config import DEFAULT_CONFIG, RULES_VERSION, ScoringConfig
 from scoring.episodes import rupture_episodes, trigger_rows
+from scoring.frames import build_frame, categorical, object_array
 from scoring.guidance import GUIDANCE
 from scoring.history import RatingHistory, SessionTimeline, build_history, build_timeline
 from scoring.instruments import all_item_keys
@@ -111,11 +112,6 @@ def _missing_instrument(h: RatingHistory, client: np.ndarray, session: np.ndarra
     return out
 
 
-def _categorical(codes: np.ndarray, categories: tuple[str, ...]) -> pd.Categorical:
-    """A categorical column built straight from integer codes (-1 = null): no string scans."""
-    return pd.Categorical.from_codes(codes, categories=list(categories))
-
-
 def _flag_frame(
     h: RatingHistory,
     timeline: SessionTimeline,
@@ -162,40 +158,34 @@ def _flag_frame(
         columns["item_order"].append(
             hit.item_order if hit.item_order is not None else np.zeros(n, dtype=np.int64)
         )
-        columns["severity"].append(pd.Index(SEVERITIES).get_indexer(hit.severity))
-        columns["level"].append(
-            pd.Index(LEVELS).get_indexer(hit.level) if hit.level is not None else np.full(n, -1)
-        )
-        columns["item"].append(
-            pd.Index(item_keys).get_indexer(hit.item) if hit.item is not None else np.full(n, -1)
-        )
+        columns["severity"].append(hit.severity)
+        columns["level"].append(hit.level if hit.level is not None else np.full(n, -1))
+        columns["item"].append(hit.item if hit.item is not None else np.full(n, -1))
         explanation.extend(hit.explanation)
         evidence.extend(_evidence(hit))
 
     stacked = {k: np.concatenate(v) for k, v in columns.items()}
     client, session, rule = stacked["client"], stacked["session"], stacked["rule"]
     order = np.lexsort((stacked["item_order"], rule, session, client))
-    explanation_col = np.empty(len(explanation), dtype=object)
-    explanation_col[:] = explanation
-    evidence_col = np.empty(len(evidence), dtype=object)
-    evidence_col[:] = evidence
+    explanation_col = object_array(explanation)
+    evidence_col = object_array(evidence)
     rule = rule[order]
     severity = stacked["severity"][order]
-    frame = pd.DataFrame(
+    frame = build_frame(
         {
-            "client_id": pd.Series(h.client_ids[client[order]], dtype=object),
+            "client_id": h.client_ids[client[order]],
             "session_number": session[order],
             "held_on": stacked["held"][order].astype("datetime64[ns]"),
-            "instrument": _categorical(stacked["instrument"][order], h.instrument_ids),
-            "rule": _categorical(rule, RULE_NAMES),
-            "severity": _categorical(severity, SEVERITIES),
-            "level": _categorical(stacked["level"][order], LEVELS),
-            "item": _categorical(stacked["item"][order], item_keys),
-            "explanation": pd.Series(explanation_col[order], dtype=object),
-            "evidence": pd.Series(evidence_col[order], dtype=object),
-            "guidance": _categorical(rule, tuple(GUIDANCE[r] for r in RULE_NAMES)),
-            "rules_version": _categorical(np.zeros(len(rule), dtype=np.int64), (RULES_VERSION,)),
+            "instrument": categorical(stacked["instrument"][order], h.instrument_ids),
+            "rule": categorical(rule, RULE_NAMES),
+            "severity": categorical(severity, SEVERITIES),
+            "level": categorical(stacked["level"][order], LEVELS),
+            "item": categorical(stacked["item"][order], item_keys),
+            "explanation": explanation_col[order],
+            "evidence": evidence_col[order],
+            "guidance": categorical(rule, tuple(GUIDANCE[r] for r in RULE_NAMES)),
+            "rules_version": categorical(np.zeros(len(rule), dtype=np.int64), (RULES_VERSION,)),
         },
-        columns=list(FLAG_COLUMNS),
+        len(order),
     )
-    return frame, client[order], session[order], np.asarray(SEVERITIES, dtype=object)[severity]
+    return frame, client[order], session[order], severity
