@@ -37,7 +37,29 @@ FLAG_COLUMNS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Everything scoring says about a caseload, as plain DataFrames for the backend."""
+    """Everything scoring says about a caseload, as plain DataFrames for the backend.
+
+    ``flags`` (``FLAG_COLUMNS``), one row per (client, session, rule[, item]), sorted by
+    client_id, session_number, rule order, item order:
+    client_id object[str]; session_number int64; held_on datetime64[ns] (midnight);
+    instrument, rule, severity, level, item, guidance, rules_version: category (null as
+    NaN; instrument is null for a missing_ratings flag before any rating); explanation
+    object[str]; evidence object[dict[str, int | float | None]] (plain Python numbers,
+    JSON-serialisable; floats rounded to 4 places).
+
+    ``episodes`` (``EPISODE_COLUMNS``), sorted by client_id, opened_session: text columns
+    object[str]; episode_number, opened_session int64; opened_on, closed_on
+    datetime64[ns] (NaT while open); closed_session Int64 (NA while open); means, SDs,
+    thresholds and lowest_total float64 (pre_rupture_mean/sd NaN with no earlier rating).
+
+    ``summary`` (``SUMMARY_COLUMNS``), one row per client in ratings or sessions, sorted by
+    client_id, describing the client's current history (instrument of the latest
+    rating): instrument object (None without ratings); ratings_count, urgent, warning,
+    talk, info, sessions_without_rating int64; last_session_number Int64; last_held_on
+    datetime64[ns]; latest_total, change_from_previous, personal_mean, personal_sd
+    (unfloored), recent_slope (Theil–Sen, last 5) float64; recent_totals object[list[float]]
+    (last 10, oldest first); repair_status object[str] (open/repaired/unrepaired/none).
+    """
 
     flags: pd.DataFrame
     episodes: pd.DataFrame

@@ -108,7 +108,10 @@ def _session_numbers(col: pd.Series, name: str) -> np.ndarray:
     values = col.to_numpy()
     if values.dtype.kind == "f" and not np.all(values == np.round(values)):
         raise ScoringInputError(f"{name}.session_number must be whole numbers")
-    return values.astype(np.int64)
+    values = values.astype(np.int64)
+    if (values < 0).any():
+        raise ScoringInputError(f"{name}.session_number must not be negative")
+    return values
 
 
 def _dates(col: pd.Series, name: str) -> np.ndarray:
