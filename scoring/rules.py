@@ -253,6 +253,8 @@ def downward_trend(h: RatingHistory) -> RuleHits:
     Source: gradual ("withdrawal") ruptures are easy to miss session by session (Safran &
     Muran 2000); the decline must reach reliable change (Jacobson & Truax 1991) so that
     drifting noise is not flagged. For the clinician: the alliance is quietly slipping.
+    The slope's x is the session number, so a skipped rating still counts as a week passed.
+    No Mann–Kendall p-value: five ratings are too few for it to mean much.
     """
     with np.errstate(invalid="ignore"):
         non_increase = h.total <= h.previous + EPS
