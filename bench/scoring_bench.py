@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from scoring import evaluate, simulate_caseload
 
 CLIENTS = 20_000
-SESSIONS_RANGE = (35, 70)  # about 50 ratings a client: ~1M ratings
+SESSIONS_RANGE = (36, 72)  # about 51 ratings a client: just over 1M ratings
 SINGLE_RATINGS = 30
 FULL_TARGET_S = 3.0
 SINGLE_TARGET_S = 0.005

@@ -81,13 +81,15 @@ def evaluate(
     """
     checked = check_ratings(ratings)
     checked_sessions = check_sessions(sessions)
-    client_ids = np.union1d(
-        pd.unique(checked.client_id), pd.unique(checked_sessions.client_id)
-    ).astype(object)
-    history = build_history(checked, client_ids, config)
+    client_ids = np.union1d(checked.client_uniques, checked_sessions.client_uniques)
+    client_ids = client_ids.astype(object)
+    index = pd.Index(client_ids)
+    r_client = _codes(index, checked.client_uniques, checked.client_code)
+    s_client = _codes(index, checked_sessions.client_uniques, checked_sessions.client_code)
+    history = build_history(checked, client_ids, r_client, config)
     today_day = np.datetime64(dt.date(today.year, today.month, today.day), "D")
     timeline = build_timeline(
-        checked_sessions, checked, client_ids, today_day, config.rating_grace_days
+        checked_sessions, checked, s_client, r_client, today_day, config.rating_grace_days
     )
 
     hits = {rule.__name__: rule(history) for rule in HISTORY_RULES}
@@ -100,6 +102,13 @@ def evaluate(
         history, timeline, f_client, f_session, f_severity, episodes, episode_client
     )
     return Evaluation(flags=flags, episodes=episodes, summary=summary)
+
+
+def _codes(index: pd.Index, uniques: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Re-map factorised codes onto the sorted caseload-wide client index."""
+    if not len(codes):
+        return codes.astype(np.int64)
+    return index.get_indexer(uniques).astype(np.int64)[codes]
 
 
 def _plain(values: np.ndarray) -> list:
