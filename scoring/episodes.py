@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 
 from scoring.config import RULES_VERSION
+from scoring.frames import build_frame, object_array
 from scoring.history import EPS, RatingHistory
-from scoring.rules import RuleHits, _num, personal_sd
+from scoring.rules import LEVELS, RuleHits, _num, personal_sd
 
 #: Rules that open an episode, strongest first (names the episode's ``trigger_rule``).
 TRIGGER_RULES: tuple[str, ...] = (
@@ -60,7 +61,7 @@ def trigger_rows(hits: dict[str, RuleHits], n: int) -> np.ndarray:
         found = hits[rule]
         rows = found.rows
         if found.level is not None:
-            rows = rows[found.level == "probable"]
+            rows = rows[found.level == LEVELS.index("probable")]
         names[rows] = rule
     return names
 
@@ -124,8 +125,9 @@ def rupture_episodes(h: RatingHistory, triggers: np.ndarray) -> pd.DataFrame:
     close_row = rows + close_offset[sel]
     closed = status != "open"
     safe = np.where(closed, close_row, rows)
-    closed_session = pd.array(np.where(closed, h.session[safe], 0), dtype="Int64")
-    closed_session[~closed] = pd.NA
+    closed_session = pd.arrays.IntegerArray(
+        np.where(closed, h.session[safe], 0).astype(np.int64), ~closed
+    )
     closed_on = np.where(closed, h.held_on[safe], np.datetime64("NaT", "ns"))
 
     client = h.client[rows]
@@ -156,35 +158,27 @@ def rupture_episodes(h: RatingHistory, triggers: np.ndarray) -> pd.DataFrame:
             strict=True,
         )
     ]
-    frame = pd.DataFrame(
-        {
-            "client_id": _text(h.client_ids[client]),
-            "instrument": _text(np.array(h.instrument_ids, dtype=object)[h.instrument[rows]])
-            if len(rows)
-            else _text([]),
-            "episode_number": number,
-            "opened_session": h.session[rows],
-            "opened_on": h.held_on[rows],
-            "trigger_rule": _text(trigger),
-            "pre_rupture_mean": mean,
-            "pre_rupture_sd": sd,
-            "recovery_threshold": threshold,
-            "lowest_total": lowest,
-            "status": _text(status),
-            "closed_session": closed_session,
-            "closed_on": closed_on.astype("datetime64[ns]"),
-            "severity": _text([_SEVERITY[s] for s in status.tolist()]),
-            "explanation": _text(text),
-            "rules_version": _text([RULES_VERSION] * len(rows)),
-        },
-        columns=list(EPISODE_COLUMNS),
-    )
-    return frame.iloc[order].reset_index(drop=True)
-
-
-def _text(values: object) -> pd.Series:
-    """Text columns are plain object columns, the same whether empty or not."""
-    return pd.Series(np.asarray(values, dtype=object), dtype=object)
+    names = np.array(h.instrument_ids, dtype=object)
+    severity = np.array([_SEVERITY[s] for s in status.tolist()], dtype=object)
+    columns = {
+        "client_id": h.client_ids[client],
+        "instrument": names[h.instrument[rows]] if len(rows) else object_array([]),
+        "episode_number": number,
+        "opened_session": h.session[rows],
+        "opened_on": h.held_on[rows],
+        "trigger_rule": trigger,
+        "pre_rupture_mean": mean,
+        "pre_rupture_sd": sd,
+        "recovery_threshold": threshold,
+        "lowest_total": lowest,
+        "status": status,
+        "closed_session": closed_session,
+        "closed_on": closed_on.astype("datetime64[ns]"),
+        "severity": severity,
+        "explanation": object_array(text),
+        "rules_version": np.full(len(rows), RULES_VERSION, dtype=object),
+    }
+    return build_frame({name: columns[name][order] for name in EPISODE_COLUMNS}, len(order))
 
 
 def _episode_text(

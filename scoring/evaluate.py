@@ -11,6 +11,7 @@ import pandas as pd
 
 from scoring.config import DEFAULT_CONFIG, RULES_VERSION, ScoringConfig
 from scoring.episodes import rupture_episodes, trigger_rows
+from scoring.frames import build_frame, categorical, object_array
 from scoring.guidance import GUIDANCE
 from scoring.history import RatingHistory, SessionTimeline, build_history, build_timeline
 from scoring.instruments import all_item_keys
@@ -36,7 +37,29 @@ FLAG_COLUMNS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Everything scoring says about a caseload, as plain DataFrames for the backend."""
+    """Everything scoring says about a caseload, as plain DataFrames for the backend.
+
+    ``flags`` (``FLAG_COLUMNS``), one row per (client, session, rule[, item]), sorted by
+    client_id, session_number, rule order, item order:
+    client_id object[str]; session_number int64; held_on datetime64[ns] (midnight);
+    instrument, rule, severity, level, item, guidance, rules_version: category (null as
+    NaN; instrument is null for a missing_ratings flag before any rating); explanation
+    object[str]; evidence object[dict[str, int | float | None]] (plain Python numbers,
+    JSON-serialisable; floats rounded to 4 places).
+
+    ``episodes`` (``EPISODE_COLUMNS``), sorted by client_id, opened_session: text columns
+    object[str]; episode_number, opened_session int64; opened_on, closed_on
+    datetime64[ns] (NaT while open); closed_session Int64 (NA while open); means, SDs,
+    thresholds and lowest_total float64 (pre_rupture_mean/sd NaN with no earlier rating).
+
+    ``summary`` (``SUMMARY_COLUMNS``), one row per client in ratings or sessions, sorted by
+    client_id, describing the client's current history (instrument of the latest
+    rating): instrument object (None without ratings); ratings_count, urgent, warning,
+    talk, info, sessions_without_rating int64; last_session_number Int64; last_held_on
+    datetime64[ns]; latest_total, change_from_previous, personal_mean, personal_sd
+    (unfloored), recent_slope (Theil–Sen, last 5) float64; recent_totals object[list[float]]
+    (last 10, oldest first); repair_status object[str] (open/repaired/unrepaired/none).
+    """
 
     flags: pd.DataFrame
     episodes: pd.DataFrame
@@ -58,13 +81,15 @@ def evaluate(
     """
     checked = check_ratings(ratings)
     checked_sessions = check_sessions(sessions)
-    client_ids = np.union1d(
-        pd.unique(checked.client_id), pd.unique(checked_sessions.client_id)
-    ).astype(object)
-    history = build_history(checked, client_ids, config)
+    client_ids = np.union1d(checked.client_uniques, checked_sessions.client_uniques)
+    client_ids = client_ids.astype(object)
+    index = pd.Index(client_ids)
+    r_client = _codes(index, checked.client_uniques, checked.client_code)
+    s_client = _codes(index, checked_sessions.client_uniques, checked_sessions.client_code)
+    history = build_history(checked, client_ids, r_client, config)
     today_day = np.datetime64(dt.date(today.year, today.month, today.day), "D")
     timeline = build_timeline(
-        checked_sessions, checked, client_ids, today_day, config.rating_grace_days
+        checked_sessions, checked, s_client, r_client, today_day, config.rating_grace_days
     )
 
     hits = {rule.__name__: rule(history) for rule in HISTORY_RULES}
@@ -77,6 +102,13 @@ def evaluate(
         history, timeline, f_client, f_session, f_severity, episodes, episode_client
     )
     return Evaluation(flags=flags, episodes=episodes, summary=summary)
+
+
+def _codes(index: pd.Index, uniques: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Re-map factorised codes onto the sorted caseload-wide client index."""
+    if not len(codes):
+        return codes.astype(np.int64)
+    return index.get_indexer(uniques).astype(np.int64)[codes]
 
 
 def _plain(values: np.ndarray) -> list:
@@ -109,11 +141,6 @@ def _missing_instrument(h: RatingHistory, client: np.ndarray, session: np.ndarra
     ok[ok] = h.client[order[pos[ok]]] == client[ok]
     out[ok] = h.instrument[order[pos[ok]]]
     return out
-
-
-def _categorical(codes: np.ndarray, categories: tuple[str, ...]) -> pd.Categorical:
-    """A categorical column built straight from integer codes (-1 = null): no string scans."""
-    return pd.Categorical.from_codes(codes, categories=list(categories))
 
 
 def _flag_frame(
@@ -162,40 +189,34 @@ def _flag_frame(
         columns["item_order"].append(
             hit.item_order if hit.item_order is not None else np.zeros(n, dtype=np.int64)
         )
-        columns["severity"].append(pd.Index(SEVERITIES).get_indexer(hit.severity))
-        columns["level"].append(
-            pd.Index(LEVELS).get_indexer(hit.level) if hit.level is not None else np.full(n, -1)
-        )
-        columns["item"].append(
-            pd.Index(item_keys).get_indexer(hit.item) if hit.item is not None else np.full(n, -1)
-        )
+        columns["severity"].append(hit.severity)
+        columns["level"].append(hit.level if hit.level is not None else np.full(n, -1))
+        columns["item"].append(hit.item if hit.item is not None else np.full(n, -1))
         explanation.extend(hit.explanation)
         evidence.extend(_evidence(hit))
 
     stacked = {k: np.concatenate(v) for k, v in columns.items()}
     client, session, rule = stacked["client"], stacked["session"], stacked["rule"]
     order = np.lexsort((stacked["item_order"], rule, session, client))
-    explanation_col = np.empty(len(explanation), dtype=object)
-    explanation_col[:] = explanation
-    evidence_col = np.empty(len(evidence), dtype=object)
-    evidence_col[:] = evidence
+    explanation_col = object_array(explanation)
+    evidence_col = object_array(evidence)
     rule = rule[order]
     severity = stacked["severity"][order]
-    frame = pd.DataFrame(
+    frame = build_frame(
         {
-            "client_id": pd.Series(h.client_ids[client[order]], dtype=object),
+            "client_id": h.client_ids[client[order]],
             "session_number": session[order],
             "held_on": stacked["held"][order].astype("datetime64[ns]"),
-            "instrument": _categorical(stacked["instrument"][order], h.instrument_ids),
-            "rule": _categorical(rule, RULE_NAMES),
-            "severity": _categorical(severity, SEVERITIES),
-            "level": _categorical(stacked["level"][order], LEVELS),
-            "item": _categorical(stacked["item"][order], item_keys),
-            "explanation": pd.Series(explanation_col[order], dtype=object),
-            "evidence": pd.Series(evidence_col[order], dtype=object),
-            "guidance": _categorical(rule, tuple(GUIDANCE[r] for r in RULE_NAMES)),
-            "rules_version": _categorical(np.zeros(len(rule), dtype=np.int64), (RULES_VERSION,)),
+            "instrument": categorical(stacked["instrument"][order], h.instrument_ids),
+            "rule": categorical(rule, RULE_NAMES),
+            "severity": categorical(severity, SEVERITIES),
+            "level": categorical(stacked["level"][order], LEVELS),
+            "item": categorical(stacked["item"][order], item_keys),
+            "explanation": explanation_col[order],
+            "evidence": evidence_col[order],
+            "guidance": categorical(rule, tuple(GUIDANCE[r] for r in RULE_NAMES)),
+            "rules_version": categorical(np.zeros(len(rule), dtype=np.int64), (RULES_VERSION,)),
         },
-        columns=list(FLAG_COLUMNS),
+        len(order),
     )
-    return frame, client[order], session[order], np.asarray(SEVERITIES, dtype=object)[severity]
+    return frame, client[order], session[order], severity

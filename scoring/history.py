@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from scoring.config import ScoringConfig, Thresholds
 from scoring.schema import CheckedRatings, CheckedSessions
@@ -66,15 +65,18 @@ def run_length(flags: np.ndarray, group_start: np.ndarray) -> np.ndarray:
 
 
 def build_history(
-    checked: CheckedRatings, client_ids: np.ndarray, config: ScoringConfig
+    checked: CheckedRatings,
+    client_ids: np.ndarray,
+    client_codes: np.ndarray,
+    config: ScoringConfig,
 ) -> RatingHistory:
-    """Sort the validated ratings once and derive the per-history columns the rules share."""
-    instrument_ids = tuple(sorted(set(checked.instrument.tolist())))
-    instrument_lookup = {name: code for code, name in enumerate(instrument_ids)}
-    instrument_codes = np.array(
-        [instrument_lookup[i] for i in checked.instrument.tolist()], dtype=np.int64
-    )
-    client_codes = pd.Index(client_ids).get_indexer(checked.client_id).astype(np.int64)
+    """Sort the validated ratings once and derive the per-history columns the rules share.
+
+    ``client_codes`` index each rating's client into the sorted ``client_ids``.
+    """
+    instrument_ids = tuple(sorted(checked.instrument_uniques))
+    remap = np.array([instrument_ids.index(i) for i in checked.instrument_uniques], np.int64)
+    instrument_codes = remap[checked.instrument_code] if len(remap) else checked.instrument_code
     order = np.lexsort((checked.session_number, instrument_codes, client_codes))
     client = client_codes[order]
     instrument = instrument_codes[order]
@@ -153,14 +155,15 @@ class SessionTimeline:
 def build_timeline(
     sessions: CheckedSessions,
     checked: CheckedRatings,
-    client_ids: np.ndarray,
+    s_client: np.ndarray,
+    r_client: np.ndarray,
     today: np.datetime64,
     grace_days: int,
 ) -> SessionTimeline:
-    """Merge the sessions with the rated sessions and mark which unrated ones are overdue."""
-    index = pd.Index(client_ids)
-    s_client = index.get_indexer(sessions.client_id).astype(np.int64)
-    r_client = index.get_indexer(checked.client_id).astype(np.int64)
+    """Merge the sessions with the rated sessions and mark which unrated ones are overdue.
+
+    ``s_client`` and ``r_client`` are the client codes of the session and rating rows.
+    """
     span = int(max(sessions.session_number.max(initial=0), checked.session_number.max(initial=0)))
     span = span + 1
     s_key = s_client * span + sessions.session_number

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from scoring.history import EPS, RatingHistory, SessionTimeline, run_length
-from scoring.instruments import get_instrument
+from scoring.instruments import all_item_keys, get_instrument
 
 SEVERITIES: tuple[str, ...] = ("info", "talk", "warning", "urgent")
 #: Levels of the personal-baseline rule (Stiles et al. 2004: 1 SD possible, 2 SD probable).
@@ -24,12 +24,12 @@ class RuleHits:
     """What one rule flagged: rows of the history (or timeline) with level, item and numbers."""
 
     rule: str
-    severity: np.ndarray  # str per hit
+    severity: np.ndarray  # code into SEVERITIES per hit
     rows: np.ndarray  # indices into the history; for missing_ratings into the timeline
     explanation: list[str]
     evidence: dict[str, np.ndarray]
-    level: np.ndarray | None = None
-    item: np.ndarray | None = None
+    level: np.ndarray | None = None  # code into LEVELS per hit
+    item: np.ndarray | None = None  # code into instruments.all_item_keys() per hit
     item_order: np.ndarray | None = None
 
     def __len__(self) -> int:
@@ -50,8 +50,8 @@ def _nums(values: np.ndarray) -> list[str]:
     return text[inverse.ravel()].tolist()
 
 
-def _constant(value: str, n: int) -> np.ndarray:
-    return np.full(n, value, dtype=object)
+def _constant(severity: str, n: int) -> np.ndarray:
+    return np.full(n, SEVERITIES.index(severity), dtype=np.int64)
 
 
 def below_cutoff(h: RatingHistory) -> RuleHits:
@@ -92,20 +92,25 @@ def item_low(h: RatingHistory) -> RuleHits:
             values = h.items[key]
             rows = np.flatnonzero(in_instrument & (values < cutoff - EPS))
             rows_all.append(rows)
-            items_all.append(np.full(len(rows), key, dtype=object))
+            items_all.append(np.full(len(rows), all_item_keys().index(key), dtype=np.int64))
             order_all.append(np.full(len(rows), order, dtype=np.int64))
             values_all.append(values[rows])
             cut_all.append(np.full(len(rows), cutoff))
     if not rows_all:
         empty = np.empty(0, dtype=np.int64)
-        rows_all, items_all, order_all = [empty], [np.empty(0, dtype=object)], [empty]
+        rows_all, items_all, order_all = [empty], [empty], [empty]
         values_all, cut_all = [np.empty(0)], [np.empty(0)]
     rows = np.concatenate(rows_all)
     item = np.concatenate(items_all)
     value, threshold = np.concatenate(values_all), np.concatenate(cut_all)
     text = [
         f"The item '{k}' was rated {v}, below {t}."
-        for k, v, t in zip(item.tolist(), _nums(value), _nums(threshold), strict=True)
+        for k, v, t in zip(
+            np.array(all_item_keys(), dtype=object)[item].tolist(),
+            _nums(value),
+            _nums(threshold),
+            strict=True,
+        )
     ]
     return RuleHits(
         "item_low",
@@ -198,8 +203,8 @@ def below_personal_baseline(h: RatingHistory) -> RuleHits:
         probable = enough & (h.total < probable_line - EPS)
     rows = np.flatnonzero(possible | probable)
     is_probable = probable[rows]
-    level = np.where(is_probable, "probable", "possible").astype(object)
-    severity = np.where(is_probable, "warning", "talk").astype(object)
+    level = np.where(is_probable, LEVELS.index("probable"), LEVELS.index("possible"))
+    severity = np.where(is_probable, SEVERITIES.index("warning"), SEVERITIES.index("talk"))
     threshold = np.where(is_probable, probable_line[rows], possible_line[rows])
     value, m, s, n = h.total[rows], mean[rows], sd[rows], h.prior_n[rows]
     z = (m - value) / s
@@ -248,6 +253,8 @@ def downward_trend(h: RatingHistory) -> RuleHits:
     Source: gradual ("withdrawal") ruptures are easy to miss session by session (Safran &
     Muran 2000); the decline must reach reliable change (Jacobson & Truax 1991) so that
     drifting noise is not flagged. For the clinician: the alliance is quietly slipping.
+    The slope's x is the session number, so a skipped rating still counts as a week passed.
+    No Mann–Kendall p-value: five ratings are too few for it to mean much.
     """
     with np.errstate(invalid="ignore"):
         non_increase = h.total <= h.previous + EPS

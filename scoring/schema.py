@@ -90,13 +90,15 @@ def _require_columns(frame: object, name: str, columns: tuple[str, ...]) -> pd.D
 
 def _client_ids(col: pd.Series, name: str) -> np.ndarray:
     values = col.to_numpy(dtype=object)
-    if col.isna().any():
+    if pd.isna(values).any():
         raise ScoringInputError(f"{name}.client_id has empty values")
+    if pd.api.types.infer_dtype(values, skipna=False) not in ("string", "empty"):
+        raise ScoringInputError(f"{name}.client_id must be strings")
     return values
 
 
 def _session_numbers(col: pd.Series, name: str) -> np.ndarray:
-    if col.isna().any():
+    if col.dtype.kind not in "iu" and pd.isna(col.to_numpy()).any():
         raise ScoringInputError(f"{name}.session_number has empty values")
     if pd.api.types.is_bool_dtype(col):
         raise ScoringInputError(f"{name}.session_number must be whole numbers")
@@ -108,31 +110,32 @@ def _session_numbers(col: pd.Series, name: str) -> np.ndarray:
     values = col.to_numpy()
     if values.dtype.kind == "f" and not np.all(values == np.round(values)):
         raise ScoringInputError(f"{name}.session_number must be whole numbers")
-    return values.astype(np.int64)
+    values = values.astype(np.int64)
+    if (values < 0).any():
+        raise ScoringInputError(f"{name}.session_number must not be negative")
+    return values
 
 
 def _dates(col: pd.Series, name: str) -> np.ndarray:
     """Dates as datetime64[ns] at midnight; a date-only contract, so the time is dropped."""
-    if pd.api.types.is_datetime64_any_dtype(col):
-        values = col
-        if getattr(values.dt, "tz", None) is not None:
-            values = values.dt.tz_localize(None)
+    if isinstance(col.dtype, np.dtype) and col.dtype.kind == "M":
+        raw = col.to_numpy()
+    elif pd.api.types.is_datetime64_any_dtype(col):  # timezone-aware: keep the local date
+        raw = col.dt.tz_localize(None).to_numpy()
     else:
         try:
-            values = pd.to_datetime(col)
+            raw = pd.to_datetime(col).to_numpy()
         except (TypeError, ValueError) as exc:
             raise ScoringInputError(f"{name}.held_on must hold dates ({exc})") from None
-    if values.isna().any():
+    if np.isnat(raw).any():
         raise ScoringInputError(f"{name}.held_on has empty values")
-    out = values.to_numpy().astype("datetime64[D]").astype("datetime64[ns]")
-    return out
+    return raw.astype("datetime64[D]").astype("datetime64[ns]")
 
 
-def _first_duplicate(clients: np.ndarray, sessions: np.ndarray) -> tuple[str, int] | None:
-    codes, _ = pd.factorize(clients)
-    key = codes.astype(np.int64) * (int(sessions.max()) - int(sessions.min()) + 1) + (
-        sessions - sessions.min()
-    )
+def _first_duplicate(
+    clients: np.ndarray, codes: np.ndarray, sessions: np.ndarray
+) -> tuple[str, int] | None:
+    key = codes * (int(sessions.max()) - int(sessions.min()) + 1) + (sessions - sessions.min())
     dup = pd.Index(key).duplicated()
     if not dup.any():
         return None
@@ -151,6 +154,11 @@ class CheckedRatings:
     total: np.ndarray
     wants_to_talk: np.ndarray
     items: dict[str, np.ndarray]
+    #: ``client_id`` factorised: codes into ``client_uniques`` (computed once, reused)
+    client_code: np.ndarray
+    client_uniques: np.ndarray
+    instrument_code: np.ndarray
+    instrument_uniques: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -160,6 +168,13 @@ class CheckedSessions:
     client_id: np.ndarray
     session_number: np.ndarray
     held_on: np.ndarray
+    client_code: np.ndarray
+    client_uniques: np.ndarray
+
+
+def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    codes, uniques = pd.factorize(values)
+    return codes.astype(np.int64), np.asarray(uniques, dtype=object)
 
 
 def check_ratings(ratings: pd.DataFrame) -> CheckedRatings:
@@ -168,10 +183,9 @@ def check_ratings(ratings: pd.DataFrame) -> CheckedRatings:
     clients = _client_ids(frame[RATINGS.client_id], "ratings")
     sessions = _session_numbers(frame[RATINGS.session_number], "ratings")
     held_on = _dates(frame[RATINGS.held_on], "ratings")
-    instrument_col = frame[RATINGS.instrument]
-    if instrument_col.isna().any():
+    instruments = frame[RATINGS.instrument].to_numpy(dtype=object)
+    if pd.isna(instruments).any():
         raise ScoringInputError("ratings.instrument has empty values")
-    instruments = instrument_col.to_numpy(dtype=object)
     total_col = frame[RATINGS.total]
     if pd.api.types.is_bool_dtype(total_col):
         raise ScoringInputError("ratings.total must be numbers")
@@ -187,23 +201,24 @@ def check_ratings(ratings: pd.DataFrame) -> CheckedRatings:
             f"ratings.total is empty for client {clients[i]} session {sessions[i]}"
         )
     talk_col = frame[RATINGS.wants_to_talk]
-    if talk_col.isna().any():
+    if talk_col.dtype == np.bool_:
+        wants = talk_col.to_numpy()
+    elif pd.isna(talk_col.to_numpy(dtype=object)).any():
         raise ScoringInputError("ratings.wants_to_talk has empty values; use true or false")
-    if pd.api.types.is_bool_dtype(talk_col):
-        wants = talk_col.to_numpy(dtype=bool)
     else:
         uniques = set(pd.unique(talk_col).tolist())
         if not uniques <= {True, False}:
             raise ScoringInputError("ratings.wants_to_talk must be true or false")
         wants = talk_col.to_numpy().astype(bool)
 
+    instrument_code, instrument_uniques = _factorize(instruments)
     items: dict[str, np.ndarray] = {}
-    for instrument_id in pd.unique(instruments).tolist():
+    for instrument_id in instrument_uniques.tolist():
         try:
             instrument = get_instrument(instrument_id)
         except UnknownInstrument:
             raise ScoringInputError(f"ratings.instrument {instrument_id!r} is unknown") from None
-        rows = instruments == instrument_id
+        rows = instrument_code == instrument_uniques.tolist().index(instrument_id)
         lo, hi = instrument.total_min, instrument.total_max
         bad_total = rows & ((total < lo) | (total > hi))
         if bad_total.any():
@@ -234,13 +249,26 @@ def check_ratings(ratings: pd.DataFrame) -> CheckedRatings:
                     f"item {key!r} is {values[i]:g} for client {clients[i]} session "
                     f"{sessions[i]}, outside {instrument.item_min:g}..{instrument.item_max:g}"
                 )
+    client_code, client_uniques = _factorize(clients)
     if len(sessions):
-        dup = _first_duplicate(clients, sessions)
+        dup = _first_duplicate(clients, client_code, sessions)
         if dup is not None:
             raise ScoringInputError(
                 f"ratings has more than one row for client {dup[0]} session {dup[1]}"
             )
-    return CheckedRatings(clients, sessions, held_on, instruments, total, wants, items)
+    return CheckedRatings(
+        clients,
+        sessions,
+        held_on,
+        instruments,
+        total,
+        wants,
+        items,
+        client_code,
+        client_uniques,
+        instrument_code,
+        tuple(instrument_uniques.tolist()),
+    )
 
 
 def check_sessions(sessions: pd.DataFrame) -> CheckedSessions:
@@ -249,10 +277,11 @@ def check_sessions(sessions: pd.DataFrame) -> CheckedSessions:
     clients = _client_ids(frame[SESSIONS.client_id], "sessions")
     numbers = _session_numbers(frame[SESSIONS.session_number], "sessions")
     held_on = _dates(frame[SESSIONS.held_on], "sessions")
+    client_code, client_uniques = _factorize(clients)
     if len(numbers):
-        dup = _first_duplicate(clients, numbers)
+        dup = _first_duplicate(clients, client_code, numbers)
         if dup is not None:
             raise ScoringInputError(
                 f"sessions has more than one row for client {dup[0]} session {dup[1]}"
             )
-    return CheckedSessions(clients, numbers, held_on)
+    return CheckedSessions(clients, numbers, held_on, client_code, client_uniques)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from scoring.frames import build_frame, object_array
 from scoring.history import TOTAL_SCALE, RatingHistory, SessionTimeline
 from scoring.rules import SEVERITIES, theil_sen_slopes
 
@@ -97,9 +98,8 @@ def caseload_summary(
         ]
 
     counted = flag_session >= last_session[flag_client]
-    sev_code = pd.Index(SEVERITIES).get_indexer(flag_severity)
     counts = np.bincount(
-        flag_client[counted] * len(SEVERITIES) + sev_code[counted],
+        flag_client[counted] * len(SEVERITIES) + flag_severity[counted],
         minlength=nc * len(SEVERITIES),
     ).reshape(nc, len(SEVERITIES))
 
@@ -116,27 +116,25 @@ def caseload_summary(
         last[:-1] = ep_client[1:] != ep_client[:-1]
         repair[ep_client[last]] = ep_status[last]
 
-    frame = pd.DataFrame(
-        {
-            "client_id": pd.Series(h.client_ids, dtype=object),
-            "instrument": pd.Series(instrument, dtype=object),
-            "ratings_count": count.astype(np.int64),
-            "last_session_number": pd.array(np.where(has, last_session, 0), dtype="Int64"),
-            "last_held_on": np.asarray(last_held, dtype="datetime64[ns]"),
-            "latest_total": latest_total,
-            "change_from_previous": change,
-            "personal_mean": mean,
-            "personal_sd": sd,
-            "recent_slope": slope,
-            "recent_totals": pd.Series(recent, dtype=object),
-            **{name: counts[:, i].astype(np.int64) for i, name in enumerate(SEVERITIES)},
-            "repair_status": pd.Series(repair, dtype=object),
-            "sessions_without_rating": sessions_without.astype(np.int64),
-        },
-        columns=list(SUMMARY_COLUMNS),
-    )
-    frame.loc[~has, "last_session_number"] = pd.NA
-    return frame
+    columns = {
+        "client_id": h.client_ids,
+        "instrument": object_array(instrument),
+        "ratings_count": count.astype(np.int64),
+        "last_session_number": pd.arrays.IntegerArray(
+            np.where(has, last_session, 0).astype(np.int64), ~has
+        ),
+        "last_held_on": np.asarray(last_held, dtype="datetime64[ns]"),
+        "latest_total": latest_total,
+        "change_from_previous": change,
+        "personal_mean": mean,
+        "personal_sd": sd,
+        "recent_slope": slope,
+        "recent_totals": object_array(recent),
+        **{name: counts[:, i].astype(np.int64) for i, name in enumerate(SEVERITIES)},
+        "repair_status": repair,
+        "sessions_without_rating": sessions_without.astype(np.int64),
+    }
+    return build_frame({name: columns[name] for name in SUMMARY_COLUMNS}, nc)
 
 
 def _recent_slopes(

@@ -238,3 +238,20 @@ def test_switching_instrument_starts_a_new_history():
     at_five = flags[flags["session_number"] == 5]
     assert "reliable_drop" not in set(at_five["rule"])
     assert "below_personal_baseline" not in set(at_five["rule"])
+
+
+def test_client_who_never_rated_gets_missing_ratings_without_an_instrument():
+    from scoring import empty_sessions
+
+    ratings = ratings_frame([38])
+    sessions = pd.concat(
+        [sessions_for(ratings), sessions_for(ratings_frame([38, 38], client_id="new"))],
+        ignore_index=True,
+    )
+    result = evaluate(ratings, sessions, today=TODAY)
+    flag = result.flags[result.flags["client_id"] == "new"].iloc[0]
+    assert (flag["rule"], flag["session_number"]) == ("missing_ratings", 2)
+    assert pd.isna(flag["instrument"])
+    summary = result.summary.set_index("client_id").loc["new"]
+    assert (summary["warning"], summary["sessions_without_rating"]) == (1, 2)
+    assert evaluate(ratings, empty_sessions(), today=TODAY).flags["rule"].tolist() == []
