@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from backend.db import DatabaseDep
+from backend.migrate import migration_heads
 
 router = APIRouter(prefix="/health", tags=["health"])
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def migration_heads() -> set[str]:
-    config = Config(str(ROOT / "alembic.ini"))
-    return set(ScriptDirectory.from_config(config).get_heads())
-
 
 _HEADS = migration_heads()
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 os.environ["RAPPORT_MODE"] = "dev"
 os.environ.setdefault("RAPPORT_SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
@@ -18,23 +17,15 @@ os.environ["RAPPORT_DATABASE_URL"] = "sqlite:///:memory:"  # never var/: each te
 import psycopg
 import pytest
 from alembic import command
-from alembic.config import Config
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from backend.config import Settings
 from backend.db import Database, reset_database
+from backend.migrate import alembic_config
 from backend.models import metadata
 
-ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-def alembic_config() -> Config:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "migrations"))
-    config.attributes["configure_logger"] = False
-    return config
 
 
 def migrate(database: Database, revision: str = "head") -> None:

@@ -8,8 +8,8 @@ from sqlalchemy import inspect
 
 from backend.config import Settings
 from backend.db import Database
+from backend.migrate import alembic_config
 from backend.models import metadata
-from tests.conftest import alembic_config
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
