@@ -5,18 +5,19 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from backend.flags.models import NOTE_MAX_LENGTH
+from backend.flags.models import (
+    ACTIONS,
+    EPISODE_STATUSES,
+    FLAG_STATUSES,
+    NOTE_MAX_LENGTH,
+    SEVERITIES,
+)
 
-Action = Literal[
-    "raised_in_session",
-    "adjusted_approach",
-    "checked_in_outside_session",
-    "consulted_supervisor",
-    "referred",
-    "no_action_needed",
-]
-FlagStatus = Literal["open", "acknowledged", "resolved", "withdrawn"]
-Severity = Literal["info", "talk", "warning", "urgent"]
+# The database CHECK constraints and these API types come from the same tuples.
+Action = Literal[*ACTIONS]
+FlagStatus = Literal[*FLAG_STATUSES]
+Severity = Literal[*SEVERITIES]
+EpisodeStatus = Literal[*EPISODE_STATUSES]
 
 
 class FlagPublic(BaseModel):
@@ -65,7 +66,7 @@ class EpisodePublic(BaseModel):
     pre_rupture_sd: float | None
     recovery_threshold: float | None
     lowest_total: float
-    status: Literal["open", "repaired", "unrepaired"]
+    status: EpisodeStatus
     closed_session: int | None
     closed_on: date | None
     severity: Severity
