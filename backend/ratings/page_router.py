@@ -94,10 +94,8 @@ def item_views(instrument: InstrumentPublic) -> list[ItemView]:
 
 
 def _render(
-    request: Request | Scope, template: str, *, language: str, status_code: int, **context: Any
+    request: Request, template: str, *, language: str, status_code: int, **context: Any
 ) -> HTMLResponse:
-    if not isinstance(request, Request):
-        request = Request(request)
     return TEMPLATES.TemplateResponse(
         request,
         template,

@@ -191,6 +191,8 @@ def test_the_form_never_scrolls_sideways_at_320_px(browser, server, instrument, 
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     page.get_by_role("button").last.tap()  # errors shown: still no sideways scroll
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    page.evaluate("document.documentElement.style.fontSize = '200%'")  # text zoomed to 200%
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
     context.close()
 
 
