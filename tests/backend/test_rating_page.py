@@ -216,7 +216,7 @@ def test_every_client_facing_response_carries_the_strict_headers(api, db, opened
     assert "unsafe-inline" not in responses[0].headers["Content-Security-Policy"]
 
 
-def test_static_files_and_the_clinicians_api_are_not_rate_limited_or_rewritten(api, db) -> None:
+def test_static_files_do_not_get_the_public_page_headers(api, db) -> None:
     css = api.get("/static/rating.css")
     assert css.status_code == 200
     assert "Content-Security-Policy" not in css.headers
