@@ -9,7 +9,7 @@ export RAPPORT_MODE ?= demo
 .DEFAULT_GOAL := help
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -51,10 +51,16 @@ lint: $(VENV)/.dev-installed ## ruff check and format check
 test: $(VENV)/.dev-installed lint ## Lint, then the whole test suite (SQLite and, if reachable, PostgreSQL)
 	$(BIN)/python -m pytest
 
+e2e-deps: ## Install Debian's Chromium for the browser tests if it is missing (needs root)
+	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y --no-install-recommends chromium)
+
+e2e: $(VENV)/.dev-installed ## Only the real-browser tests (tests/e2e, Chromium at /usr/bin/chromium)
+	$(BIN)/python -m pytest -m e2e tests/e2e
+
 bench: $(VENV)/.dev-installed ## Benchmarks, each against a baseline measured in the same run
 	$(BIN)/python -m bench
 
 clean: ## Remove the venv, caches and the local database
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis tests/e2e/artifacts
 
-.PHONY: help install migrate demo run lint test bench clean
+.PHONY: help install migrate demo run lint test e2e-deps e2e bench clean

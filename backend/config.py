@@ -33,10 +33,24 @@ class Settings(BaseSettings):
         "These answers are not monitored in real time. In an emergency call 911, "
         "or call or text 988 (Suicide & Crisis Lifeline, US)."
     )
+    emergency_notice_es: str = (
+        "Nadie revisa estas respuestas en tiempo real. En una emergencia llama al 911, "
+        "o llama o envía un mensaje de texto al 988 (Línea de Prevención del Suicidio "
+        "y Crisis, EE. UU.; opción en español)."
+    )
+
+    #: Requests per minute and client IP on /r/ and /api/public/ (per process; see public_edge).
+    public_rate_limit_per_minute: int = Field(default=60, ge=1)
+    #: Only behind a proxy you run: take the client IP from the last X-Forwarded-For hop.
+    trust_forwarded_for: bool = False
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    def emergency_notice_in(self, language: str) -> str:
+        """The safety notice for a client page; English unless a translation is configured."""
+        return self.emergency_notice_es if language == "es" else self.emergency_notice
 
     @property
     def docs_enabled(self) -> bool:

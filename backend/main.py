@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -17,6 +19,10 @@ from backend.config import get_settings
 from backend.errors import RapportError
 from backend.flags.router import router as flags_router
 from backend.health import router as health_router
+from backend.log_redaction import install_token_redaction
+from backend.public_edge import PublicEdgeMiddleware, SlidingWindowLimiter
+from backend.ratings.page_router import router as rating_page_router
+from backend.ratings.page_router import too_many_requests_page
 from backend.ratings.public_router import router as public_ratings_router
 from backend.therapy.router import router as therapy_router
 from backend.users.router import router as users_router
@@ -24,6 +30,7 @@ from backend.users.router import router as users_router
 log = logging.getLogger("rapport")
 
 RETRY_AFTER_SECONDS = "5"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 def _rapport_error(_request: Request, error: RapportError) -> JSONResponse:
@@ -75,6 +82,7 @@ def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
 
 def create_app() -> FastAPI:
     settings = get_settings()
+    install_token_redaction()
     app = FastAPI(
         title="Rapport",
         version="0.1.0",
@@ -97,8 +105,19 @@ def create_app() -> FastAPI:
         therapy_router,
         flags_router,
         public_ratings_router,
+        rating_page_router,
     ):
         app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.state.public_rate_limiter = SlidingWindowLimiter(
+        limit=settings.public_rate_limit_per_minute, window_seconds=60
+    )
+    app.add_middleware(
+        PublicEdgeMiddleware,
+        limiter=app.state.public_rate_limiter,
+        trust_forwarded_for=settings.trust_forwarded_for,
+        page_refusal=too_many_requests_page,
+    )
     return app
 
 

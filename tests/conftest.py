@@ -106,5 +106,6 @@ def db(migrated_database: Database) -> Iterator[Database]:
 def api(db: Database) -> Iterator[TestClient]:
     from backend.main import app
 
+    app.state.public_rate_limiter.reset()  # the limiter is per process; tests share one IP
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client

@@ -53,6 +53,13 @@ def _ensure_open(opened: OpenLink) -> None:
         raise Gone(LINK_EXPIRED, state="expired")
 
 
+def link_language(*, session: Session, token: str) -> str | None:
+    """The language a link was issued in, whatever its state; ``None`` for an unknown token."""
+    return session.exec(
+        select(RatingLink.language).where(RatingLink.token_hash == link_token_hash(token))
+    ).first()
+
+
 def instrument_public(instrument: Instrument, language: str) -> InstrumentPublic:
     return InstrumentPublic(
         id=instrument.id,

@@ -1,0 +1,232 @@
+"""The client's rating page: server-rendered HTML that works with or without JavaScript.
+
+Without JavaScript, scale items (e.g. 0–10) are a ``<select>`` that starts on
+"Choose a number": a range input always has a value, so an untouched slider
+would silently become an answer. The script replaces each select with a
+slider that likewise shows "Not answered yet" until it is moved, and submits
+through the public JSON API with an idempotency key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
+from starlette.types import Scope
+
+from backend.config import get_settings
+from backend.db import DatabaseDep
+from backend.errors import Conflict, Gone, InvalidInput, NotFound
+from backend.flows import submit_rating
+from backend.ratings.messages import language_from_accept, messages_in
+from backend.ratings.models import COMMENT_MAX_LENGTH
+from backend.ratings.schemas import InstrumentPublic, RatingForm, RatingSubmission
+from backend.ratings.service import link_language, rating_form
+
+router = APIRouter(prefix="/r", tags=["client pages"], include_in_schema=False)
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
+
+#: Longer tokens are never issued; treat them as unknown without touching the database.
+MAX_TOKEN_LENGTH = 512
+#: Without JavaScript a 0–10 scale is offered in halves: 21 choices are quick to pick from.
+FALLBACK_STRIDE = 0.5
+
+
+@dataclass(frozen=True)
+class ItemView:
+    key: str
+    prompt: str
+    low_anchor: str
+    high_anchor: str
+    #: "choice" for labelled answers (radio buttons), "scale" for a numeric range.
+    kind: str
+    options: list[tuple[str, str]]
+    min: str
+    max: str
+    step: str
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def _scale_points(instrument: InstrumentPublic) -> list[float]:
+    stride = instrument.step * max(1, round(FALLBACK_STRIDE / instrument.step))
+    count = round((instrument.item_max - instrument.item_min) / stride)
+    return [round(instrument.item_min + i * stride, 6) for i in range(count + 1)]
+
+
+def item_views(instrument: InstrumentPublic) -> list[ItemView]:
+    views = []
+    for item in instrument.items:
+        if instrument.choices:
+            kind = "choice"
+            options = [
+                (_number(instrument.item_min + i * instrument.step), label)
+                for i, label in enumerate(instrument.choices)
+            ]
+        else:
+            kind = "scale"
+            points = _scale_points(instrument)
+            options = [(_number(p), _number(p)) for p in points]
+            options[0] = (options[0][0], f"{options[0][1]} — {item.low_anchor}")
+            options[-1] = (options[-1][0], f"{options[-1][1]} — {item.high_anchor}")
+        views.append(
+            ItemView(
+                key=item.key,
+                prompt=item.prompt,
+                low_anchor=item.low_anchor,
+                high_anchor=item.high_anchor,
+                kind=kind,
+                options=options,
+                min=_number(instrument.item_min),
+                max=_number(instrument.item_max),
+                step=_number(instrument.step),
+            )
+        )
+    return views
+
+
+def _render(
+    request: Request, template: str, *, language: str, status_code: int, **context: Any
+) -> HTMLResponse:
+    return TEMPLATES.TemplateResponse(
+        request,
+        template,
+        {
+            "lang": language,
+            "msg": messages_in(language),
+            "emergency_notice": get_settings().emergency_notice_in(language),
+            **context,
+        },
+        status_code=status_code,
+    )
+
+
+def _unknown(request: Request) -> HTMLResponse:
+    language = language_from_accept(request.headers.get("accept-language"))
+    return _notice(request, "invalid", language=language, status_code=404)
+
+
+def _notice(request: Request, kind: str, *, language: str, status_code: int) -> HTMLResponse:
+    return _render(request, "notice.html", language=language, status_code=status_code, kind=kind)
+
+
+def _closed(request: Request, db: DatabaseDep, token: str, gone: Gone | Conflict) -> HTMLResponse:
+    with db.reading() as session:
+        language = link_language(session=session, token=token) or "en"
+    kind = "used" if gone.extra.get("state") == "used" else "invalid"
+    return _notice(request, kind, language=language, status_code=410)
+
+
+def too_many_requests_page(scope: Scope, retry_after: int) -> Response:
+    """What the rate limiter shows on ``/r/``: calm words, in the browser's language."""
+    request = Request(scope)
+    language = language_from_accept(request.headers.get("accept-language"))
+    return _notice(request, "too_many", language=language, status_code=429)
+
+
+def _form_page(
+    request: Request,
+    form: RatingForm,
+    *,
+    status_code: int = 200,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+) -> HTMLResponse:
+    values = values or {}
+    return _render(
+        request,
+        "form.html",
+        language=form.language,
+        status_code=status_code,
+        items=item_views(form.instrument),
+        values=values,
+        errors=errors or {},
+        comment=values.get("comment", ""),
+        wants_to_talk=bool(values.get("wants_to_talk")),
+        comment_max=COMMENT_MAX_LENGTH,
+    )
+
+
+@router.get("/{token}", response_class=HTMLResponse)
+def rating_page(token: str, request: Request, db: DatabaseDep) -> HTMLResponse:
+    if len(token) > MAX_TOKEN_LENGTH:
+        return _unknown(request)
+    try:
+        with db.reading() as session:
+            form = rating_form(session=session, token=token)
+    except NotFound:
+        return _unknown(request)
+    except Gone as gone:
+        return _closed(request, db, token, gone)
+    return _form_page(request, form)
+
+
+async def _form_fields(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+FormFields = Annotated[dict[str, str], Depends(_form_fields)]
+
+
+def _parse_answers(
+    form: RatingForm, fields: dict[str, str], words: dict[str, str]
+) -> tuple[dict[str, float], dict[str, str]]:
+    """Numbers for every answered item, and an error for every item left blank or garbled."""
+    scores: dict[str, float] = {}
+    errors: dict[str, str] = {}
+    for item in form.instrument.items:
+        raw = fields.get(item.key, "").strip()
+        if not raw:
+            errors[item.key] = words["error_missing"]
+            continue
+        try:
+            scores[item.key] = float(raw)
+        except ValueError:
+            errors[item.key] = words["error_invalid"]
+    if len(fields.get("comment", "")) > COMMENT_MAX_LENGTH:
+        errors["comment"] = words["error_comment_too_long"].format(max=COMMENT_MAX_LENGTH)
+    return scores, errors
+
+
+@router.post("/{token}", response_class=HTMLResponse)
+def submit_rating_page(
+    token: str, request: Request, fields: FormFields, db: DatabaseDep
+) -> HTMLResponse:
+    """The no-JavaScript submission: same validation and flow as the JSON API."""
+    if len(token) > MAX_TOKEN_LENGTH:
+        return _unknown(request)
+    try:
+        with db.reading() as session:
+            form = rating_form(session=session, token=token)
+    except NotFound:
+        return _unknown(request)
+    except Gone as gone:
+        return _closed(request, db, token, gone)
+    words = dict(messages_in(form.language))
+    scores, errors = _parse_answers(form, fields, words)
+    if not errors:
+        submission = RatingSubmission(
+            scores=scores,
+            comment=fields.get("comment") or None,
+            wants_to_talk=bool(fields.get("wants_to_talk")),
+        )
+        try:
+            submit_rating(db=db, token=token, submission=submission, idempotency_key=None)
+        except InvalidInput as invalid:
+            errors[str(invalid.extra.get("item", "form"))] = words["error_invalid"]
+        except NotFound:
+            return _unknown(request)
+        except (Gone, Conflict) as closed:
+            return _closed(request, db, token, closed)
+    if errors:
+        return _form_page(request, form, status_code=422, values=fields, errors=errors)
+    return _render(request, "thanks.html", language=form.language, status_code=200)

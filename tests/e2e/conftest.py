@@ -1,0 +1,141 @@
+"""A real server and a real browser: uvicorn in a subprocess on a migrated SQLite file, Chromium.
+
+Chromium comes from Debian (``apt-get install -y chromium``); Playwright cannot download
+its own browsers here. Without it the e2e tests skip locally and fail in CI.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from backend.config import Settings
+from backend.db import Database
+from backend.migrate import ROOT
+from tests.conftest import migrate
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+ARTIFACTS = ROOT / "tests" / "e2e" / "artifacts"
+
+
+@dataclass
+class RunningServer:
+    base_url: str
+    db: Database
+    log_path: Path
+    #: Every link token handed out in this run, to prove none reached the access log.
+    tokens: list[str] = field(default_factory=list)
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> Path:
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing: apt-get install -y chromium (or make e2e-deps)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    workdir = tmp_path_factory.mktemp("e2e")
+    url = f"sqlite:///{workdir / 'rapport-e2e.db'}"
+    database = Database(Settings(database_url=url, mode="dev"))
+    migrate(database)
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "RAPPORT_MODE": "dev",
+        "RAPPORT_DATABASE_URL": url,
+        "RAPPORT_PUBLIC_BASE_URL": base_url,
+        # The browser tests load many pages from one address in a minute.
+        "RAPPORT_PUBLIC_RATE_LIMIT_PER_MINUTE": "10000",
+        "PYTHONUNBUFFERED": "1",
+    }
+    log_path = workdir / "server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "backend.main:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "info",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"the server exited early:\n{log_path.read_text()}")
+            try:
+                if httpx.get(f"{base_url}/health/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"the server did not start in 30 s:\n{log_path.read_text()}")
+            time.sleep(0.1)
+        yield RunningServer(base_url=base_url, db=database, log_path=log_path)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        database.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path: Path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(chromium_path), args=CHROMIUM_ARGS
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
