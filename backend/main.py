@@ -17,6 +17,7 @@ from backend.config import get_settings
 from backend.errors import RapportError
 from backend.flags.router import router as flags_router
 from backend.health import router as health_router
+from backend.overview.router import router as overview_router
 from backend.ratings.public_router import router as public_ratings_router
 from backend.therapy.router import router as therapy_router
 from backend.users.router import router as users_router
@@ -96,6 +97,7 @@ def create_app() -> FastAPI:
         clients_router,
         therapy_router,
         flags_router,
+        overview_router,
         public_ratings_router,
     ):
         app.include_router(router)
