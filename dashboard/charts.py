@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.labels import EPISODE_COLOURS, PALETTE, REPAIR_LABELS, SEVERITY_SYMBOLS
+from dashboard.labels import EPISODE_COLOURS, EPISODE_LABELS, PALETTE, SEVERITY_SYMBOLS
 from scoring.instruments import Instrument
 
 #: Prior sessions needed before a personal baseline band is drawn.
@@ -136,7 +136,7 @@ def trajectory_figure(
             fillcolor=EPISODE_COLOURS.get(episode.status, PALETTE["info"]),
             opacity=0.12,
             line_width=0,
-            annotation_text=f"Rupture: {REPAIR_LABELS.get(episode.status, episode.status)}",
+            annotation_text=f"Rupture: {EPISODE_LABELS.get(episode.status, episode.status)}",
             annotation_position="top left",
             name=f"episode {episode.status}",
         )

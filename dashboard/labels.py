@@ -16,18 +16,19 @@ PALETTE = {
     "neutral": "#56B4E9",  # sky blue
 }
 
+#: Plain symbols (present in common system fonts) that match the chart marker shapes.
 SEVERITY_LABELS = {
-    "urgent": "⛔ Urgent",
-    "warning": "⚠️ Warning",
-    "talk": "💬 Talk",
-    "info": "ℹ️ Note",
+    "urgent": "✖ Urgent",
+    "warning": "⚠ Warning",
+    "talk": "◆ Talk",
+    "info": "○ Note",
 }
 NO_FLAG = "✓ Nothing open"
 SEVERITY_ORDER = ("urgent", "warning", "talk", "info")
 #: Plotly marker symbols, so severities differ by shape as well as colour.
 SEVERITY_SYMBOLS = {
     "urgent": "x",
-    "warning": "triangle-down",
+    "warning": "triangle-up",
     "talk": "diamond",
     "info": "circle-open",
 }
@@ -47,6 +48,9 @@ REPAIR_LABELS = {
     "repaired": "Repaired",
     "unrepaired": "Not repaired",
 }
+
+#: How a rupture episode is labelled on the trajectory ("Rupture: repaired").
+EPISODE_LABELS = {"open": "open", "repaired": "repaired", "unrepaired": "not repaired"}
 
 EPISODE_COLOURS = {
     "open": PALETTE["warning"],

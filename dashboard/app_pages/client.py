@@ -13,7 +13,6 @@ from dashboard.labels import (
     FLAG_STATUS_LABELS,
     LANGUAGE_LABELS,
     REPAIR_LABELS,
-    change_label,
     severity_label,
 )
 from dashboard.tables import (
@@ -74,8 +73,8 @@ with st.container(horizontal=True):
     st.metric(
         "Latest total",
         "–" if latest is None else f"{latest:.1f}",
-        delta=None if previous is None else change_label(latest - previous),
-        delta_color="off",
+        delta=None if previous is None else round(float(latest - previous), 1),
+        delta_color="off",  # the arrow carries direction; no red/green reliance
         border=True,
     )
     st.metric("Sessions held", len(sessions), border=True)
@@ -159,7 +158,7 @@ if not said:
 for rating in said:
     heading = f"**Session {rating['session_number']}** · {rating['held_on']}"
     if rating["wants_to_talk"]:
-        heading += " · 💬 Asked to talk about how therapy is going"
+        heading += " · ◆ Asked to talk about how therapy is going"
     st.markdown(heading)
     if rating["comment"]:
         st.text(rating["comment"])  # the client's own words: shown as plain text, never markup

@@ -66,7 +66,7 @@ def test_the_trajectory_draws_totals_baseline_flags_cutoff_and_episodes(
     assert cutoff.y1 == ALLIANCE4.psychometrics.total_cutoff
     assert "episode repaired" in shape_names(figure)
     labels = [a.text for a in figure.layout.annotations]
-    assert "Rupture: Repaired" in labels
+    assert "Rupture: repaired" in labels
 
 
 def test_the_baseline_uses_only_earlier_sessions(ratings) -> None:
