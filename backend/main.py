@@ -20,6 +20,7 @@ from backend.errors import RapportError
 from backend.flags.router import router as flags_router
 from backend.health import router as health_router
 from backend.log_redaction import install_token_redaction
+from backend.overview.router import router as overview_router
 from backend.public_edge import PublicEdgeMiddleware, SlidingWindowLimiter
 from backend.ratings.page_router import router as rating_page_router
 from backend.ratings.page_router import too_many_requests_page
@@ -104,6 +105,7 @@ def create_app() -> FastAPI:
         clients_router,
         therapy_router,
         flags_router,
+        overview_router,
         public_ratings_router,
         rating_page_router,
     ):

@@ -1,43 +1,55 @@
-"""Rapport dashboard entrypoint (sign-in; the full dashboard grows from here)."""
+"""Rapport dashboard: the entrypoint that signs people in and shows the pages their role may use.
+
+Run from the repository root (``make run``) so ``.streamlit/config.toml`` applies.
+"""
 
 from __future__ import annotations
 
-import os
-
-import httpx
 import streamlit as st
 
-API_URL = os.environ.get("RAPPORT_API_URL", "http://127.0.0.1:8000")
+from dashboard import session
+from dashboard.api import ApiError, SessionExpired
 
 st.set_page_config(page_title="Rapport", page_icon="🤝", layout="wide")
+session.init_state()
+session.check_idle()
 
-if "token" not in st.session_state:
-    st.title("Rapport")
-    with st.form("sign-in"):
-        email = st.text_input("Email")
-        password = st.text_input("Password", type="password")
-        submitted = st.form_submit_button("Sign in")
-    if submitted:
-        try:
-            response = httpx.post(
-                f"{API_URL}/api/auth/login", json={"email": email, "password": password}, timeout=10
-            )
-        except httpx.HTTPError:
-            st.error("The Rapport service cannot be reached. Please try again shortly.")
-        else:
-            if response.status_code == 200:
-                st.session_state.token = response.json()["access_token"]
-                st.session_state.user = response.json()["user"]
-                st.rerun()
-            else:
-                st.error(response.json().get("detail", "Sign-in failed."))
+SIGN_IN = st.Page("app_pages/sign_in.py", title="Sign in", icon=":material/login:")
+CASELOAD = st.Page(
+    "app_pages/caseload.py", title="My caseload", icon=":material/groups:", url_path="caseload"
+)
+TEAM_CASELOAD = st.Page(
+    "app_pages/caseload.py", title="Team caseload", icon=":material/groups:", url_path="caseload"
+)
+CLIENT = st.Page("app_pages/client.py", title="Client", icon=":material/person:", url_path="client")
+TEAM = st.Page(
+    "app_pages/team.py", title="Team overview", icon=":material/insights:", url_path="team"
+)
+ADMIN = st.Page(
+    "app_pages/admin.py", title="Administration", icon=":material/settings:", url_path="admin"
+)
+
+PAGES_BY_ROLE = {
+    "therapist": [CASELOAD, CLIENT],
+    "supervisor": [TEAM, TEAM_CASELOAD, CLIENT],
+    "admin": [ADMIN],
+}
+
+if session.is_signed_in():
+    page = st.navigation(PAGES_BY_ROLE.get(session.role() or "", [SIGN_IN]))
+    with st.sidebar:
+        user = session.user()
+        st.caption(f"Signed in as **{user.get('display_name', '')}** ({user.get('role', '')})")
+        if st.button("Sign out", key="sign_out", icon=":material/logout:"):
+            session.end("You are signed out.")
+            st.rerun()
 else:
-    st.title(f"Signed in as {st.session_state.user['display_name']}")
-    if st.button("Sign out"):
-        httpx.post(
-            f"{API_URL}/api/auth/logout",
-            headers={"Authorization": f"Bearer {st.session_state.token}"},
-            timeout=10,
-        )
-        st.session_state.clear()
-        st.rerun()
+    page = st.navigation([SIGN_IN], position="hidden")
+
+try:
+    page.run()
+except SessionExpired:
+    session.end(session.EXPIRED_NOTICE)
+    st.rerun()
+except ApiError as refused:
+    st.error(refused.detail)

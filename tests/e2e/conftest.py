@@ -22,6 +22,7 @@ from backend.config import Settings
 from backend.db import Database
 from backend.migrate import ROOT
 from tests.conftest import migrate
+from tests.dashboard.conftest import backend, clinic, free_port, live_backend
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -32,6 +33,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = ROOT / "tests" / "e2e" / "artifacts"
+
+# Fixtures of the dashboard tests, reused by the dashboard browser test.
+__all__ = ["backend", "clinic", "live_backend"]
 
 
 @dataclass
@@ -139,3 +143,56 @@ def browser(chromium_path: Path):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def dashboard_url(backend) -> Iterator[str]:
+    """``streamlit run dashboard/app.py`` from the repository root, as ``make run`` does."""
+    port = free_port()
+    env = {**os.environ, "RAPPORT_API_URL": backend.url}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "dashboard/app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{url}/_stcore/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("streamlit did not start")
+        time.sleep(0.2)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def browser_page(chromium_path: Path) -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        yield page
+        browser.close()

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from backend.auth.deps import CallerDep
+from backend.clients.schemas import ClientStatus
+from backend.db import DatabaseDep
+from backend.overview.schemas import CaseloadRow, TeamOverview
+from backend.overview.service import caseload, team_overview
+from scoring.instruments import DEFAULT_INSTRUMENT
+
+router = APIRouter(prefix="/api", tags=["overview"])
+
+
+@router.get("/caseload", response_model=list[CaseloadRow])
+def my_caseload(
+    caller: CallerDep,
+    db: DatabaseDep,
+    status: ClientStatus = "active",
+    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+) -> list[CaseloadRow]:
+    """The caller's clients (a supervisor: their teams'), those needing attention first.
+
+    Sorted urgent, then warning, then talk, then the rest; ties by the oldest open flag.
+    Administrators get 403: they manage assignments, not clinical data.
+    """
+    with db.reading() as session:
+        return caseload(session=session, caller=caller, status=status, limit=limit)
+
+
+@router.get("/team/overview", response_model=TeamOverview)
+def team(
+    caller: CallerDep,
+    db: DatabaseDep,
+    weeks: Annotated[int, Query(ge=1, le=104)] = 12,
+    instrument: Annotated[str, Query(max_length=40)] = DEFAULT_INSTRUMENT,
+) -> TeamOverview:
+    """Weekly trend, per-therapist numbers and the repair queue of the supervisor's teams.
+
+    Supervisors only: therapists and administrators get 403. Weekly means use one
+    instrument (totals of different instruments are on different scales).
+    """
+    with db.reading() as session:
+        return team_overview(session=session, caller=caller, weeks=weeks, instrument=instrument)

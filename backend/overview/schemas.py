@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel
+
+from backend.flags.schemas import Severity
+
+RepairStatus = Literal["none", "open", "repaired", "unrepaired"]
+
+
+class SeverityCounts(BaseModel):
+    urgent: int = 0
+    warning: int = 0
+    talk: int = 0
+    info: int = 0
+
+
+class CaseloadRow(BaseModel):
+    """One client on the caseload table, with what needs attention first."""
+
+    code: str
+    status: Literal["active", "discharged"]
+    therapist_id: int
+    therapist_name: str
+    instrument: str | None
+    sessions_count: int
+    ratings_count: int
+    last_rated_on: date | None
+    days_since_last_rating: int | None
+    latest_total: float | None
+    change_from_previous: float | None
+    #: The last ten totals, oldest first (for a sparkline).
+    recent_totals: list[float]
+    open_flags: SeverityCounts
+    #: The most severe open flag, or None when nothing is open.
+    top_severity: Severity | None
+    oldest_unacknowledged_at: datetime | None
+    oldest_unacknowledged_days: int | None
+    repair_status: RepairStatus
+    sessions_without_rating: int
+
+
+class TeamWeek(BaseModel):
+    """The team's mean total in one week, with a normal-approximation 95% interval."""
+
+    week_start: date
+    ratings: int
+    mean_total: float
+    sd_total: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+
+class TherapistWeek(BaseModel):
+    therapist_id: int
+    week_start: date
+    sessions: int
+    rated_sessions: int
+    #: Mean total of the ratings on the overview's instrument; None when there were none.
+    mean_total: float | None
+    response_rate: float | None
+
+
+class TherapistOverview(BaseModel):
+    therapist_id: int
+    therapist_name: str
+    team_name: str | None
+    active_clients: int
+    sessions: int
+    rated_sessions: int
+    #: Rated sessions / sessions held in the period; None when no sessions were held.
+    response_rate: float | None
+    clients_with_warning: int
+    #: Share of active clients with an open warning or urgent flag; None without clients.
+    warning_share: float | None
+    unacknowledged_over_7_days: int
+    episodes: int
+    repaired_episodes: int
+    unrepaired_episodes: int
+    #: Repaired / (repaired + unrepaired) of episodes opened in the period; open ones excluded.
+    repair_rate: float | None
+
+
+class QueueItem(BaseModel):
+    """An unrepaired rupture or an urgent open flag, by pseudonymous code only."""
+
+    kind: Literal["episode", "flag"]
+    client_code: str
+    therapist_name: str
+    since: date
+    severity: Severity
+    status: str
+    explanation: str
+
+
+class TeamOverview(BaseModel):
+    instrument: str
+    weeks: int
+    period_start: date
+    team_weekly: list[TeamWeek]
+    therapist_weekly: list[TherapistWeek]
+    therapists: list[TherapistOverview]
+    queue: list[QueueItem]

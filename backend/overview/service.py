@@ -1,0 +1,372 @@
+"""The caseload table and the team overview, aggregated in SQL and scoped to the caller.
+
+Every query joins ``Client`` and filters on ``visible_clients(caller)``; per-client and
+per-week numbers come from GROUP BY, so the cost grows with the number of rows returned,
+not with the number of ratings behind them.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Date, case, cast, distinct, func, literal_column, nulls_last
+from sqlmodel import Session, col, select
+
+from backend.auth.service import Caller
+from backend.clients.models import Client
+from backend.clients.scope import visible_clients
+from backend.clock import today, utcnow
+from backend.errors import Forbidden, InvalidInput
+from backend.flags.models import SEVERITIES, ClientSummary, Episode, Flag
+from backend.overview.schemas import (
+    CaseloadRow,
+    QueueItem,
+    SeverityCounts,
+    TeamOverview,
+    TeamWeek,
+    TherapistOverview,
+    TherapistWeek,
+)
+from backend.ratings.models import Rating
+from backend.teams.models import Team, TeamSupervisor
+from backend.therapy.models import TherapySession
+from backend.users.models import Role, User
+from scoring.instruments import UnknownInstrument, get_instrument
+
+#: Sparkline length on the caseload table.
+SPARKLINE_POINTS = 10
+#: An open flag nobody has looked at for longer than this shows on the supervisor's table.
+UNACKNOWLEDGED_AFTER = timedelta(days=7)
+#: Two-sided 95% normal quantile for the weekly team mean's interval.
+Z_95 = 1.96
+QUEUE_LIMIT = 200
+_ATTENTION = ("urgent", "warning", "talk")
+
+
+def _count_if(condition: Any) -> Any:
+    return func.sum(case((condition, 1), else_=0))
+
+
+def _days_between(earlier: date | None, later: date) -> int | None:
+    return None if earlier is None else (later - earlier).days
+
+
+def _as_date(value: object) -> date:
+    """Week starts come back as str (SQLite), datetime or date (PostgreSQL)."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _week_start(column: Any, dialect: str) -> Any:
+    """The Monday of the ISO week a date falls in, computed by the database."""
+    if dialect == "postgresql":
+        return cast(func.date_trunc(literal_column("'week'"), column), Date)
+    # SQLite: step back six days, then forward to the next Monday (or stay on it).
+    return func.date(column, literal_column("'-6 days'"), literal_column("'weekday 1'"))
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def caseload(
+    *, session: Session, caller: Caller, status: str = "active", limit: int = 1000
+) -> list[CaseloadRow]:
+    """One row per visible client, the ones that need attention first."""
+    if caller.role == Role.admin:
+        raise Forbidden("Administrators manage accounts and assignments, not clinical data.")
+    in_scope = (visible_clients(caller), Client.status == status)
+    sessions = (
+        select(
+            TherapySession.client_id.label("client_id"),
+            func.count(col(TherapySession.id)).label("held"),
+        )
+        .join(Client, col(Client.id) == TherapySession.client_id)
+        .where(*in_scope)
+        .group_by(col(TherapySession.client_id))
+        .subquery()
+    )
+    flags = (
+        select(
+            Flag.client_id.label("client_id"),
+            *(_count_if(Flag.severity == s).label(s) for s in SEVERITIES),
+            func.min(Flag.created_at).label("oldest_open_at"),
+        )
+        .join(Client, col(Client.id) == Flag.client_id)
+        .where(*in_scope, Flag.status == "open")
+        .group_by(col(Flag.client_id))
+        .subquery()
+    )
+    counts = {s: func.coalesce(flags.c[s], 0) for s in SEVERITIES}
+    attention = case(
+        *((counts[s] > 0, rank) for rank, s in enumerate(_ATTENTION)), else_=len(_ATTENTION)
+    )
+    rows = session.exec(
+        select(
+            Client.code,
+            Client.status,
+            Client.therapist_id,
+            User.display_name,
+            ClientSummary,
+            func.coalesce(sessions.c.held, 0),
+            *counts.values(),
+            flags.c.oldest_open_at,
+        )
+        .join(User, col(User.id) == Client.therapist_id)
+        .join(ClientSummary, col(ClientSummary.client_id) == Client.id, isouter=True)
+        .join(sessions, sessions.c.client_id == Client.id, isouter=True)
+        .join(flags, flags.c.client_id == Client.id, isouter=True)
+        .where(*in_scope)
+        .order_by(attention, nulls_last(flags.c.oldest_open_at.asc()), Client.code)
+        .limit(limit)
+    ).all()
+    on, now = today(), utcnow()
+    result = []
+    for code, client_status, therapist_id, therapist_name, summary, held, *rest in rows:
+        *severity_counts, oldest = rest
+        open_flags = SeverityCounts(**dict(zip(SEVERITIES, map(int, severity_counts), strict=True)))
+        top = next((s for s in reversed(SEVERITIES) if getattr(open_flags, s)), None)
+        last_rated = summary.last_held_on if summary else None
+        result.append(
+            CaseloadRow(
+                code=code,
+                status=client_status,
+                therapist_id=therapist_id,
+                therapist_name=therapist_name,
+                instrument=summary.instrument if summary else None,
+                sessions_count=int(held),
+                ratings_count=summary.ratings_count if summary else 0,
+                last_rated_on=last_rated,
+                days_since_last_rating=_days_between(last_rated, on),
+                latest_total=summary.latest_total if summary else None,
+                change_from_previous=summary.change_from_previous if summary else None,
+                recent_totals=list(summary.recent_totals or [])[-SPARKLINE_POINTS:]
+                if summary
+                else [],
+                open_flags=open_flags,
+                top_severity=top,
+                oldest_unacknowledged_at=oldest,
+                oldest_unacknowledged_days=None if oldest is None else (now - oldest).days,
+                repair_status=summary.repair_status if summary else "none",
+                sessions_without_rating=summary.sessions_without_rating if summary else 0,
+            )
+        )
+    return result
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return None if whole == 0 else round(part / whole, 3)
+
+
+def _team_week(week: object, n: int, mean: float, mean_of_squares: float) -> TeamWeek:
+    sd = None
+    if n >= 2:
+        # Sample SD from the two running sums; clamp the rounding noise below zero.
+        sd = math.sqrt(max(mean_of_squares - mean * mean, 0.0) * n / (n - 1))
+    half = None if sd is None else Z_95 * sd / math.sqrt(n)
+    return TeamWeek(
+        week_start=_as_date(week),
+        ratings=n,
+        mean_total=round(mean, 2),
+        sd_total=None if sd is None else round(sd, 2),
+        ci_low=None if half is None else round(mean - half, 2),
+        ci_high=None if half is None else round(mean + half, 2),
+    )
+
+
+def team_overview(*, session: Session, caller: Caller, weeks: int, instrument: str) -> TeamOverview:
+    """How the supervisor's teams are trending, per therapist, and what is waiting on whom.
+
+    Only supervisors have a team overview: a therapist's own numbers are on their
+    caseload, and an administrator reads no clinical data.
+    """
+    if caller.role != Role.supervisor:
+        raise Forbidden("The team overview is for supervisors.")
+    try:
+        get_instrument(instrument)
+    except UnknownInstrument:
+        raise InvalidInput(f"Unknown instrument {instrument!r}.", field="instrument") from None
+    on, now = today(), utcnow()
+    start = _monday(on) - timedelta(weeks=weeks - 1)
+    dialect = session.get_bind().dialect.name
+    visible = visible_clients(caller)
+    active = (visible, Client.status == "active")
+    in_period = (col(TherapySession.held_on) >= start, col(TherapySession.held_on) <= on)
+
+    supervised = select(TeamSupervisor.team_id).where(TeamSupervisor.user_id == caller.id)
+    therapists = session.exec(
+        select(User.id, User.display_name, Team.name)
+        .join(Team, col(Team.id) == User.team_id, isouter=True)
+        .where(User.role == Role.therapist.value, col(User.team_id).in_(supervised))
+        .where(col(User.active))
+        .order_by(User.display_name, User.id)
+    ).all()
+
+    week = _week_start(TherapySession.held_on, dialect).label("week")
+    team_rows = session.exec(
+        select(
+            week,
+            func.count(col(Rating.id)),
+            func.avg(Rating.total),
+            func.avg(Rating.total * Rating.total),
+        )
+        .select_from(Rating)
+        .join(TherapySession, col(TherapySession.id) == Rating.therapy_session_id)
+        .join(Client, col(Client.id) == TherapySession.client_id)
+        .where(visible, *in_period, Rating.instrument == instrument)
+        .group_by(week)
+        .order_by(week)
+    ).all()
+    team_weekly = [_team_week(w, int(n), float(m), float(sq)) for w, n, m, sq in team_rows]
+
+    weekly_rows = session.exec(
+        select(
+            Client.therapist_id,
+            week,
+            func.count(col(TherapySession.id)),
+            func.count(col(Rating.id)),
+            func.avg(case((Rating.instrument == instrument, Rating.total))),
+        )
+        .select_from(TherapySession)
+        .join(Client, col(Client.id) == TherapySession.client_id)
+        .join(Rating, col(Rating.therapy_session_id) == TherapySession.id, isouter=True)
+        .where(visible, *in_period)
+        .group_by(col(Client.therapist_id), week)
+        .order_by(col(Client.therapist_id), week)
+    ).all()
+    therapist_weekly = [
+        TherapistWeek(
+            therapist_id=tid,
+            week_start=_as_date(w),
+            sessions=int(held),
+            rated_sessions=int(rated),
+            mean_total=None if mean is None else round(float(mean), 2),
+            response_rate=_rate(int(rated), int(held)),
+        )
+        for tid, w, held, rated, mean in weekly_rows
+    ]
+
+    def per_therapist(query: Any) -> dict[int, Any]:
+        return {row[0]: row[1:] for row in session.exec(query).all()}
+
+    active_clients = per_therapist(
+        select(Client.therapist_id, func.count(col(Client.id)))
+        .where(*active)
+        .group_by(col(Client.therapist_id))
+    )
+    with_warning = per_therapist(
+        select(Client.therapist_id, func.count(distinct(Flag.client_id)))
+        .join(Client, col(Client.id) == Flag.client_id)
+        .where(*active, Flag.status == "open", col(Flag.severity).in_(("warning", "urgent")))
+        .group_by(col(Client.therapist_id))
+    )
+    stale = per_therapist(
+        select(Client.therapist_id, func.count(col(Flag.id)))
+        .join(Client, col(Client.id) == Flag.client_id)
+        .where(*active, Flag.status == "open", Flag.created_at < now - UNACKNOWLEDGED_AFTER)
+        .group_by(col(Client.therapist_id))
+    )
+    episodes = per_therapist(
+        select(
+            Client.therapist_id,
+            func.count(col(Episode.id)),
+            _count_if(Episode.status == "repaired"),
+            _count_if(Episode.status == "unrepaired"),
+        )
+        .join(Client, col(Client.id) == Episode.client_id)
+        .where(visible, col(Episode.opened_on) >= start)
+        .group_by(col(Client.therapist_id))
+    )
+    held_by: dict[int, list[int]] = {}
+    for row in therapist_weekly:
+        totals = held_by.setdefault(row.therapist_id, [0, 0])
+        totals[0] += row.sessions
+        totals[1] += row.rated_sessions
+
+    overview = []
+    for tid, name, team_name in therapists:
+        n_active = int(active_clients.get(tid, (0,))[0])
+        n_warning = int(with_warning.get(tid, (0,))[0])
+        held, rated = held_by.get(tid, [0, 0])
+        n_episodes, repaired, unrepaired = (int(v or 0) for v in episodes.get(tid, (0, 0, 0)))
+        overview.append(
+            TherapistOverview(
+                therapist_id=tid,
+                therapist_name=name,
+                team_name=team_name,
+                active_clients=n_active,
+                sessions=held,
+                rated_sessions=rated,
+                response_rate=_rate(rated, held),
+                clients_with_warning=n_warning,
+                warning_share=_rate(n_warning, n_active),
+                unacknowledged_over_7_days=int(stale.get(tid, (0,))[0]),
+                episodes=n_episodes,
+                repaired_episodes=repaired,
+                unrepaired_episodes=unrepaired,
+                repair_rate=_rate(repaired, repaired + unrepaired),
+            )
+        )
+    return TeamOverview(
+        instrument=instrument,
+        weeks=weeks,
+        period_start=start,
+        team_weekly=team_weekly,
+        therapist_weekly=therapist_weekly,
+        therapists=overview,
+        queue=_queue(session, active),
+    )
+
+
+def _queue(session: Session, active: tuple[Any, ...]) -> list[QueueItem]:
+    """Urgent open flags, then unrepaired and still-open ruptures, oldest first."""
+    urgent = session.exec(
+        select(Flag, Client.code, User.display_name)
+        .join(Client, col(Client.id) == Flag.client_id)
+        .join(User, col(User.id) == Client.therapist_id)
+        .where(*active, Flag.status == "open", Flag.severity == "urgent")
+        .order_by(col(Flag.created_at), col(Flag.id))
+        .limit(QUEUE_LIMIT)
+    ).all()
+    unrepaired_first = case((Episode.status == "unrepaired", 0), else_=1)
+    ruptures = session.exec(
+        select(Episode, Client.code, User.display_name)
+        .join(Client, col(Client.id) == Episode.client_id)
+        .join(User, col(User.id) == Client.therapist_id)
+        .where(*active, col(Episode.status).in_(("open", "unrepaired")))
+        .order_by(unrepaired_first, col(Episode.opened_on), col(Episode.id))
+        .limit(QUEUE_LIMIT)
+    ).all()
+    items = [
+        QueueItem(
+            kind="flag",
+            client_code=code,
+            therapist_name=name,
+            since=flag.held_on,
+            severity=flag.severity,
+            status=flag.status,
+            explanation=flag.explanation,
+        )
+        for flag, code, name in urgent
+    ]
+    items += [
+        QueueItem(
+            kind="episode",
+            client_code=code,
+            therapist_name=name,
+            since=episode.opened_on,
+            severity=episode.severity,
+            status=episode.status,
+            explanation=episode.explanation,
+        )
+        for episode, code, name in ruptures
+    ]
+    return items[:QUEUE_LIMIT]
+
+
+__all__ = ["caseload", "team_overview"]

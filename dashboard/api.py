@@ -1,0 +1,156 @@
+"""The dashboard's only way to the data: the Rapport API, called with the user's token.
+
+Every call goes through ``RapportAPI``; an expired or revoked token raises
+``SessionExpired`` so the app can send the user back to sign-in, and every other
+refusal raises ``ApiError`` with the API's own short, human message.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import httpx
+
+DEFAULT_API_URL = "http://127.0.0.1:8000"
+TIMEOUT_SECONDS = 15.0
+
+
+def api_url() -> str:
+    return os.environ.get("RAPPORT_API_URL", DEFAULT_API_URL).rstrip("/")
+
+
+class ApiError(Exception):
+    """The API refused or could not be reached; ``detail`` is safe to show to the user."""
+
+    def __init__(self, detail: str, status_code: int | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.status_code = status_code
+
+
+class SessionExpired(ApiError):
+    """401: the token expired, was revoked, or the user was deactivated."""
+
+
+UNREACHABLE = "The Rapport service cannot be reached. Please try again shortly."
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        detail = response.json().get("detail")
+    except ValueError:
+        detail = None
+    if isinstance(detail, str) and detail:
+        return detail
+    return "Something went wrong. Please try again."
+
+
+def _request(method: str, path: str, token: str | None = None, **kwargs: Any) -> Any:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    try:
+        response = httpx.request(
+            method, f"{api_url()}{path}", headers=headers, timeout=TIMEOUT_SECONDS, **kwargs
+        )
+    except httpx.HTTPError:
+        raise ApiError(UNREACHABLE) from None
+    if response.status_code == 401:
+        raise SessionExpired(_detail(response), 401)
+    if response.status_code >= 400:
+        raise ApiError(_detail(response), response.status_code)
+    return None if response.status_code == 204 else response.json()
+
+
+@dataclass(frozen=True)
+class SignIn:
+    token: str
+    user: dict[str, Any]
+
+
+def login(email: str, password: str) -> SignIn:
+    """Exchange email and password for a token; a wrong password raises ``ApiError``."""
+    try:
+        body = _request("POST", "/api/auth/login", json={"email": email, "password": password})
+    except SessionExpired as refused:
+        raise ApiError(refused.detail, 401) from None
+    return SignIn(token=body["access_token"], user=body["user"])
+
+
+@dataclass(frozen=True)
+class RapportAPI:
+    """The signed-in user's view of the API."""
+
+    token: str
+
+    def _get(self, path: str, **params: Any) -> Any:
+        clean = {k: v for k, v in params.items() if v is not None}
+        return _request("GET", path, self.token, params=clean)
+
+    def _post(self, path: str, body: dict[str, Any]) -> Any:
+        return _request("POST", path, self.token, json=body)
+
+    def _patch(self, path: str, body: dict[str, Any]) -> Any:
+        return _request("PATCH", path, self.token, json=body)
+
+    def logout(self) -> None:
+        _request("POST", "/api/auth/logout", self.token)
+
+    def me(self) -> dict[str, Any]:
+        return self._get("/api/me")
+
+    # Overview ---------------------------------------------------------------
+    def caseload(self, status: str = "active") -> list[dict[str, Any]]:
+        return self._get("/api/caseload", status=status)
+
+    def team_overview(self, weeks: int = 12, instrument: str | None = None) -> dict[str, Any]:
+        return self._get("/api/team/overview", weeks=weeks, instrument=instrument)
+
+    # One client -------------------------------------------------------------
+    def client(self, code: str) -> dict[str, Any]:
+        return self._get(f"/api/clients/{code}")
+
+    def ratings(self, code: str) -> list[dict[str, Any]]:
+        return self._get(f"/api/clients/{code}/ratings")
+
+    def sessions(self, code: str) -> list[dict[str, Any]]:
+        return self._get(f"/api/clients/{code}/sessions")
+
+    def flags(self, code: str) -> list[dict[str, Any]]:
+        return self._get(f"/api/clients/{code}/flags")
+
+    def episodes(self, code: str) -> list[dict[str, Any]]:
+        return self._get(f"/api/clients/{code}/episodes")
+
+    def acknowledge(self, code: str, flag_id: int, action: str, note: str | None) -> dict:
+        body = {"action": action, "note": note or None}
+        return self._post(f"/api/clients/{code}/flags/{flag_id}/acknowledge", body)
+
+    def resolve(self, code: str, flag_id: int, note: str | None = None) -> dict[str, Any]:
+        return self._post(f"/api/clients/{code}/flags/{flag_id}/resolve", {"note": note or None})
+
+    def new_session(
+        self, code: str, held_on: date, instrument: str, language: str
+    ) -> dict[str, Any]:
+        body = {"held_on": held_on.isoformat(), "instrument": instrument, "language": language}
+        return self._post(f"/api/clients/{code}/sessions", body)
+
+    # Administration -----------------------------------------------------------
+    def users(self) -> list[dict[str, Any]]:
+        return self._get("/api/users")
+
+    def create_user(self, **fields: Any) -> dict[str, Any]:
+        return self._post("/api/users", fields)
+
+    def update_user(self, user_id: int, **fields: Any) -> dict[str, Any]:
+        return self._patch(f"/api/users/{user_id}", fields)
+
+    def clients(self, status: str | None = None) -> list[dict[str, Any]]:
+        return self._get("/api/clients", status=status)
+
+    def create_client(self, therapist_id: int) -> dict[str, Any]:
+        return self._post("/api/clients", {"therapist_id": therapist_id})
+
+    def update_client(self, code: str, **fields: Any) -> dict[str, Any]:
+        return self._patch(f"/api/clients/{code}", fields)

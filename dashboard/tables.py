@@ -1,0 +1,197 @@
+"""API rows turned into the frames the pages show and the charts draw. Pure functions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from dashboard.labels import (
+    ACTION_LABELS,
+    FLAG_STATUS_LABELS,
+    REPAIR_LABELS,
+    SEVERITY_ORDER,
+    change_label,
+    percent,
+    severity_label,
+)
+from scoring.instruments import Instrument
+
+CASELOAD_COLUMNS = [
+    "Client",
+    "Therapist",
+    "Attention",
+    "Open flags",
+    "Latest total",
+    "Change",
+    "Trend",
+    "Days since rating",
+    "Unrated sessions",
+    "Oldest open flag (days)",
+    "Repair",
+    "Status",
+    "severity",
+    "change_value",
+]
+
+
+def _open_flag_text(counts: dict[str, int]) -> str:
+    parts = [f"{counts.get(s, 0)} {s}" for s in SEVERITY_ORDER if counts.get(s, 0)]
+    return " · ".join(parts) or "none"
+
+
+def caseload_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """One display row per client, in the API's attention order."""
+    records = [
+        {
+            "Client": row["code"],
+            "Therapist": row["therapist_name"],
+            "Attention": severity_label(row["top_severity"]),
+            "Open flags": _open_flag_text(row["open_flags"]),
+            "Latest total": row["latest_total"],
+            "Change": change_label(row["change_from_previous"]),
+            "Trend": row["recent_totals"],
+            "Days since rating": row["days_since_last_rating"],
+            "Unrated sessions": row["sessions_without_rating"],
+            "Oldest open flag (days)": row["oldest_unacknowledged_days"],
+            "Repair": REPAIR_LABELS.get(row["repair_status"], row["repair_status"]),
+            "Status": row["status"].capitalize(),
+            "severity": row["top_severity"] or "none",
+            "change_value": row["change_from_previous"],
+        }
+        for row in rows
+    ]
+    return pd.DataFrame.from_records(records, columns=CASELOAD_COLUMNS)
+
+
+def filter_caseload(
+    frame: pd.DataFrame, *, severities: list[str] | None = None, unrated_days: int | None = None
+) -> pd.DataFrame:
+    """Keep the rows with one of these severities (``"none"`` for nothing open), and/or no
+    rating for at least ``unrated_days`` days (clients never rated count as unrated)."""
+    keep = pd.Series(True, index=frame.index)
+    if severities:
+        keep &= frame["severity"].isin(severities)
+    if unrated_days:
+        days = frame["Days since rating"]
+        keep &= days.isna() | (days >= unrated_days)
+    return frame[keep]
+
+
+def ratings_frame(ratings: list[dict[str, Any]], instrument: Instrument) -> pd.DataFrame:
+    """Ratings on one instrument: session_number, held_on, total and one column per item."""
+    columns = ["session_number", "held_on", "total", *instrument.item_keys]
+    chosen = [r for r in ratings if r["instrument"] == instrument.id]
+    records = [
+        {
+            "session_number": r["session_number"],
+            "held_on": pd.Timestamp(r["held_on"]),
+            "total": r["total"],
+            **{key: r["scores"].get(key) for key in instrument.item_keys},
+        }
+        for r in chosen
+    ]
+    return pd.DataFrame.from_records(records, columns=columns)
+
+
+def flags_frame(flags: list[dict[str, Any]], instrument_id: str) -> pd.DataFrame:
+    columns = ["session_number", "severity", "explanation", "status"]
+    chosen = [f for f in flags if f["instrument"] == instrument_id and f["status"] != "withdrawn"]
+    return pd.DataFrame.from_records(chosen, columns=columns)
+
+
+def episodes_frame(episodes: list[dict[str, Any]], instrument_id: str) -> pd.DataFrame:
+    columns = ["opened_session", "closed_session", "status"]
+    chosen = [e for e in episodes if e["instrument"] == instrument_id]
+    return pd.DataFrame.from_records(chosen, columns=columns)
+
+
+def earlier_flags_frame(flags: list[dict[str, Any]]) -> pd.DataFrame:
+    return pd.DataFrame.from_records(
+        [
+            {
+                "Session": f["session_number"],
+                "Severity": severity_label(f["severity"]),
+                "What happened": f["explanation"],
+                "Status": FLAG_STATUS_LABELS.get(f["status"], f["status"]),
+                "What you did": ACTION_LABELS.get(f["action"] or "", ""),
+                "Note": f["note"] or "",
+            }
+            for f in flags
+        ],
+        columns=["Session", "Severity", "What happened", "Status", "What you did", "Note"],
+    )
+
+
+def therapist_table(therapists: list[dict[str, Any]]) -> pd.DataFrame:
+    return pd.DataFrame.from_records(
+        [
+            {
+                "Therapist": t["therapist_name"],
+                "Team": t["team_name"] or "",
+                "Active clients": t["active_clients"],
+                "Response rate": percent(t["response_rate"]),
+                "Clients with a warning or worse": percent(t["warning_share"]),
+                "Flags unacknowledged > 7 days": t["unacknowledged_over_7_days"],
+                "Ruptures": t["episodes"],
+                "Repair rate": percent(t["repair_rate"]),
+            }
+            for t in therapists
+        ],
+        columns=[
+            "Therapist",
+            "Team",
+            "Active clients",
+            "Response rate",
+            "Clients with a warning or worse",
+            "Flags unacknowledged > 7 days",
+            "Ruptures",
+            "Repair rate",
+        ],
+    )
+
+
+def therapist_weekly_frame(overview: dict[str, Any]) -> pd.DataFrame:
+    names = {t["therapist_id"]: t["therapist_name"] for t in overview["therapists"]}
+    frame = pd.DataFrame.from_records(
+        overview["therapist_weekly"],
+        columns=[
+            "therapist_id",
+            "week_start",
+            "sessions",
+            "rated_sessions",
+            "mean_total",
+            "response_rate",
+        ],
+    )
+    frame["therapist_name"] = frame["therapist_id"].map(names).fillna("Former colleague")
+    frame["week_start"] = pd.to_datetime(frame["week_start"])
+    return frame
+
+
+def team_weekly_frame(overview: dict[str, Any]) -> pd.DataFrame:
+    frame = pd.DataFrame.from_records(
+        overview["team_weekly"],
+        columns=["week_start", "ratings", "mean_total", "sd_total", "ci_low", "ci_high"],
+    )
+    frame["week_start"] = pd.to_datetime(frame["week_start"])
+    return frame
+
+
+def queue_frame(queue: list[dict[str, Any]]) -> pd.DataFrame:
+    return pd.DataFrame.from_records(
+        [
+            {
+                "Client": item["client_code"],
+                "Therapist": item["therapist_name"],
+                "What": "Urgent flag"
+                if item["kind"] == "flag"
+                else f"Rupture ({REPAIR_LABELS.get(item['status'], item['status']).lower()})",
+                "Since": item["since"],
+                "Severity": severity_label(item["severity"]),
+                "Explanation": item["explanation"],
+            }
+            for item in queue
+        ],
+        columns=["Client", "Therapist", "What", "Since", "Severity", "Explanation"],
+    )

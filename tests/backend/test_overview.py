@@ -1,0 +1,192 @@
+"""The caseload table and the team overview: aggregated, sorted by attention, scoped."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from backend.clock import today
+from tests.backend.factories import alliance4, make_client, make_session_with_link, signed_in
+
+
+def rate(api, db, client, scores: dict, *, weeks_ago: int = 0, **extra) -> None:
+    held_on = today() - timedelta(weeks=weeks_ago)
+    _, token = make_session_with_link(db, client, held_on=held_on)
+    body = {"scores": scores, **extra}
+    assert api.post(f"/api/public/ratings/{token}", json=body).status_code == 201
+
+
+def steady(api, db, client, sessions: int = 4, first_week: int = 6) -> None:
+    for n in range(sessions):
+        rate(api, db, client, alliance4(9.6, 9.5, 9.4, 9.5), weeks_ago=first_week - n)
+
+
+def rupture(api, db, client) -> None:
+    steady(api, db, client)
+    rate(api, db, client, alliance4(6.0, 7.0, 7.5, 7.0), weeks_ago=1, wants_to_talk=True)
+
+
+@pytest.fixture
+def therapist(db):
+    return signed_in(db, team="North")
+
+
+@pytest.fixture
+def colleague(db):
+    return signed_in(db, team="North")
+
+
+@pytest.fixture
+def outsider(db):
+    return signed_in(db, team="South")
+
+
+@pytest.fixture
+def supervisor(db, therapist, colleague, outsider):
+    return signed_in(db, role="supervisor", team="North")
+
+
+def codes(rows: list[dict]) -> list[str]:
+    return [row["code"] for row in rows]
+
+
+def test_the_caseload_puts_the_client_with_an_urgent_flag_first(api, db, therapist) -> None:
+    calm = make_client(db, therapist)
+    steady(api, db, calm)
+    ruptured = make_client(db, therapist)
+    rupture(api, db, ruptured)
+    never_rated = make_client(db, therapist)
+    rows = api.get("/api/caseload", headers=therapist.headers).json()
+    assert codes(rows)[0] == ruptured.code
+    assert set(codes(rows)) == {calm.code, ruptured.code, never_rated.code}
+    top = rows[0]
+    assert top["top_severity"] == "urgent"
+    assert top["open_flags"]["urgent"] >= 1
+    assert top["sessions_count"] == 5
+    assert top["ratings_count"] == 5
+    assert top["latest_total"] == pytest.approx(27.5)
+    assert top["change_from_previous"] == pytest.approx(27.5 - 38.0)
+    assert top["recent_totals"][-1] == pytest.approx(27.5)
+    assert top["days_since_last_rating"] == 7
+    assert top["repair_status"] == "open"
+    assert top["oldest_unacknowledged_days"] == 0
+    empty = next(r for r in rows if r["code"] == never_rated.code)
+    assert (empty["sessions_count"], empty["latest_total"], empty["recent_totals"]) == (0, None, [])
+
+
+def test_the_caseload_keeps_ten_totals_for_the_sparkline(api, db, therapist) -> None:
+    client = make_client(db, therapist)
+    steady(api, db, client, sessions=12, first_week=12)
+    (row,) = api.get("/api/caseload", headers=therapist.headers).json()
+    assert len(row["recent_totals"]) == 10
+
+
+def test_acknowledging_takes_the_flag_out_of_the_open_counts(api, db, therapist) -> None:
+    client = make_client(db, therapist)
+    rupture(api, db, client)
+    flags = api.get(f"/api/clients/{client.code}/flags?status=open", headers=therapist.headers)
+    for flag in flags.json():
+        path = f"/api/clients/{client.code}/flags/{flag['id']}/acknowledge"
+        body = {"action": "raised_in_session"}
+        assert api.post(path, json=body, headers=therapist.headers).status_code == 200
+    (row,) = api.get("/api/caseload", headers=therapist.headers).json()
+    assert row["top_severity"] is None
+    assert row["oldest_unacknowledged_at"] is None
+
+
+def test_a_therapist_sees_only_their_own_caseload(api, db, therapist, colleague) -> None:
+    mine = make_client(db, therapist)
+    make_client(db, colleague)
+    assert codes(api.get("/api/caseload", headers=therapist.headers).json()) == [mine.code]
+
+
+def test_discharged_clients_are_listed_only_when_asked_for(api, db, therapist) -> None:
+    make_client(db, therapist)
+    gone = make_client(db, therapist, status="discharged")
+    rows = api.get("/api/caseload?status=discharged", headers=therapist.headers).json()
+    assert codes(rows) == [gone.code]
+
+
+def test_a_supervisor_sees_their_team_and_no_other(
+    api, db, supervisor, therapist, colleague, outsider
+) -> None:
+    ours = {make_client(db, therapist).code, make_client(db, colleague).code}
+    make_client(db, outsider)
+    rows = api.get("/api/caseload", headers=supervisor.headers).json()
+    assert set(codes(rows)) == ours
+    assert {r["therapist_name"] for r in rows} == {
+        therapist.user.display_name,
+        colleague.user.display_name,
+    }
+
+
+def test_an_admin_reads_no_caseload_or_team_overview(api, db) -> None:
+    admin = signed_in(db, role="admin")
+    assert api.get("/api/caseload", headers=admin.headers).status_code == 403
+    assert api.get("/api/team/overview", headers=admin.headers).status_code == 403
+
+
+def test_a_therapist_has_no_team_overview(api, therapist) -> None:
+    assert api.get("/api/team/overview", headers=therapist.headers).status_code == 403
+
+
+def test_signed_out_callers_get_401(api) -> None:
+    assert api.get("/api/caseload").status_code == 401
+    assert api.get("/api/team/overview").status_code == 401
+
+
+def test_the_team_overview_covers_the_team_and_no_other(
+    api, db, supervisor, therapist, colleague, outsider
+) -> None:
+    ruptured = make_client(db, therapist)
+    rupture(api, db, ruptured)
+    calm = make_client(db, colleague)
+    steady(api, db, calm)
+    make_session_with_link(db, calm, held_on=today())  # held, not rated yet
+    elsewhere = make_client(db, outsider)
+    rupture(api, db, elsewhere)
+
+    overview = api.get("/api/team/overview?weeks=12", headers=supervisor.headers).json()
+    by_name = {t["therapist_name"]: t for t in overview["therapists"]}
+    assert set(by_name) == {therapist.user.display_name, colleague.user.display_name}
+    mine = by_name[therapist.user.display_name]
+    assert (mine["active_clients"], mine["sessions"], mine["rated_sessions"]) == (1, 5, 5)
+    assert mine["response_rate"] == 1.0
+    assert mine["warning_share"] == 1.0
+    assert (mine["episodes"], mine["repair_rate"]) == (1, None)  # open: neither way yet
+    theirs = by_name[colleague.user.display_name]
+    assert (theirs["sessions"], theirs["rated_sessions"]) == (5, 4)
+    assert theirs["response_rate"] == 0.8
+    assert theirs["warning_share"] == 0.0
+
+    queue_codes = {item["client_code"] for item in overview["queue"]}
+    assert queue_codes == {ruptured.code}
+    assert {item["kind"] for item in overview["queue"]} == {"flag", "episode"}
+
+    weeks = overview["team_weekly"]
+    assert sum(w["ratings"] for w in weeks) == 9  # the outsider's five are not counted
+    assert all(w["week_start"] >= overview["period_start"] for w in weeks)
+    therapist_ids = {row["therapist_id"] for row in overview["therapist_weekly"]}
+    assert therapist_ids == {therapist.id, colleague.id}
+
+
+def test_the_weekly_interval_is_mean_plus_minus_1_96_standard_errors(
+    api, db, supervisor, therapist, colleague
+) -> None:
+    for therapist_totals in ((therapist, 9.0), (colleague, 7.0)):
+        who, score = therapist_totals
+        client = make_client(db, who)
+        rate(api, db, client, alliance4(score, score, score, score), weeks_ago=0)
+    overview = api.get("/api/team/overview?weeks=1", headers=supervisor.headers).json()
+    (week,) = overview["team_weekly"]
+    # totals 36 and 28: mean 32, sample SD 5.657, SE 4.0
+    assert (week["ratings"], week["mean_total"]) == (2, 32.0)
+    assert week["sd_total"] == pytest.approx(5.66, abs=0.01)
+    assert week["ci_low"] == pytest.approx(32 - 1.96 * 4.0, abs=0.01)
+    assert week["ci_high"] == pytest.approx(32 + 1.96 * 4.0, abs=0.01)
+
+
+def test_an_unknown_instrument_is_refused(api, supervisor) -> None:
+    response = api.get("/api/team/overview?instrument=nope", headers=supervisor.headers)
+    assert response.status_code == 422

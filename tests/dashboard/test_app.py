@@ -1,0 +1,187 @@
+"""The Streamlit dashboard against a real backend: who sees what, and what actions do."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import session
+from tests.backend.factories import PASSWORD
+from tests.dashboard.conftest import app_as
+
+
+def texts(at: AppTest) -> str:
+    """Everything rendered as text, to search for what a user would read."""
+    parts = [e.value for e in (*at.title, *at.markdown, *at.caption, *at.info, *at.success)]
+    parts += [str(e.value) for e in (*at.error, *at.warning)]
+    return "\n".join(str(p) for p in parts)
+
+
+def shown_codes(at: AppTest) -> set[str]:
+    """Client codes in the caseload table and in the "open a client" picker."""
+    table = set(at.dataframe(key="caseload_table").value["Client"])
+    picker = set(at.selectbox(key="open_client_code").options)
+    assert table == picker
+    return table
+
+
+def is_sign_in(at: AppTest) -> bool:
+    return [t.label for t in at.text_input] == ["Email", "Password"]
+
+
+def test_signed_out_shows_only_sign_in(backend, clinic) -> None:
+    at = app_as(backend, None)
+    assert not at.exception
+    assert is_sign_in(at)
+    assert at.title[0].value == "Rapport"
+    with pytest.raises(ValueError, match=r"Known pages: \['[^,]*sign_in.py'\]"):
+        at.switch_page("app_pages/caseload.py")  # only sign-in is registered
+    assert clinic.ruptured.code not in texts(at)
+
+
+def test_a_therapist_signs_in_and_sees_only_their_own_clients(backend, clinic) -> None:
+    at = app_as(backend, None)
+    at.text_input(key="email").input(clinic.therapist.user.email)
+    at.text_input(key="password").input(PASSWORD)
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.title[0].value == "My caseload"
+    assert at.session_state.get("token")
+    assert shown_codes(at) == {clinic.ruptured.code, clinic.calm.code}
+    first = at.dataframe(key="caseload_table").value.iloc[0]
+    assert first["Client"] == clinic.ruptured.code  # urgent first
+    assert "Urgent" in first["Attention"]
+
+
+def test_a_wrong_password_is_a_short_message(backend, clinic) -> None:
+    at = app_as(backend, None)
+    at.text_input(key="email").input(clinic.therapist.user.email)
+    at.text_input(key="password").input("not the password")
+    at.button[0].click().run()
+    assert not at.exception
+    assert is_sign_in(at)
+    assert at.error
+
+
+def test_caseload_filters_narrow_the_table(backend, clinic) -> None:
+    at = app_as(backend, clinic.therapist)
+    at.multiselect(key="filter_severity").select("none").run()
+    assert not at.exception
+    assert set(at.dataframe(key="caseload_table").value["Client"]) == {clinic.calm.code}
+
+
+def test_the_client_page_shows_the_trajectory_flags_and_comments(backend, clinic) -> None:
+    at = app_as(backend, clinic.therapist)
+    at.selectbox(key="open_client_code").select(clinic.ruptured.code)
+    at.button(key="open_client").click().run()
+    assert not at.exception
+    assert at.title[0].value == f"Client {clinic.ruptured.code}"
+    assert "What you can do" in texts(at)
+    assert "I felt rushed today." in [t.value for t in at.text]
+    assert len(at.get("plotly_chart")) == 2  # trajectory and items
+
+
+def test_acknowledging_a_flag_changes_it_in_the_backend(backend, clinic) -> None:
+    at = app_as(backend, clinic.therapist)
+    at.session_state["client_code"] = clinic.ruptured.code
+    at.switch_page("app_pages/client.py").run()
+    code = clinic.ruptured.code
+    flags = backend.get(f"/api/clients/{code}/flags", clinic.therapist).json()
+    flag = next(f for f in flags if f["status"] == "open")
+    at.selectbox(key=f"action_{flag['id']}").select("consulted_supervisor")
+    at.text_area(key=f"note_{flag['id']}").input("Talked it through in supervision.")
+    ack = next(
+        b for b in at.button if b.label == "Acknowledge" and f"ack_{flag['id']}" in b.form_id
+    )
+    ack.click().run()
+    assert not at.exception
+    after = {f["id"]: f for f in backend.get(f"/api/clients/{code}/flags", clinic.therapist).json()}
+    assert after[flag["id"]]["status"] == "acknowledged"
+    assert after[flag["id"]]["action"] == "consulted_supervisor"
+    assert after[flag["id"]]["note"] == "Talked it through in supervision."
+
+
+def test_a_therapist_issues_a_rating_link_with_a_qr_code(backend, clinic) -> None:
+    at = app_as(backend, clinic.therapist)
+    at.session_state["client_code"] = clinic.calm.code
+    at.switch_page("app_pages/client.py").run()
+    submit = next(b for b in at.button if b.label == "Record session and issue link")
+    submit.click().run()
+    assert not at.exception
+    assert "/r/" in at.code[0].value
+    assert at.image[0].captions == ["Scan with the client's phone camera"]
+    sessions = backend.get(f"/api/clients/{clinic.calm.code}/sessions", clinic.therapist).json()
+    assert len(sessions) == 4
+
+
+def test_a_supervisor_sees_their_team_and_no_other(backend, clinic) -> None:
+    at = app_as(backend, clinic.supervisor)
+    assert not at.exception
+    assert at.title[0].value == "Team overview"
+    names = set(at.dataframe[0].value["Therapist"])
+    assert names == {clinic.therapist.user.display_name, clinic.colleague.user.display_name}
+    assert set(at.selectbox(key="queue_client").options) == {clinic.ruptured.code}
+    at.radio(key="heatmap_value").set_value("response_rate").run()
+    assert not at.exception
+    at.switch_page("app_pages/caseload.py").run()
+    assert not at.exception
+    ours = {clinic.ruptured.code, clinic.calm.code, clinic.colleagues_client.code}
+    assert shown_codes(at) == ours
+
+
+def test_a_supervisor_opens_a_queued_client_read_only(backend, clinic) -> None:
+    at = app_as(backend, clinic.supervisor)
+    at.button(key="open_queue_client").click().run()
+    assert not at.exception
+    assert at.title[0].value == f"Client {clinic.ruptured.code}"
+    assert "Read-only" in texts(at)
+    assert not [b for b in at.button if b.label in ("Acknowledge", "Mark resolved")]
+
+
+def test_an_admin_sees_administration_only_and_adds_a_client(backend, clinic) -> None:
+    at = app_as(backend, clinic.admin)
+    assert not at.exception
+    assert at.title[0].value == "Administration"
+    before = len(at.dataframe[1].value)
+    next(b for b in at.button if b.label == "Add client").click().run()
+    assert not at.exception
+    assert len(at.dataframe[1].value) == before + 1
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("app_pages/caseload.py")  # not in an admin's navigation
+
+
+def test_a_revoked_token_returns_to_sign_in_with_a_message(backend, clinic) -> None:
+    at = app_as(backend, clinic.therapist)
+    assert at.title[0].value == "My caseload"
+    assert backend.post("/api/auth/logout", {}, clinic.therapist).status_code == 204
+    at.run()
+    assert not at.exception
+    assert is_sign_in(at)
+    assert session.EXPIRED_NOTICE in [i.value for i in at.info]
+    assert not at.session_state["token"]
+
+
+def test_thirty_idle_minutes_return_to_sign_in(backend, clinic) -> None:
+    at = app_as(backend, clinic.therapist)
+    at.session_state["last_active"] = time.time() - session.IDLE_LIMIT_SECONDS - 1
+    at.run()
+    assert is_sign_in(at)
+    assert session.IDLE_NOTICE in [i.value for i in at.info]
+
+
+def test_signing_out_forgets_the_token(backend, clinic) -> None:
+    at = app_as(backend, clinic.therapist)
+    at.button(key="sign_out").click().run()
+    assert is_sign_in(at)
+    assert not at.session_state["token"]
+    assert backend.get("/api/me", clinic.therapist).status_code == 401
+
+
+def test_an_empty_caseload_says_what_to_do(backend) -> None:
+    from tests.backend.factories import signed_in
+
+    at = app_as(backend, signed_in(backend.database))
+    assert not at.exception
+    assert "No clients here yet" in texts(at)

@@ -1,0 +1,168 @@
+"""Chart builders: the traces, bands and markers a clinician relies on are drawn."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+import pytest
+
+from dashboard import charts
+from scoring.instruments import get_instrument
+
+ALLIANCE4 = get_instrument("alliance4")
+WAI12 = get_instrument("wai12")
+
+
+def names(figure) -> list[str]:
+    return [trace.name for trace in figure.data]
+
+
+def shape_names(figure) -> list[str]:
+    return [shape.name for shape in figure.layout.shapes]
+
+
+@pytest.fixture
+def ratings() -> pd.DataFrame:
+    totals = [38.0, 37.5, 38.5, 38.0, 27.5, 37.9]
+    return pd.DataFrame(
+        {
+            "session_number": range(1, 7),
+            "held_on": [date(2026, 9, 1) + timedelta(weeks=n) for n in range(6)],
+            "total": totals,
+            **{key: [t / 4 for t in totals] for key in ALLIANCE4.item_keys},
+        }
+    )
+
+
+@pytest.fixture
+def flags() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "session_number": [5, 5],
+            "severity": ["urgent", "warning"],
+            "explanation": ["The client asked to talk.", "A reliable drop."],
+        }
+    )
+
+
+@pytest.fixture
+def episodes() -> pd.DataFrame:
+    return pd.DataFrame({"opened_session": [5], "closed_session": [6], "status": ["repaired"]})
+
+
+def test_the_trajectory_draws_totals_baseline_flags_cutoff_and_episodes(
+    ratings, flags, episodes
+) -> None:
+    figure = charts.trajectory_figure(ratings, flags, episodes, ALLIANCE4)
+    assert "Total" in names(figure)
+    assert any(name.startswith("Personal baseline") for name in names(figure))
+    assert {"Flag: urgent", "Flag: warning"} <= set(names(figure))
+    urgent = next(t for t in figure.data if t.name == "Flag: urgent")
+    assert list(urgent.x) == [5] and list(urgent.y) == [27.5]
+    assert list(urgent.hovertext) == ["The client asked to talk."]
+    assert "clinical cutoff" in shape_names(figure)
+    cutoff = next(s for s in figure.layout.shapes if s.name == "clinical cutoff")
+    assert cutoff.y1 == ALLIANCE4.psychometrics.total_cutoff
+    assert "episode repaired" in shape_names(figure)
+    labels = [a.text for a in figure.layout.annotations]
+    assert "Rupture: repaired" in labels
+
+
+def test_the_baseline_uses_only_earlier_sessions(ratings) -> None:
+    band = charts.personal_baseline(ratings["total"])
+    assert band["mean"].iloc[:3].isna().all()
+    assert band["mean"].iloc[3] == pytest.approx((38.0 + 37.5 + 38.5) / 3)
+    assert band["low"].iloc[3] < band["mean"].iloc[3] < band["high"].iloc[3]
+
+
+def test_an_open_episode_runs_to_the_last_session(ratings) -> None:
+    open_episode = pd.DataFrame(
+        {"opened_session": [5], "closed_session": [None], "status": ["open"]}
+    )
+    figure = charts.trajectory_figure(ratings, pd.DataFrame(), open_episode, ALLIANCE4)
+    (shape,) = [s for s in figure.layout.shapes if s.name == "episode open"]
+    assert shape.x1 == pytest.approx(6.4)
+
+
+def test_no_ratings_gives_a_message_not_empty_axes() -> None:
+    figure = charts.trajectory_figure(
+        pd.DataFrame(columns=["session_number", "held_on", "total"]),
+        pd.DataFrame(),
+        pd.DataFrame(),
+        ALLIANCE4,
+    )
+    assert not figure.data
+    assert "No ratings yet" in figure.layout.annotations[0].text
+
+
+def test_items_get_one_panel_each_with_the_item_cutoff(ratings) -> None:
+    figure = charts.items_figure(ratings, ALLIANCE4)
+    assert names(figure) == list(ALLIANCE4.item_keys)
+    cutoffs = [s for s in figure.layout.shapes if s.y0 == ALLIANCE4.psychometrics.item_cutoff]
+    assert len(cutoffs) == len(ALLIANCE4.item_keys)
+
+
+def test_wai12_items_are_grouped_into_its_registry_subscales() -> None:
+    frame = pd.DataFrame({"session_number": [1, 2], **{key: [4.0, 3.0] for key in WAI12.item_keys}})
+    figure = charts.items_figure(frame, WAI12)
+    assert sorted(names(figure)) == sorted(WAI12.subscales)
+    assert list(figure.data[0].y) == [4.0, 3.0]
+
+
+def test_items_without_ratings_say_so() -> None:
+    figure = charts.items_figure(pd.DataFrame(columns=["session_number"]), ALLIANCE4)
+    assert not figure.data
+
+
+@pytest.fixture
+def team_weekly() -> pd.DataFrame:
+    weeks = [date(2026, 11, 2), date(2026, 11, 9)]
+    return pd.DataFrame(
+        {
+            "week_start": weeks,
+            "mean_total": [35.0, 34.0],
+            "ci_low": [33.0, None],
+            "ci_high": [37.0, None],
+        }
+    )
+
+
+@pytest.fixture
+def therapist_weekly() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "week_start": [date(2026, 11, 2), date(2026, 11, 9), date(2026, 11, 2)],
+            "therapist_name": ["Ann", "Ann", "Bo"],
+            "mean_total": [36.0, 33.0, 34.0],
+            "response_rate": [1.0, 0.5, 0.75],
+        }
+    )
+
+
+def test_the_team_trend_has_a_ci_band_a_mean_and_a_line_per_therapist(
+    team_weekly, therapist_weekly
+) -> None:
+    figure = charts.team_trend_figure(team_weekly, therapist_weekly)
+    assert {"Team mean", "95% interval of the team mean", "Ann", "Bo"} <= set(names(figure))
+    band = next(t for t in figure.data if t.name == "95% interval of the team mean")
+    assert band.fill == "tonexty"
+    assert list(band.y) == [33.0]  # weeks without an interval are left out of the band
+
+
+def test_the_team_trend_without_ratings_says_so() -> None:
+    empty = pd.DataFrame(columns=["week_start", "mean_total", "ci_low", "ci_high"])
+    assert not charts.team_trend_figure(empty, pd.DataFrame()).data
+
+
+def test_the_heatmap_is_therapists_by_weeks(therapist_weekly) -> None:
+    figure = charts.team_heatmap(therapist_weekly, "response_rate", title="Rate", percent=True)
+    (heatmap,) = figure.data
+    assert list(heatmap.y) == ["Ann", "Bo"]
+    assert list(heatmap.x) == ["02 Nov", "09 Nov"]
+    assert heatmap.text[0][1] == "50%"
+
+
+def test_the_heatmap_without_data_says_so() -> None:
+    figure = charts.team_heatmap(pd.DataFrame(), "mean_total", title="Mean")
+    assert not figure.data
