@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -102,6 +103,35 @@ def _demo_logins(database) -> list[str]:
             select(User).where(User.email.like("%@demo.rapport")).order_by(User.id)
         ).all()
     return [f"{u.role:<10} {u.email}" for u in users]
+
+
+@app.command()
+def backup(path: Annotated[Path, typer.Argument(help="New file to write the copy to")]) -> None:
+    """Write a consistent copy of the live SQLite database (safe while the API runs)."""
+    from backend.backup import backup as make_backup
+    from backend.errors import RapportError
+
+    try:
+        make_backup(database_url=get_settings().database_url, target=path)
+    except RapportError as error:
+        _fail(error.detail)
+    typer.echo(f"Backed up to {path}.")
+
+
+@app.command()
+def restore(
+    path: Annotated[Path, typer.Argument(help="A file written by 'rapport backup'")],
+    force: Annotated[bool, typer.Option(help="Replace a database that holds data")] = False,
+) -> None:
+    """Restore the SQLite database from a backup (stop the API first)."""
+    from backend.backup import restore as restore_backup
+    from backend.errors import RapportError
+
+    try:
+        restore_backup(database_url=get_settings().database_url, source=path, force=force)
+    except RapportError as error:
+        _fail(error.detail)
+    typer.echo(f"Restored from {path}.")
 
 
 if __name__ == "__main__":

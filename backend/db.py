@@ -108,6 +108,7 @@ class Database:
     @contextmanager
     def reading(self) -> Iterator[Session]:
         with Session(self.engine, expire_on_commit=False) as session:
+            session.info.update(database=self, writing=False)
             yield session
 
     @contextmanager
@@ -117,6 +118,7 @@ class Database:
             self._writer_lock or nullcontext(),
             Session(self.engine, expire_on_commit=False) as session,
         ):
+            session.info.update(database=self, writing=True)
             if self._writer_lock is not None:
                 session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
             try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 class RapportError(Exception):
     status_code = 400
+    #: Extra response headers (e.g. Retry-After).
+    headers: dict[str, str] | None = None
 
     def __init__(self, detail: str, **extra: object) -> None:
         super().__init__(detail)
@@ -40,3 +42,7 @@ class InvalidInput(RapportError):
 
 class TooManyRequests(RapportError):
     status_code = 429
+
+    def __init__(self, detail: str, *, retry_after_seconds: int, **extra: object) -> None:
+        super().__init__(detail, **extra)
+        self.headers = {"Retry-After": str(retry_after_seconds)}

@@ -13,9 +13,13 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 import backend.models  # noqa: F401  (every table registered before the first query)
+from backend.audit.context import RequestIdMiddleware, current_request
+from backend.audit.router import router as audit_router
+from backend.audit.service import AuditUnavailable, record_refusal
 from backend.auth.router import router as auth_router
 from backend.clients.router import router as clients_router
 from backend.config import get_settings
+from backend.db import get_database
 from backend.errors import RapportError
 from backend.flags.router import router as flags_router
 from backend.health import router as health_router
@@ -25,6 +29,7 @@ from backend.public_edge import PublicEdgeMiddleware, SlidingWindowLimiter
 from backend.ratings.page_router import router as rating_page_router
 from backend.ratings.page_router import too_many_requests_page
 from backend.ratings.public_router import router as public_ratings_router
+from backend.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from backend.therapy.router import router as therapy_router
 from backend.users.router import router as users_router
 
@@ -34,11 +39,32 @@ RETRY_AFTER_SECONDS = "5"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
-def _rapport_error(_request: Request, error: RapportError) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if error.status_code == 401 else None
+def _rapport_error(request: Request, error: RapportError) -> JSONResponse:
+    headers = dict(error.headers or {})
+    if error.status_code == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    if error.status_code in (403, 404, 409, 410, 422):
+        refused = refusal_audited(request, error.status_code)
+        if refused is not None:
+            return refused
     return JSONResponse(
         {"detail": error.detail, **error.extra}, status_code=error.status_code, headers=headers
     )
+
+
+def refusal_audited(request: Request, status_code: int) -> JSONResponse | None:
+    """Audit a signed-in caller's refused request; None when that worked (or was not needed)."""
+    route = request.scope.get("route")
+    context = current_request()
+    if context is not None and route is not None:
+        context.route = f"{request.method} {route.path}"
+    try:
+        record_refusal(database=get_database(), status_code=status_code)
+    except AuditUnavailable as error:
+        return JSONResponse(
+            {"detail": error.detail}, status_code=error.status_code, headers=error.headers
+        )
+    return None
 
 
 def _database_unavailable(request: Request, error: Exception) -> JSONResponse:
@@ -92,6 +118,18 @@ def create_app() -> FastAPI:
         redoc_url=None,
         openapi_url="/openapi.json" if settings.docs_enabled else None,
     )
+    app.state.public_rate_limiter = SlidingWindowLimiter(
+        limit=settings.public_rate_limit_per_minute, window_seconds=60
+    )
+    app.add_middleware(
+        PublicEdgeMiddleware,
+        limiter=app.state.public_rate_limiter,
+        trust_forwarded_for=settings.trust_forwarded_for,
+        page_refusal=too_many_requests_page,
+    )
+    app.add_middleware(BodySizeLimitMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
+    app.add_middleware(RequestIdMiddleware)  # outermost: every response carries its id
     app.add_exception_handler(RapportError, _rapport_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(IntegrityError, _concurrent_change)
@@ -108,18 +146,10 @@ def create_app() -> FastAPI:
         overview_router,
         public_ratings_router,
         rating_page_router,
+        audit_router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.state.public_rate_limiter = SlidingWindowLimiter(
-        limit=settings.public_rate_limit_per_minute, window_seconds=60
-    )
-    app.add_middleware(
-        PublicEdgeMiddleware,
-        limiter=app.state.public_rate_limiter,
-        trust_forwarded_for=settings.trust_forwarded_for,
-        page_refusal=too_many_requests_page,
-    )
     return app
 
 

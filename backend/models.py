@@ -1,5 +1,6 @@
 """Every table, imported once so Alembic and the app see the same metadata."""
 
+from backend.audit.models import AuditEvent
 from backend.auth.models import AccessToken
 from backend.clients.models import Client
 from backend.db import SQLModel
@@ -13,6 +14,7 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "AccessToken",
+    "AuditEvent",
     "Client",
     "ClientSummary",
     "Episode",

@@ -98,7 +98,7 @@ RefusalPage = Callable[[Scope, int], Response]
 
 
 class PublicEdgeMiddleware:
-    """Rate-limits and adds ``PUBLIC_HEADERS`` to every response under ``PUBLIC_PREFIXES``."""
+    """Rate-limits ``PUBLIC_PREFIXES``; adds the page's ``PUBLIC_HEADERS`` under ``/r/``."""
 
     def __init__(
         self,
@@ -119,7 +119,8 @@ class PublicEdgeMiddleware:
             return
 
         async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
+            # JSON under /api/public/ keeps the API's stricter default-src 'none'.
+            if message["type"] == "http.response.start" and scope["path"].startswith("/r/"):
                 headers = MutableHeaders(scope=message)
                 for name, value in PUBLIC_HEADERS.items():
                     headers[name] = value

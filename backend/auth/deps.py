@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from backend.audit.context import current_request
 from backend.auth.service import Caller, caller_for_token, touch
 from backend.config import get_settings
 from backend.db import DatabaseDep
@@ -26,6 +27,9 @@ def current_caller(
         caller = caller_for_token(
             session=session, settings=get_settings(), token=credentials.credentials
         )
+    context = current_request()
+    if context is not None:
+        context.actor_id, context.actor_role = caller.id, caller.role
     if caller.needs_touch:
         with db.writing() as session:
             touch(session=session, token_id=caller.token_id)

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 
 from backend.auth.deps import CallerDep
 from backend.auth.schemas import LoginRequest, LoginResponse
 from backend.auth.service import sign_in, sign_out
 from backend.config import get_settings
 from backend.db import DatabaseDep
+from backend.errors import RapportError
 from backend.users.schemas import UserPublic
 from backend.users.service import user_public
 
@@ -14,12 +15,21 @@ router = APIRouter(prefix="/api", tags=["auth"])
 
 
 @router.post("/auth/login", response_model=LoginResponse)
-def login(body: LoginRequest, db: DatabaseDep) -> LoginResponse:
+def login(body: LoginRequest, request: Request, db: DatabaseDep) -> LoginResponse:
     with db.writing() as session:
         signed_in = sign_in(
-            session=session, settings=get_settings(), email=body.email, password=body.password
+            session=session,
+            settings=get_settings(),
+            email=body.email,
+            password=body.password,
+            address=request.client.host if request.client else None,
         )
-        user = user_public(session=session, user=signed_in.user)
+        if isinstance(signed_in, RapportError):
+            refusal = signed_in  # raised after the commit, so the failed attempt is kept
+        else:
+            refusal, user = None, user_public(session=session, user=signed_in.user)
+    if refusal is not None:
+        raise refusal
     return LoginResponse(access_token=signed_in.token, expires_at=signed_in.expires_at, user=user)
 
 

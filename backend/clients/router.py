@@ -37,7 +37,9 @@ def new_client(body: ClientCreate, caller: CallerDep, db: DatabaseDep) -> Client
 @router.get("/{client_id}", response_model=ClientPublic)
 def client(client_id: ClientCode, caller: CallerDep, db: DatabaseDep) -> ClientPublic:
     with db.reading() as session:
-        found = client_for(session=session, caller=caller, code=client_id, purpose="record")
+        found = client_for(
+            session=session, caller=caller, code=client_id, action="read_client", purpose="record"
+        )
         return client_public(session=session, client=found)
 
 

@@ -13,6 +13,8 @@ from typing import Literal
 from sqlalchemy import ColumnElement, false, true
 from sqlmodel import Session, col, select
 
+from backend.audit.context import attempting
+from backend.audit.service import record
 from backend.auth.service import Caller
 from backend.clients.models import Client
 from backend.errors import NotFound
@@ -39,11 +41,30 @@ def visible_clients(caller: Caller, *, purpose: Purpose = "clinical") -> ColumnE
 
 
 def client_for(
-    *, session: Session, caller: Caller, code: str, purpose: Purpose = "clinical"
+    *,
+    session: Session,
+    caller: Caller,
+    code: str,
+    action: str,
+    purpose: Purpose = "clinical",
+    object_id: str | None = None,
 ) -> Client:
+    """The client with this code if the caller may see it, audited as ``action``.
+
+    Every access goes through here, so every access (and every refusal) is audited.
+    """
+    attempting(action, client_code=code.upper()[:16], object_id=object_id)
     client = session.exec(
         select(Client).where(Client.code == code.upper(), visible_clients(caller, purpose=purpose))
     ).first()
     if client is None:
         raise NotFound(CLIENT_NOT_FOUND)
+    record(
+        session=session,
+        action=action,
+        caller=caller,
+        client_code=client.code,
+        subject_user_id=client.therapist_id,
+        object_id=object_id,
+    )
     return client

@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from backend.audit.context import attempting
+from backend.audit.service import record
 from backend.auth.service import Caller
 from backend.clients.codes import new_client_code
 from backend.clients.models import Client
@@ -22,6 +24,7 @@ def _therapist(session: Session, therapist_id: int) -> User:
 
 
 def create_client(*, session: Session, caller: Caller, new: ClientCreate) -> Client:
+    attempting("create_client")
     if caller.role == Role.therapist:
         if new.therapist_id not in (None, caller.id):
             raise Forbidden("Therapists add clients to their own caseload only.")
@@ -37,13 +40,21 @@ def create_client(*, session: Session, caller: Caller, new: ClientCreate) -> Cli
         try:
             with session.begin_nested():
                 session.add(client)
-            return client
         except IntegrityError:
             continue  # a code collision; astronomically rare, so just draw again
+        record(
+            session=session,
+            action="create_client",
+            caller=caller,
+            client_code=client.code,
+            subject_user_id=therapist_id,
+        )
+        return client
     raise RuntimeError("could not draw a unique client code")
 
 
 def clients_of(*, session: Session, caller: Caller, status: str | None = None) -> list[Client]:
+    record(session=session, action="list_clients", caller=caller)
     query = select(Client).where(visible_clients(caller, purpose="record"))
     if status is not None:
         query = query.where(Client.status == status)
@@ -51,7 +62,9 @@ def clients_of(*, session: Session, caller: Caller, status: str | None = None) -
 
 
 def update_client(*, session: Session, caller: Caller, code: str, change: ClientUpdate) -> Client:
-    client = client_for(session=session, caller=caller, code=code, purpose="record")
+    client = client_for(
+        session=session, caller=caller, code=code, action="update_client", purpose="record"
+    )
     if caller.role == Role.supervisor:
         raise Forbidden("Supervisors have read-only access to clients.")
     if change.therapist_id is not None and change.therapist_id != client.therapist_id:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import case
 from sqlmodel import Session, col, select
 
+from backend.audit.service import record
 from backend.auth.service import Caller
 from backend.clients.models import Client
 from backend.clients.scope import client_for, visible_clients
@@ -31,7 +32,7 @@ def flag_public(flag: Flag, client_code: str) -> FlagPublic:
 def flags_of_client(
     *, session: Session, caller: Caller, code: str, statuses: tuple[str, ...] | None = None
 ) -> list[FlagPublic]:
-    client = client_for(session=session, caller=caller, code=code)
+    client = client_for(session=session, caller=caller, code=code, action="read_flags")
     query = select(Flag).where(Flag.client_id == client.id)
     if statuses:
         query = query.where(col(Flag.status).in_(statuses))
@@ -43,6 +44,7 @@ def caseload_flags(
     *, session: Session, caller: Caller, statuses: tuple[str, ...] = ("open",), limit: int = 500
 ) -> list[FlagPublic]:
     """The caller's caseload flags, most severe and oldest first."""
+    record(session=session, action="read_caseload_flags", caller=caller)
     rows = session.exec(
         select(Flag, Client.code)
         .join(Client, col(Client.id) == Flag.client_id)
@@ -53,8 +55,12 @@ def caseload_flags(
     return [flag_public(flag, code) for flag, code in rows]
 
 
-def _own_flag(session: Session, caller: Caller, code: str, flag_id: int) -> tuple[Flag, Client]:
-    client = client_for(session=session, caller=caller, code=code)
+def _own_flag(
+    session: Session, caller: Caller, code: str, flag_id: int, action: str
+) -> tuple[Flag, Client]:
+    client = client_for(
+        session=session, caller=caller, code=code, action=action, object_id=f"flag:{flag_id}"
+    )
     flag = session.get(Flag, flag_id)
     if flag is None or flag.client_id != client.id:
         raise NotFound("No such flag for this client.")
@@ -66,7 +72,7 @@ def _own_flag(session: Session, caller: Caller, code: str, flag_id: int) -> tupl
 def acknowledge_flag(
     *, session: Session, caller: Caller, code: str, flag_id: int, acknowledgement: Acknowledgement
 ) -> FlagPublic:
-    flag, client = _own_flag(session, caller, code, flag_id)
+    flag, client = _own_flag(session, caller, code, flag_id, "acknowledge_flag")
     if flag.status not in ("open", "acknowledged"):
         raise Conflict(f"This flag is {flag.status} and can no longer be acknowledged.")
     flag.status = "acknowledged"
@@ -82,7 +88,7 @@ def acknowledge_flag(
 def resolve_flag(
     *, session: Session, caller: Caller, code: str, flag_id: int, resolution: Resolution
 ) -> FlagPublic:
-    flag, client = _own_flag(session, caller, code, flag_id)
+    flag, client = _own_flag(session, caller, code, flag_id, "resolve_flag")
     if flag.status == "resolved":
         return flag_public(flag, client.code)
     if flag.status == "withdrawn":
@@ -97,7 +103,7 @@ def resolve_flag(
 
 
 def episodes_of_client(*, session: Session, caller: Caller, code: str) -> list[EpisodePublic]:
-    client = client_for(session=session, caller=caller, code=code)
+    client = client_for(session=session, caller=caller, code=code, action="read_episodes")
     episodes = session.exec(
         select(Episode).where(Episode.client_id == client.id).order_by(col(Episode.opened_session))
     )

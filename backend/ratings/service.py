@@ -142,7 +142,7 @@ def record_rating(
 
 
 def ratings_of(*, session: Session, caller: Caller, code: str) -> list[RatingPublic]:
-    client = client_for(session=session, caller=caller, code=code)
+    client = client_for(session=session, caller=caller, code=code, action="read_ratings")
     rows = session.exec(
         select(Rating, TherapySession)
         .join(TherapySession, col(TherapySession.id) == Rating.therapy_session_id)

@@ -24,8 +24,12 @@ from backend.users.models import Role
 from scoring.instruments import UnknownInstrument, get_instrument, instrument_ids
 
 
-def _treating_therapist(session: Session, caller: Caller, code: str) -> Client:
-    client = client_for(session=session, caller=caller, code=code)
+def _treating_therapist(
+    session: Session, caller: Caller, code: str, action: str, object_id: str | None = None
+) -> Client:
+    client = client_for(
+        session=session, caller=caller, code=code, action=action, object_id=object_id
+    )
     if caller.role != Role.therapist:
         raise Forbidden("Only the client's therapist can record sessions and issue links.")
     if client.status != "active":
@@ -99,7 +103,7 @@ def _public(
 def record_session(
     *, session: Session, settings: Settings, caller: Caller, code: str, new: TherapySessionCreate
 ) -> IssuedLink:
-    client = _treating_therapist(session, caller, code)
+    client = _treating_therapist(session, caller, code, "create_session")
     try:
         get_instrument(new.instrument)
     except UnknownInstrument:
@@ -132,7 +136,9 @@ def reissue_link(
     session_number: int,
     language: str | None,
 ) -> IssuedLink:
-    client = _treating_therapist(session, caller, code)
+    client = _treating_therapist(
+        session, caller, code, "reissue_link", object_id=f"session:{session_number}"
+    )
     therapy_session = session.exec(
         select(TherapySession).where(
             TherapySession.client_id == client.id, TherapySession.session_number == session_number
@@ -154,7 +160,7 @@ def reissue_link(
 
 
 def sessions_of(*, session: Session, caller: Caller, code: str) -> list[TherapySessionPublic]:
-    client = client_for(session=session, caller=caller, code=code)
+    client = client_for(session=session, caller=caller, code=code, action="read_sessions")
     rows = session.exec(
         select(TherapySession, RatingLink, Rating.id)
         .join(RatingLink, col(RatingLink.therapy_session_id) == TherapySession.id, isouter=True)

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
 
+from fastapi import APIRouter, Path, status
+
+from backend.audit.context import attempting
+from backend.audit.service import record
 from backend.auth.deps import AdminDep
 from backend.db import DatabaseDep
 from backend.users.schemas import UserCreate, UserPublic, UserUpdate
@@ -11,20 +15,31 @@ router = APIRouter(prefix="/api/users", tags=["users"])
 
 
 @router.get("", response_model=list[UserPublic])
-def users(_admin: AdminDep, db: DatabaseDep) -> list[UserPublic]:
+def users(admin: AdminDep, db: DatabaseDep) -> list[UserPublic]:
     with db.reading() as session:
+        record(session=session, action="list_users", caller=admin)
         return [user_public(session=session, user=u) for u in list_users(session=session)]
 
 
 @router.post("", response_model=UserPublic, status_code=status.HTTP_201_CREATED)
-def new_user(body: UserCreate, _admin: AdminDep, db: DatabaseDep) -> UserPublic:
+def new_user(body: UserCreate, admin: AdminDep, db: DatabaseDep) -> UserPublic:
     with db.writing() as session:
-        return user_public(session=session, user=create_user(session=session, new=body))
+        attempting("create_user")
+        user = create_user(session=session, new=body)
+        record(session=session, action="create_user", caller=admin, subject_user_id=user.id)
+        return user_public(session=session, user=user)
 
 
 @router.patch("/{user_id}", response_model=UserPublic)
-def change_user(user_id: int, body: UserUpdate, _admin: AdminDep, db: DatabaseDep) -> UserPublic:
+def change_user(
+    user_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    body: UserUpdate,
+    admin: AdminDep,
+    db: DatabaseDep,
+) -> UserPublic:
     with db.writing() as session:
-        return user_public(
-            session=session, user=update_user(session=session, user_id=user_id, change=body)
-        )
+        attempting("update_user", object_id=f"user:{user_id}")
+        user = update_user(session=session, user_id=user_id, change=body)
+        action = "deactivate_user" if body.active is False else "update_user"
+        record(session=session, action=action, caller=admin, subject_user_id=user.id)
+        return user_public(session=session, user=user)

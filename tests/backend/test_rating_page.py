@@ -210,9 +210,14 @@ def test_every_client_facing_response_carries_the_strict_headers(api, db, opened
         api.get("/r/unknown-token"),  # 404
     ]
     assert [r.status_code for r in responses] == [200, 422, 200, 200, 410, 404]
+    json_api = responses.pop(2)
     for response in responses:
         for name, value in PUBLIC_HEADERS.items():
             assert response.headers[name] == value
+    # The JSON API keeps an even stricter policy: it serves no page at all.
+    assert json_api.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    for name in ("Referrer-Policy", "X-Content-Type-Options", "Cache-Control"):
+        assert json_api.headers[name] == PUBLIC_HEADERS[name]
     assert "unsafe-inline" not in responses[0].headers["Content-Security-Policy"]
 
 

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from backend.audit.context import attempting
+from backend.audit.schemas import AuditEventPublic
+from backend.audit.service import audit_events, record
+from backend.auth.deps import CallerDep
+from backend.db import DatabaseDep
+
+router = APIRouter(prefix="/api", tags=["audit"])
+
+
+@router.get("/audit", response_model=list[AuditEventPublic])
+def audit_trail(
+    caller: CallerDep,
+    db: DatabaseDep,
+    client_code: Annotated[
+        str | None, Query(min_length=3, max_length=16, pattern=r"^[A-Za-z0-9-]+$")
+    ] = None,
+    user_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    before: Annotated[
+        int | None, Query(ge=1, le=2**63 - 1, description="Only events with a smaller id")
+    ] = None,
+) -> list[AuditEventPublic]:
+    """Who did what, newest first. Admins: everything; supervisors: their teams; others: 403."""
+    attempting("read_audit", client_code=client_code)
+    with db.writing() as session:
+        events = audit_events(
+            session=session,
+            caller=caller,
+            client_code=client_code,
+            user_id=user_id,
+            before=before,
+            limit=limit,
+        )
+        record(session=session, action="read_audit", caller=caller, client_code=client_code)
+        return [AuditEventPublic.model_validate(e) for e in events]
