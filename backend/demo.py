@@ -18,7 +18,7 @@ from sqlalchemy import func, insert
 from sqlmodel import Session, select
 
 from backend.auth.passwords import hash_password
-from backend.auth.tokens import link_token_hash
+from backend.auth.tokens import link_token_hash, new_token
 from backend.clients.codes import new_client_code
 from backend.clients.models import Client
 from backend.clock import today, utcnow
@@ -185,20 +185,19 @@ def load_demo(*, database: Database, scale: str = "small") -> str:
                 }
             )
         session.execute(insert(Rating), rating_rows)
-        link_rows = []
-        for (_, _), sid in session_ids.items():
-            created = utcnow() - timedelta(days=30)
-            link_rows.append(
-                {
-                    "therapy_session_id": sid,
-                    # A hash of nothing anyone holds: demo links cannot be opened.
-                    "token_hash": link_token_hash(f"demo-{SEED}-{sid}-{random.random()}"),
-                    "language": "en",
-                    "created_at": created,
-                    "expires_at": created + timedelta(days=7),
-                    "used_at": created if sid in rated else None,
-                }
-            )
+        created = utcnow() - timedelta(days=30)
+        link_rows = [
+            {
+                "therapy_session_id": sid,
+                # The hash of a token nobody is given: old demo links cannot be opened.
+                "token_hash": link_token_hash(new_token()),
+                "language": "en",
+                "created_at": created,
+                "expires_at": created + timedelta(days=7),
+                "used_at": created if sid in rated else None,
+            }
+            for sid in session_ids.values()
+        ]
         session.execute(insert(RatingLink), link_rows)
     rescore_everyone(database=database)
     _work_through_old_flags(database, seed=SEED)

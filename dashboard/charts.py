@@ -23,6 +23,35 @@ _LAYOUT = {
 }
 
 
+def add_band(
+    figure: go.Figure, x: pd.Series, low: pd.Series, high: pd.Series, *, name: str, colour: str
+) -> None:
+    """A shaded band between two lines: an invisible upper edge, then the filled lower one."""
+    figure.add_trace(
+        go.Scatter(
+            x=x,
+            y=high,
+            mode="lines",
+            line={"width": 0},
+            hoverinfo="skip",
+            showlegend=False,
+            name=f"{name} (upper edge)",
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=x,
+            y=low,
+            mode="lines",
+            line={"width": 0},
+            fill="tonexty",
+            fillcolor=colour,
+            name=name,
+            hoverinfo="skip",
+        )
+    )
+
+
 def empty_figure(message: str) -> go.Figure:
     """A blank figure that says what is missing instead of drawing empty axes."""
     figure = go.Figure()
@@ -71,28 +100,13 @@ def trajectory_figure(
     )
     baseline = personal_baseline(ratings["total"])
     if baseline["mean"].notna().any():
-        figure.add_trace(
-            go.Scatter(
-                x=x,
-                y=baseline["high"],
-                mode="lines",
-                line={"width": 0},
-                hoverinfo="skip",
-                showlegend=False,
-                name="baseline high",
-            )
-        )
-        figure.add_trace(
-            go.Scatter(
-                x=x,
-                y=baseline["low"],
-                mode="lines",
-                line={"width": 0},
-                fill="tonexty",
-                fillcolor="rgba(86, 180, 233, 0.18)",
-                name="Personal baseline (mean ± 1 SD of earlier sessions)",
-                hoverinfo="skip",
-            )
+        add_band(
+            figure,
+            x,
+            baseline["low"],
+            baseline["high"],
+            name="Personal baseline (mean ± 1 SD of earlier sessions)",
+            colour="rgba(86, 180, 233, 0.18)",
         )
     figure.add_trace(
         go.Scatter(
@@ -208,28 +222,13 @@ def team_trend_figure(team_weekly: pd.DataFrame, therapist_weekly: pd.DataFrame)
     figure = go.Figure()
     with_ci = team_weekly.dropna(subset=["ci_low", "ci_high"])
     if not with_ci.empty:
-        figure.add_trace(
-            go.Scatter(
-                x=with_ci["week_start"],
-                y=with_ci["ci_high"],
-                mode="lines",
-                line={"width": 0},
-                hoverinfo="skip",
-                showlegend=False,
-                name="95% interval high",
-            )
-        )
-        figure.add_trace(
-            go.Scatter(
-                x=with_ci["week_start"],
-                y=with_ci["ci_low"],
-                mode="lines",
-                line={"width": 0},
-                fill="tonexty",
-                fillcolor="rgba(0, 114, 178, 0.15)",
-                name="95% interval of the team mean",
-                hoverinfo="skip",
-            )
+        add_band(
+            figure,
+            with_ci["week_start"],
+            with_ci["ci_low"],
+            with_ci["ci_high"],
+            name="95% interval of the team mean",
+            colour="rgba(0, 114, 178, 0.15)",
         )
     for name, group in therapist_weekly.dropna(subset=["mean_total"]).groupby("therapist_name"):
         group = group.sort_values("week_start")

@@ -133,24 +133,19 @@ def recent_failed_sign_ins(
         )
     ).one()
     account_since = max(since, last_success) if last_success else since
-    for_account = session.exec(
-        select(func.count()).where(
-            AuditEvent.login_key == login_key,
-            AuditEvent.action == "sign_in",
-            AuditEvent.outcome == "failed",
-            col(AuditEvent.at) > account_since,
-        )
-    ).one()
-    from_address = 0
-    if address is not None:
-        from_address = session.exec(
+
+    def failures(who: object, after: object) -> int:
+        return session.exec(
             select(func.count()).where(
-                AuditEvent.address == address,
+                who,
                 AuditEvent.action == "sign_in",
                 AuditEvent.outcome == "failed",
-                col(AuditEvent.at) > since,
+                col(AuditEvent.at) > after,
             )
         ).one()
+
+    for_account = failures(AuditEvent.login_key == login_key, account_since)
+    from_address = 0 if address is None else failures(AuditEvent.address == address, since)
     return for_account, from_address
 
 

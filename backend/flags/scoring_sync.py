@@ -22,7 +22,7 @@ from backend.db import Database
 from backend.flags.models import ClientSummary, Episode, Flag
 from backend.ratings.models import Rating
 from backend.therapy.models import TherapySession
-from scoring import evaluate
+from scoring import RULES_VERSION, evaluate
 from scoring.instruments import all_item_keys
 
 _LIVE = ("open", "acknowledged")
@@ -155,8 +155,6 @@ def _sync_episodes(session: Session, ids: list[int], episodes: pd.DataFrame) -> 
 
 
 def _sync_summaries(session: Session, ids: list[int], summary: pd.DataFrame) -> None:
-    from scoring import RULES_VERSION
-
     stored = {
         s.client_id: s
         for s in session.exec(select(ClientSummary).where(col(ClientSummary.client_id).in_(ids)))
@@ -190,21 +188,22 @@ def _sync_summaries(session: Session, ids: list[int], summary: pd.DataFrame) -> 
 def _resolve_repaired(session: Session, ids: list[int]) -> None:
     """A repaired episode resolves the live flags raised during it."""
     session.flush()
-    repaired = session.exec(
+    repaired: dict[tuple[int, str], list[Episode]] = {}
+    for episode in session.exec(
         select(Episode).where(col(Episode.client_id).in_(ids), Episode.status == "repaired")
-    ).all()
+    ):
+        repaired.setdefault((episode.client_id, episode.instrument), []).append(episode)
+    if not repaired:
+        return
     now = utcnow()
-    for episode in repaired:
-        live = session.exec(
-            select(Flag).where(
-                Flag.client_id == episode.client_id,
-                Flag.instrument == episode.instrument,
-                col(Flag.status).in_(_LIVE),
-                col(Flag.session_number) >= episode.opened_session,
-                col(Flag.session_number) <= episode.closed_session,
-            )
-        ).all()
-        for flag in live:
+    live = session.exec(
+        select(Flag).where(col(Flag.client_id).in_(ids), col(Flag.status).in_(_LIVE))
+    )
+    for flag in live:
+        if any(
+            e.opened_session <= flag.session_number <= e.closed_session
+            for e in repaired.get((flag.client_id, flag.instrument), ())
+        ):
             flag.status, flag.resolution, flag.resolved_at = "resolved", "repaired", now
             session.add(flag)
 

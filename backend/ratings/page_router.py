@@ -20,7 +20,7 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 from backend.config import get_settings
-from backend.db import DatabaseDep
+from backend.db import Database, DatabaseDep
 from backend.errors import Conflict, Gone, InvalidInput, NotFound
 from backend.flows import submit_rating
 from backend.ratings.messages import language_from_accept, messages_in
@@ -155,8 +155,8 @@ def _form_page(
     )
 
 
-@router.get("/{token}", response_class=HTMLResponse)
-def rating_page(token: str, request: Request, db: DatabaseDep) -> HTMLResponse:
+def _open_form(request: Request, db: Database, token: str) -> RatingForm | HTMLResponse:
+    """The link's form, or the calm page that says why it cannot be answered."""
     if len(token) > MAX_TOKEN_LENGTH:
         return _unknown(request)
     try:
@@ -166,6 +166,14 @@ def rating_page(token: str, request: Request, db: DatabaseDep) -> HTMLResponse:
         return _unknown(request)
     except Gone as gone:
         return _closed(request, db, token, gone)
+    return form
+
+
+@router.get("/{token}", response_class=HTMLResponse)
+def rating_page(token: str, request: Request, db: DatabaseDep) -> HTMLResponse:
+    form = _open_form(request, db, token)
+    if isinstance(form, HTMLResponse):
+        return form
     return _form_page(request, form)
 
 
@@ -202,15 +210,9 @@ def submit_rating_page(
     token: str, request: Request, fields: FormFields, db: DatabaseDep
 ) -> HTMLResponse:
     """The no-JavaScript submission: same validation and flow as the JSON API."""
-    if len(token) > MAX_TOKEN_LENGTH:
-        return _unknown(request)
-    try:
-        with db.reading() as session:
-            form = rating_form(session=session, token=token)
-    except NotFound:
-        return _unknown(request)
-    except Gone as gone:
-        return _closed(request, db, token, gone)
+    form = _open_form(request, db, token)
+    if isinstance(form, HTMLResponse):
+        return form
     words = dict(messages_in(form.language))
     scores, errors = _parse_answers(form, fields, words)
     if not errors:
