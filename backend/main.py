@@ -29,7 +29,11 @@ from backend.public_edge import PublicEdgeMiddleware, SlidingWindowLimiter
 from backend.ratings.page_router import router as rating_page_router
 from backend.ratings.page_router import too_many_requests_page
 from backend.ratings.public_router import router as public_ratings_router
-from backend.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from backend.security import (
+    BodySizeLimitMiddleware,
+    SecurityHeadersMiddleware,
+    UnexpectedErrorMiddleware,
+)
 from backend.therapy.router import router as therapy_router
 from backend.users.router import router as users_router
 
@@ -97,16 +101,6 @@ def _validation_error(_request: Request, error: RequestValidationError) -> JSONR
     return JSONResponse({"detail": summary, "errors": problems}, status_code=422)
 
 
-def _unexpected_error(request: Request, error: Exception) -> JSONResponse:
-    log.error(
-        "unexpected %s on %s %s",
-        type(error).__name__,
-        request.method,
-        request.scope.get("route_path", "?"),
-    )
-    return JSONResponse({"detail": "Something went wrong on our side."}, status_code=500)
-
-
 def create_app() -> FastAPI:
     settings = get_settings()
     install_token_redaction()
@@ -121,6 +115,7 @@ def create_app() -> FastAPI:
     app.state.public_rate_limiter = SlidingWindowLimiter(
         limit=settings.public_rate_limit_per_minute, window_seconds=60
     )
+    app.add_middleware(UnexpectedErrorMiddleware)  # innermost: its 500s get the headers
     app.add_middleware(
         PublicEdgeMiddleware,
         limiter=app.state.public_rate_limiter,
@@ -135,7 +130,6 @@ def create_app() -> FastAPI:
     app.add_exception_handler(IntegrityError, _concurrent_change)
     for db_error in (OperationalError, InterfaceError, PoolTimeout):
         app.add_exception_handler(db_error, _database_unavailable)
-    app.add_exception_handler(Exception, _unexpected_error)
     for router in (
         health_router,
         auth_router,

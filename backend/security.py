@@ -7,6 +7,7 @@ including errors raised before a route runs.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from fastapi import HTTPException
@@ -14,6 +15,8 @@ from fastapi import HTTPException
 #: Larger than any legitimate request (a rating with a 1,000-character comment is < 2 KiB).
 MAX_BODY_BYTES = 64 * 1024
 BODY_TOO_LARGE = f"The request body is larger than {MAX_BODY_BYTES // 1024} KiB."
+
+log = logging.getLogger("rapport")
 
 _JSON_CSP = b"default-src 'none'; frame-ancestors 'none'"
 HSTS = b"max-age=63072000; includeSubDomains"
@@ -118,3 +121,43 @@ async def _too_large(send: Any) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+class UnexpectedErrorMiddleware:
+    """Turns an unhandled exception into a plain JSON 500 *inside* the other middleware.
+
+    Starlette answers unhandled errors in its outermost layer, past every middleware,
+    so the 500 would lack the security headers and request id. Caught here, it gets
+    both; the log names the exception type and route, never the request's contents.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: dict[str, Any]) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as error:
+            if started:
+                raise
+            route = getattr(scope.get("route"), "path", "?")
+            log.error("unexpected %s on %s %s", type(error).__name__, scope.get("method"), route)
+            body = json.dumps({"detail": "Something went wrong on our side."}).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [(b"content-type", b"application/json")],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})

@@ -189,6 +189,23 @@ def test_a_failure_just_before_commit_leaves_no_rating_and_the_link_usable(
     assert submit(api, link).status_code == 201
 
 
+def test_an_unexpected_error_is_a_plain_500_with_headers_and_request_id(
+    api, db, link, monkeypatch, caplog
+) -> None:
+    def fail(**_kwargs):
+        raise RuntimeError(f"boom with {link}")
+
+    monkeypatch.setattr(backend.flows, "record_rating", fail)
+    response = submit(api, link)
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Something went wrong on our side."}
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["X-Request-ID"]
+    assert "RuntimeError" in caplog.text
+    assert link not in caplog.text
+
+
 def test_a_database_error_is_503_with_retry_after(api, db, link, monkeypatch) -> None:
     from sqlalchemy.exc import OperationalError
 
