@@ -15,7 +15,11 @@ from pathlib import Path
 def main() -> int:
     failed = []
     names = sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]))
-    selected = sys.argv[1:] or [n for n in names if n.endswith("_bench")]
+    # `python -m bench load_bench --phones 50`: names first, then the benchmark's own options.
+    args = sys.argv[1:]
+    split = next((i for i, arg in enumerate(args) if arg.startswith("-")), len(args))
+    selected = args[:split] or [n for n in names if n.endswith("_bench")]
+    sys.argv = [sys.argv[0], *args[split:]]
     for name in selected:
         print(f"\n== {name} ==", flush=True)
         if importlib.import_module(f"bench.{name}").main() != 0:

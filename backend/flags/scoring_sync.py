@@ -14,7 +14,7 @@ from datetime import date
 
 import pandas as pd
 from sqlalchemy import delete
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from backend.clients.models import Client
 from backend.clock import today, utcnow
@@ -80,6 +80,14 @@ def _day(value: object) -> date | None:
     return None if value is None else pd.Timestamp(value).date()
 
 
+def _assign(row: SQLModel, **values: object) -> None:
+    """Set only what changed: most stored rows come back from a rescore as they were, and
+    SQLModel's ``__setattr__`` is the costly part of syncing them."""
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+
+
 def rescore_clients(*, session: Session, client_ids: Iterable[int], on: date | None = None) -> None:
     """Recompute and store flags, episodes and summaries for these clients (idempotent)."""
     ids = sorted(set(client_ids))
@@ -106,14 +114,17 @@ def _sync_flags(session: Session, ids: list[int], flags: pd.DataFrame) -> None:
         flag = stored.get(key) or Flag(
             client_id=key[0], session_number=key[1], rule=key[2], item=key[3]
         )
-        flag.held_on = _day(row.held_on)
-        flag.instrument = row.instrument
-        flag.severity = row.severity
-        flag.level = _none(row.level)
-        flag.explanation = row.explanation
-        flag.guidance = row.guidance
-        flag.evidence = row.evidence
-        flag.rules_version = row.rules_version
+        _assign(
+            flag,
+            held_on=_day(row.held_on),
+            instrument=row.instrument,
+            severity=row.severity,
+            level=_none(row.level),
+            explanation=row.explanation,
+            guidance=row.guidance,
+            evidence=row.evidence,
+            rules_version=row.rules_version,
+        )
         if flag.status == "withdrawn":
             flag.status = "open"
         session.add(flag)
@@ -135,18 +146,22 @@ def _sync_episodes(session: Session, ids: list[int], episodes: pd.DataFrame) -> 
         episode = stored.get(key) or Episode(
             client_id=key[0], instrument=key[1], opened_session=key[2]
         )
-        episode.opened_on = _day(row.opened_on)
-        episode.trigger_rule = row.trigger_rule
-        for name in ("pre_rupture_mean", "pre_rupture_sd", "recovery_threshold"):
-            setattr(episode, name, _number(getattr(row, name)))
-        episode.lowest_total = float(row.lowest_total)
-        episode.status = row.status
         closed = _none(row.closed_session)
-        episode.closed_session = None if closed is None else int(closed)
-        episode.closed_on = _day(row.closed_on)
-        episode.severity = row.severity
-        episode.explanation = row.explanation
-        episode.rules_version = row.rules_version
+        _assign(
+            episode,
+            opened_on=_day(row.opened_on),
+            trigger_rule=row.trigger_rule,
+            pre_rupture_mean=_number(row.pre_rupture_mean),
+            pre_rupture_sd=_number(row.pre_rupture_sd),
+            recovery_threshold=_number(row.recovery_threshold),
+            lowest_total=float(row.lowest_total),
+            status=row.status,
+            closed_session=None if closed is None else int(closed),
+            closed_on=_day(row.closed_on),
+            severity=row.severity,
+            explanation=row.explanation,
+            rules_version=row.rules_version,
+        )
         episode.updated_at = utcnow()
         session.add(episode)
     gone = [e.id for key, e in stored.items() if key not in seen]

@@ -1,0 +1,104 @@
+"""Submissions that arrive while another is being written are written together."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import select
+
+import backend.flows
+from backend.errors import NotFound
+from backend.flags.models import ClientSummary
+from backend.flows import submit_rating
+from backend.ratings.models import Rating
+from backend.ratings.schemas import RatingSubmission
+from tests.backend.factories import alliance4, make_client, make_session_with_link, signed_in
+
+
+def send(db, token: str):
+    return submit_rating(
+        db=db,
+        token=token,
+        submission=RatingSubmission(scores=alliance4()),
+        idempotency_key=None,
+    )
+
+
+def wait_until(condition, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_queued_submissions_are_written_together_and_each_answered_on_its_own(
+    db, monkeypatch
+) -> None:
+    therapist = signed_in(db)
+    clients = [make_client(db, therapist) for _ in range(4)]
+    tokens = [make_session_with_link(db, client)[1] for client in clients]
+    real_rescore = backend.flows.rescore_clients
+    rescored: list[list[int]] = []
+    first_writing, release = threading.Event(), threading.Event()
+
+    def rescore_held_open(**kwargs):
+        rescored.append(sorted(kwargs["client_ids"]))
+        if len(rescored) == 1:
+            first_writing.set()
+            release.wait(10)
+        real_rescore(**kwargs)
+
+    monkeypatch.setattr(backend.flows, "rescore_clients", rescore_held_open)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        first = pool.submit(send, db, tokens[0])
+        assert first_writing.wait(10)
+        queued = [pool.submit(send, db, token) for token in [*tokens[1:], tokens[1], "nope"]]
+        wait_until(lambda: len(backend.flows._batches[db]._queue) == len(queued))
+        release.set()
+        outcomes = [future.result() for future in [first, *queued[:-1]]]
+        with pytest.raises(NotFound):
+            queued[-1].result()
+
+    assert rescored == [[clients[0].id], sorted(c.id for c in clients[1:])]
+    again = [o for o in outcomes if o.receipt.rating_id == outcomes[1].receipt.rating_id]
+    assert sorted(o.created for o in again) == [False, True]
+    assert len({o.receipt.rating_id for o in outcomes}) == 4
+    with db.reading() as session:
+        assert session.exec(select(func.count()).select_from(Rating)).one() == 4
+        counts = session.exec(select(ClientSummary.client_id, ClientSummary.ratings_count)).all()
+    assert sorted(counts) == sorted((client.id, 1) for client in clients)
+
+
+def test_a_batch_that_fails_writes_nothing_and_fails_every_submission_in_it(
+    db, monkeypatch
+) -> None:
+    client = make_client(db, signed_in(db))
+    tokens = [make_session_with_link(db, client)[1] for _ in range(3)]
+    real_rescore = backend.flows.rescore_clients
+    first_writing, release = threading.Event(), threading.Event()
+
+    def fail_the_second_batch(**kwargs):
+        if not first_writing.is_set():
+            first_writing.set()
+            release.wait(10)
+            return real_rescore(**kwargs)
+        raise RuntimeError("injected failure while scoring")
+
+    monkeypatch.setattr(backend.flows, "rescore_clients", fail_the_second_batch)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        first = pool.submit(send, db, tokens[0])
+        assert first_writing.wait(10)
+        queued = [pool.submit(send, db, token) for token in tokens[1:]]
+        wait_until(lambda: len(backend.flows._batches[db]._queue) == len(queued))
+        release.set()
+        assert first.result().created
+        for future in queued:
+            with pytest.raises(RuntimeError, match="injected"):
+                future.result()
+
+    with db.reading() as session:
+        assert session.exec(select(func.count()).select_from(Rating)).one() == 1
