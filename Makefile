@@ -51,6 +51,9 @@ lint: $(VENV)/.dev-installed ## ruff check and format check
 test: $(VENV)/.dev-installed lint ## Lint, then the whole test suite (SQLite and, if reachable, PostgreSQL)
 	$(BIN)/python -m pytest
 
+fuzz: $(VENV)/.dev-installed ## Only the schemathesis contract fuzzing, with more examples (RAPPORT_FUZZ_EXAMPLES=100)
+	RAPPORT_FUZZ_EXAMPLES=$${RAPPORT_FUZZ_EXAMPLES:-100} $(BIN)/python -m pytest -m contract_fuzz tests/backend/test_contract_fuzz.py
+
 e2e-deps: ## Install Debian's Chromium for the browser tests if it is missing (needs root)
 	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y --no-install-recommends chromium)
 
@@ -63,4 +66,4 @@ bench: $(VENV)/.dev-installed ## Benchmarks, each against a baseline measured in
 clean: ## Remove the venv, caches and the local database
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis tests/e2e/artifacts
 
-.PHONY: help install migrate demo run lint test e2e-deps e2e bench clean
+.PHONY: help install migrate demo run lint test fuzz e2e-deps e2e bench clean

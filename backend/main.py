@@ -6,11 +6,15 @@ import logging
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+from starlette.routing import BaseRoute
 
 import backend.models  # noqa: F401  (every table registered before the first query)
 from backend.audit.context import RequestIdMiddleware, current_request
@@ -25,6 +29,7 @@ from backend.flags.router import router as flags_router
 from backend.health import router as health_router
 from backend.log_redaction import install_token_redaction
 from backend.overview.router import router as overview_router
+from backend.problems import refusals
 from backend.public_edge import PublicEdgeMiddleware, SlidingWindowLimiter
 from backend.ratings.page_router import router as rating_page_router
 from backend.ratings.page_router import too_many_requests_page
@@ -51,9 +56,12 @@ def _rapport_error(request: Request, error: RapportError) -> JSONResponse:
         refused = refusal_audited(request, error.status_code)
         if refused is not None:
             return refused
-    return JSONResponse(
-        {"detail": error.detail, **error.extra}, status_code=error.status_code, headers=headers
-    )
+    body = {"detail": error.detail, **error.extra}
+    if error.status_code == 422:
+        # Same shape as a request that failed validation: one entry per field in "errors".
+        field = error.extra.get("field") or error.extra.get("item") or ""
+        body.setdefault("errors", [{"field": str(field), "message": error.detail}])
+    return JSONResponse(body, status_code=error.status_code, headers=headers)
 
 
 def refusal_audited(request: Request, status_code: int) -> JSONResponse | None:
@@ -101,6 +109,38 @@ def _validation_error(_request: Request, error: RequestValidationError) -> JSONR
     return JSONResponse({"detail": summary, "errors": problems}, status_code=422)
 
 
+async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
+    """FastAPI's own refusals, made to match ours.
+
+    A body it cannot parse (not JSON, not UTF-8) is its only 400: answer it like any
+    other invalid request. Starlette's 405 names only the first route on the path;
+    Allow must name every method the path has.
+    """
+    if error.status_code == 400:
+        message = "The body is not valid JSON."
+        return JSONResponse(
+            {"detail": f"body: {message}", "errors": [{"field": "body", "message": message}]},
+            status_code=422,
+        )
+    if error.status_code == 405:
+        path = request.scope["path"]
+        methods = sorted(
+            {
+                method
+                for route in request.app.state.api_routes
+                if route.path_regex.match(path)
+                for method in route.methods
+            }
+        )
+        if methods:
+            error.headers = {**(error.headers or {}), "Allow": ", ".join(methods)}
+    return await http_exception_handler(request, error)
+
+
+def _has_methods(route: BaseRoute) -> bool:
+    return bool(getattr(route, "methods", None)) and hasattr(route, "path_regex")
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
     install_token_redaction()
@@ -111,6 +151,8 @@ def create_app() -> FastAPI:
         docs_url="/docs" if settings.docs_enabled else None,
         redoc_url=None,
         openapi_url="/openapi.json" if settings.docs_enabled else None,
+        # Any route: the body cap and the database-unavailable answer apply everywhere.
+        responses=refusals(413, 503),
     )
     app.state.public_rate_limiter = SlidingWindowLimiter(
         limit=settings.public_rate_limit_per_minute, window_seconds=60
@@ -130,7 +172,8 @@ def create_app() -> FastAPI:
     app.add_exception_handler(IntegrityError, _concurrent_change)
     for db_error in (OperationalError, InterfaceError, PoolTimeout):
         app.add_exception_handler(db_error, _database_unavailable)
-    for router in (
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    routers = (
         health_router,
         auth_router,
         users_router,
@@ -141,8 +184,12 @@ def create_app() -> FastAPI:
         public_ratings_router,
         rating_page_router,
         audit_router,
-    ):
+    )
+    for router in routers:
         app.include_router(router)
+    app.state.api_routes = [
+        route for router in routers for route in router.routes if _has_methods(route)
+    ]
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 

@@ -9,8 +9,9 @@ from backend.audit.schemas import AuditEventPublic
 from backend.audit.service import audit_events, record
 from backend.auth.deps import CallerDep
 from backend.db import DatabaseDep
+from backend.problems import refusals
 
-router = APIRouter(prefix="/api", tags=["audit"])
+router = APIRouter(prefix="/api", tags=["audit"], responses=refusals(401, 403, 422))
 
 
 @router.get("/audit", response_model=list[AuditEventPublic])

@@ -8,13 +8,14 @@ from backend.auth.service import sign_in, sign_out
 from backend.config import get_settings
 from backend.db import DatabaseDep
 from backend.errors import RapportError
+from backend.problems import refusals
 from backend.users.schemas import UserPublic
 from backend.users.service import user_public
 
-router = APIRouter(prefix="/api", tags=["auth"])
+router = APIRouter(prefix="/api", tags=["auth"], responses=refusals(401, 422))
 
 
-@router.post("/auth/login", response_model=LoginResponse)
+@router.post("/auth/login", response_model=LoginResponse, responses=refusals(429))
 def login(body: LoginRequest, request: Request, db: DatabaseDep) -> LoginResponse:
     with db.writing() as session:
         signed_in = sign_in(

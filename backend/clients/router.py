@@ -9,8 +9,11 @@ from backend.clients.schemas import ClientCreate, ClientPublic, ClientStatus, Cl
 from backend.clients.scope import client_for
 from backend.clients.service import client_public, clients_of, create_client, update_client
 from backend.db import DatabaseDep
+from backend.problems import refusals
 
-router = APIRouter(prefix="/api/clients", tags=["clients"])
+router = APIRouter(
+    prefix="/api/clients", tags=["clients"], responses=refusals(401, 403, 404, 409, 422)
+)
 
 ClientCode = Annotated[str, Path(min_length=3, max_length=16, pattern=r"^[A-Za-z0-9-]+$")]
 

@@ -21,10 +21,11 @@ from backend.flags.service import (
     flags_of_client,
     resolve_flag,
 )
+from backend.problems import refusals
 
-router = APIRouter(prefix="/api", tags=["flags"])
+router = APIRouter(prefix="/api", tags=["flags"], responses=refusals(401, 403, 404, 409, 422))
 
-FlagId = Annotated[int, Path(ge=1)]
+FlagId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Statuses = Annotated[list[FlagStatus] | None, Query(alias="status")]
 
 

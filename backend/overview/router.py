@@ -9,9 +9,10 @@ from backend.clients.schemas import ClientStatus
 from backend.db import DatabaseDep
 from backend.overview.schemas import CaseloadRow, TeamOverview
 from backend.overview.service import caseload, team_overview
-from scoring.instruments import DEFAULT_INSTRUMENT
+from backend.problems import refusals
+from scoring.instruments import DEFAULT_INSTRUMENT, instrument_ids
 
-router = APIRouter(prefix="/api", tags=["overview"])
+router = APIRouter(prefix="/api", tags=["overview"], responses=refusals(401, 403, 422))
 
 
 @router.get("/caseload", response_model=list[CaseloadRow])
@@ -35,7 +36,9 @@ def team(
     caller: CallerDep,
     db: DatabaseDep,
     weeks: Annotated[int, Query(ge=1, le=104)] = 12,
-    instrument: Annotated[str, Query(max_length=40)] = DEFAULT_INSTRUMENT,
+    instrument: Annotated[
+        str, Query(max_length=40, json_schema_extra={"enum": list(instrument_ids())})
+    ] = DEFAULT_INSTRUMENT,
 ) -> TeamOverview:
     """Weekly trend, per-therapist numbers and the repair queue of the supervisor's teams.
 

@@ -8,10 +8,13 @@ from fastapi import APIRouter, Header, Path, Response, status
 
 from backend.db import DatabaseDep
 from backend.flows import submit_rating
+from backend.problems import refusals
 from backend.ratings.schemas import RatingForm, RatingReceipt, RatingSubmission
 from backend.ratings.service import rating_form
 
-router = APIRouter(prefix="/api/public/ratings", tags=["public"])
+router = APIRouter(
+    prefix="/api/public/ratings", tags=["public"], responses=refusals(404, 409, 410, 422, 429)
+)
 
 Token = Annotated[str, Path(max_length=512)]
 

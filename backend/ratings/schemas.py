@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat
 
 from backend.ratings.models import COMMENT_MAX_LENGTH
 
@@ -11,11 +11,11 @@ from backend.ratings.models import COMMENT_MAX_LENGTH
 class RatingSubmission(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    scores: dict[str, float] = Field(
+    scores: dict[str, StrictFloat] = Field(
         description="Item key -> score, for every item of the instrument."
     )
     comment: str | None = Field(default=None, max_length=COMMENT_MAX_LENGTH)
-    wants_to_talk: bool = False
+    wants_to_talk: StrictBool = False
 
 
 class RatingReceipt(BaseModel):

@@ -8,6 +8,7 @@ from backend.auth.deps import CallerDep
 from backend.clients.router import ClientCode
 from backend.config import get_settings
 from backend.db import DatabaseDep
+from backend.problems import refusals
 from backend.ratings.schemas import RatingPublic
 from backend.ratings.service import ratings_of
 from backend.therapy.schemas import (
@@ -18,7 +19,11 @@ from backend.therapy.schemas import (
 )
 from backend.therapy.service import record_session, reissue_link, sessions_of
 
-router = APIRouter(prefix="/api/clients/{client_id}", tags=["sessions"])
+router = APIRouter(
+    prefix="/api/clients/{client_id}",
+    tags=["sessions"],
+    responses=refusals(401, 403, 404, 409, 422),
+)
 
 SessionNumber = Annotated[int, Path(ge=1, le=100_000)]
 

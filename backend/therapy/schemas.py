@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from scoring.instruments import DEFAULT_INSTRUMENT
+from scoring.instruments import DEFAULT_INSTRUMENT, instrument_ids
 
 Language = Literal["en", "es"]
 
@@ -14,7 +14,12 @@ class TherapySessionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     held_on: date
-    instrument: str = Field(default=DEFAULT_INSTRUMENT, max_length=40)
+    # The registry's ids, for the schema; the service checks them and names the choices.
+    instrument: str = Field(
+        default=DEFAULT_INSTRUMENT,
+        max_length=40,
+        json_schema_extra={"enum": list(instrument_ids())},
+    )
     language: Language = "en"
 
 

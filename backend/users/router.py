@@ -8,10 +8,11 @@ from backend.audit.context import attempting
 from backend.audit.service import record
 from backend.auth.deps import AdminDep
 from backend.db import DatabaseDep
+from backend.problems import refusals
 from backend.users.schemas import UserCreate, UserPublic, UserUpdate
 from backend.users.service import create_user, list_users, update_user, user_public
 
-router = APIRouter(prefix="/api/users", tags=["users"])
+router = APIRouter(prefix="/api/users", tags=["users"], responses=refusals(401, 403, 404, 409, 422))
 
 
 @router.get("", response_model=list[UserPublic])

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from backend.auth.passwords import MIN_LENGTH
 from backend.users.models import Role
 
 
@@ -26,12 +27,13 @@ class UserCreate(BaseModel):
     display_name: str = Field(min_length=1, max_length=120)
     role: Role
     team: str = Field(min_length=1, max_length=120, description="Team name; created if new.")
-    password: str = Field(min_length=1, max_length=256)
+    # The schema states the minimum; the service checks it (and commonness) with a reason.
+    password: str = Field(min_length=1, max_length=256, json_schema_extra={"minLength": MIN_LENGTH})
 
 
 class UserUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    active: bool | None = None
+    active: StrictBool | None = None  # 0 is not false: deactivating must be meant
     team: str | None = Field(default=None, min_length=1, max_length=120)
     display_name: str | None = Field(default=None, min_length=1, max_length=120)
