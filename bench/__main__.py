@@ -15,7 +15,9 @@ from pathlib import Path
 def main() -> int:
     failed = []
     names = sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]))
-    selected = sys.argv[1:] or [n for n in names if n.endswith("_bench")]
+    # Options (e.g. --rebuild) are for the benchmarks themselves, which read sys.argv.
+    selected = [a for a in sys.argv[1:] if not a.startswith("-")]
+    selected = selected or [n for n in names if n.endswith("_bench")]
     for name in selected:
         print(f"\n== {name} ==", flush=True)
         if importlib.import_module(f"bench.{name}").main() != 0:
