@@ -60,7 +60,7 @@ e2e-deps: ## Install Debian's Chromium for the browser tests if it is missing (n
 e2e: $(VENV)/.dev-installed ## Only the real-browser tests (tests/e2e, Chromium at /usr/bin/chromium)
 	$(BIN)/python -m pytest -m e2e tests/e2e
 
-bench: $(VENV)/.dev-installed ## Benchmarks, each against a baseline measured in the same run
+bench: $(VENV)/.dev-installed ## Benchmarks against same-run baselines (first run builds var/bench, minutes)
 	$(BIN)/python -m bench
 
 clean: ## Remove the venv, caches and the local database

@@ -93,6 +93,10 @@ def demo(
         )
 
 
+#: Sign-ins listed per role after loading demo data.
+DEMO_LOGINS_PER_ROLE = 4
+
+
 def _demo_logins(database) -> list[str]:
     from sqlmodel import select
 
@@ -102,7 +106,18 @@ def _demo_logins(database) -> list[str]:
         users = session.exec(
             select(User).where(User.email.like("%@demo.rapport")).order_by(User.id)
         ).all()
-    return [f"{u.role:<10} {u.email}" for u in users]
+    lines, shown = [], dict.fromkeys(("admin", "supervisor", "therapist"), 0)
+    for u in users:
+        shown[u.role] = shown.get(u.role, 0) + 1
+        if shown[u.role] <= DEMO_LOGINS_PER_ROLE:
+            lines.append(f"{u.role:<10} {u.email}")
+    # The large demo has 500 therapists: name a few of each role and count the rest.
+    lines += [
+        f"{role:<10} ... and {count - DEMO_LOGINS_PER_ROLE} more"
+        for role, count in shown.items()
+        if count > DEMO_LOGINS_PER_ROLE
+    ]
+    return lines
 
 
 @app.command()

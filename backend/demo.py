@@ -9,12 +9,15 @@ who stop rating, a few comments and requests to talk.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import islice
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, insert
+from sqlalchemy import func, insert, update
 from sqlmodel import Session, select
 
 from backend.auth.passwords import hash_password
@@ -110,6 +113,15 @@ def _dated(
     return sessions, ratings
 
 
+def _insert_in_chunks(
+    session: Session, model: type, rows: Iterable[dict[str, Any]], size: int = 20_000
+) -> None:
+    """Insert many rows without holding them all in memory (the large demo has ~1M)."""
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, size)):
+        session.execute(insert(model), chunk)
+
+
 def load_demo(*, database: Database, scale: str = "small") -> str:
     """Fill an empty database; leave one with data untouched."""
     plan = SCALES[scale]
@@ -143,9 +155,10 @@ def load_demo(*, database: Database, scale: str = "small") -> str:
             cid: row["therapist_id"] for cid, row in zip(client_ids, client_rows, strict=True)
         }
 
-        session.execute(
-            insert(TherapySession),
-            [
+        _insert_in_chunks(
+            session,
+            TherapySession,
+            (
                 {
                     "client_id": client_db_id[r.client_id],
                     "session_number": int(r.session_number),
@@ -155,7 +168,7 @@ def load_demo(*, database: Database, scale: str = "small") -> str:
                     "created_at": utcnow(),
                 }
                 for r in sessions.itertuples(index=False)
-            ],
+            ),
         )
         session_ids = {
             (cid, number): sid
@@ -164,15 +177,14 @@ def load_demo(*, database: Database, scale: str = "small") -> str:
             )
         }
         rated = set()
-        rating_rows = []
-        for r in ratings.itertuples(index=False):
-            sid = session_ids[(client_db_id[r.client_id], int(r.session_number))]
-            rated.add(sid)
-            scores = {key: float(getattr(r, key)) for key in instrument.item_keys}
-            submitted = datetime.combine(r.held_on, time(18, 0), tzinfo=UTC)
-            comment = getattr(r, "comment", None)
-            rating_rows.append(
-                {
+
+        def rating_rows() -> Iterator[dict[str, Any]]:
+            for r in ratings.itertuples(index=False):
+                sid = session_ids[(client_db_id[r.client_id], int(r.session_number))]
+                rated.add(sid)
+                scores = {key: float(getattr(r, key)) for key in instrument.item_keys}
+                comment = getattr(r, "comment", None)
+                yield {
                     "therapy_session_id": sid,
                     "instrument": instrument.id,
                     "scores": scores,
@@ -181,24 +193,27 @@ def load_demo(*, database: Database, scale: str = "small") -> str:
                     "wants_to_talk": bool(r.wants_to_talk),
                     "payload_hash": f"demo-{sid}",
                     "idempotency_key": None,
-                    "submitted_at": submitted,
+                    "submitted_at": datetime.combine(r.held_on, time(18, 0), tzinfo=UTC),
                 }
-            )
-        session.execute(insert(Rating), rating_rows)
+
+        _insert_in_chunks(session, Rating, rating_rows())
         created = utcnow() - timedelta(days=30)
-        link_rows = [
-            {
-                "therapy_session_id": sid,
-                # The hash of a token nobody is given: old demo links cannot be opened.
-                "token_hash": link_token_hash(new_token()),
-                "language": "en",
-                "created_at": created,
-                "expires_at": created + timedelta(days=7),
-                "used_at": created if sid in rated else None,
-            }
-            for sid in session_ids.values()
-        ]
-        session.execute(insert(RatingLink), link_rows)
+        _insert_in_chunks(
+            session,
+            RatingLink,
+            (
+                {
+                    "therapy_session_id": sid,
+                    # The hash of a token nobody is given: old demo links cannot be opened.
+                    "token_hash": link_token_hash(new_token()),
+                    "language": "en",
+                    "created_at": created,
+                    "expires_at": created + timedelta(days=7),
+                    "used_at": created if sid in rated else None,
+                }
+                for sid in session_ids.values()
+            ),
+        )
     rescore_everyone(database=database)
     _work_through_old_flags(database, seed=SEED)
     return (
@@ -212,24 +227,37 @@ def _work_through_old_flags(database: Database, *, seed: int) -> None:
     rng = random.Random(seed)
     cutoff = today() - timedelta(days=21)
     with database.writing() as session:
-        old = session.exec(
-            select(Flag, Client.therapist_id)
+        old = session.execute(
+            select(Flag.id, Flag.held_on, Client.therapist_id)
             .join(Client, Client.id == Flag.client_id)
             .where(Flag.status == "open", Flag.held_on < cutoff)
             .order_by(Flag.id)
         ).all()
-        for flag, therapist_id in old:
+        changes = []
+        for flag_id, held_on, therapist_id in old:
             if rng.random() > 0.85:
                 continue  # left unacknowledged: what a supervisor's review should catch
-            acted_on = datetime.combine(
-                flag.held_on + timedelta(days=rng.randint(1, 6)), time(9), UTC
-            )
-            flag.status, flag.action = "acknowledged", rng.choice(ACTIONS)
-            flag.acknowledged_at, flag.acknowledged_by = acted_on, therapist_id
+            acted_on = datetime.combine(held_on + timedelta(days=rng.randint(1, 6)), time(9), UTC)
+            change = {
+                "id": flag_id,
+                "status": "acknowledged",
+                "action": rng.choice(ACTIONS),
+                "acknowledged_at": acted_on,
+                "acknowledged_by": therapist_id,
+                "resolution": None,
+                "resolved_at": None,
+                "resolved_by": None,
+            }
             if rng.random() < 0.6:
-                flag.status, flag.resolution = "resolved", "therapist"
-                flag.resolved_at, flag.resolved_by = acted_on, therapist_id
-            session.add(flag)
+                change.update(
+                    status="resolved",
+                    resolution="therapist",
+                    resolved_at=acted_on,
+                    resolved_by=therapist_id,
+                )
+            changes.append(change)
+        if changes:
+            session.execute(update(Flag), changes)
 
 
 def demo_rating_link(*, database: Database) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from backend.clock import utcnow
@@ -37,10 +37,13 @@ class Flag(SQLModel, table=True):
         CheckConstraint(_in("severity", SEVERITIES), name="severity_known"),
         CheckConstraint(f"action IS NULL OR {_in('action', ACTIONS)}", name="action_known"),
         CheckConstraint(f"length(note) <= {NOTE_MAX_LENGTH}", name="note_length"),
+        # Every flag query starts from the caller's clients and a status. An index on status
+        # alone (four values) led SQLite to walk every open flag in the clinic instead.
+        Index("ix_flag_client_id_status", "client_id", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    client_id: int = Field(foreign_key="client.id", index=True)
+    client_id: int = Field(foreign_key="client.id")
     session_number: int
     held_on: date
     instrument: str = Field(max_length=40)
@@ -53,7 +56,7 @@ class Flag(SQLModel, table=True):
     guidance: str = Field(sa_column=Column(Text, nullable=False))
     evidence: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     rules_version: str = Field(max_length=20)
-    status: str = Field(default="open", max_length=20, index=True)
+    status: str = Field(default="open", max_length=20)
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
 from sqlmodel import Session, SQLModel, col, select
 
 from backend.clients.models import Client
@@ -108,23 +108,37 @@ def _sync_flags(session: Session, ids: list[int], flags: pd.DataFrame) -> None:
         for f in session.exec(select(Flag).where(col(Flag.client_id).in_(ids)))
     }
     seen = set()
+    # New flags go in as one multi-row insert: a full rescore creates hundreds of
+    # thousands, and building an ORM object for each was most of its time.
+    new_flags = []
     for row in flags.itertuples(index=False):
         key = (int(row.client_id), int(row.session_number), row.rule, _none(row.item) or "")
         seen.add(key)
-        flag = stored.get(key) or Flag(
-            client_id=key[0], session_number=key[1], rule=key[2], item=key[3]
-        )
-        _assign(
-            flag,
-            held_on=_day(row.held_on),
-            instrument=row.instrument,
-            severity=row.severity,
-            level=_none(row.level),
-            explanation=row.explanation,
-            guidance=row.guidance,
-            evidence=row.evidence,
-            rules_version=row.rules_version,
-        )
+        computed = {
+            "held_on": _day(row.held_on),
+            "instrument": row.instrument,
+            "severity": row.severity,
+            "level": _none(row.level),
+            "explanation": row.explanation,
+            "guidance": row.guidance,
+            "evidence": row.evidence,
+            "rules_version": row.rules_version,
+        }
+        flag = stored.get(key)
+        if flag is None:
+            new_flags.append(
+                {
+                    "client_id": key[0],
+                    "session_number": key[1],
+                    "rule": key[2],
+                    "item": key[3],
+                    "status": "open",
+                    "created_at": utcnow(),
+                    **computed,
+                }
+            )
+            continue
+        _assign(flag, **computed)
         if flag.status == "withdrawn":
             flag.status = "open"
         session.add(flag)
@@ -132,6 +146,8 @@ def _sync_flags(session: Session, ids: list[int], flags: pd.DataFrame) -> None:
         if key not in seen and flag.status in _LIVE:
             flag.status = "withdrawn"
             session.add(flag)
+    if new_flags:
+        session.execute(insert(Flag), new_flags)
 
 
 def _sync_episodes(session: Session, ids: list[int], episodes: pd.DataFrame) -> None:
@@ -211,8 +227,9 @@ def _resolve_repaired(session: Session, ids: list[int]) -> None:
     if not repaired:
         return
     now = utcnow()
+    with_repairs = sorted({client_id for client_id, _ in repaired})
     live = session.exec(
-        select(Flag).where(col(Flag.client_id).in_(ids), col(Flag.status).in_(_LIVE))
+        select(Flag).where(col(Flag.client_id).in_(with_repairs), col(Flag.status).in_(_LIVE))
     )
     for flag in live:
         if any(

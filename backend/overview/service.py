@@ -259,18 +259,21 @@ def team_overview(*, session: Session, caller: Caller, weeks: int, instrument: s
         .where(*active)
         .group_by(col(Client.therapist_id))
     )
-    with_warning = per_therapist(
-        select(Client.therapist_id, func.count(distinct(Flag.client_id)))
+    # One pass over the open flags: clients with a warning, and flags left unacknowledged.
+    open_flags = per_therapist(
+        select(
+            Client.therapist_id,
+            func.count(
+                distinct(case((col(Flag.severity).in_(("warning", "urgent")), Flag.client_id)))
+            ),
+            _count_if(Flag.created_at < now - UNACKNOWLEDGED_AFTER),
+        )
         .join(Client, col(Client.id) == Flag.client_id)
-        .where(*active, Flag.status == "open", col(Flag.severity).in_(("warning", "urgent")))
+        .where(*active, Flag.status == "open")
         .group_by(col(Client.therapist_id))
     )
-    stale = per_therapist(
-        select(Client.therapist_id, func.count(col(Flag.id)))
-        .join(Client, col(Client.id) == Flag.client_id)
-        .where(*active, Flag.status == "open", Flag.created_at < now - UNACKNOWLEDGED_AFTER)
-        .group_by(col(Client.therapist_id))
-    )
+    with_warning = {tid: (warned,) for tid, (warned, _) in open_flags.items()}
+    stale = {tid: (old,) for tid, (_, old) in open_flags.items()}
     episodes = per_therapist(
         select(
             Client.therapist_id,
@@ -325,8 +328,10 @@ def team_overview(*, session: Session, caller: Caller, weeks: int, instrument: s
 
 def _queue(session: Session, active: tuple[Any, ...]) -> list[QueueItem]:
     """Urgent open flags, then unrepaired and still-open ruptures, oldest first."""
+    # Only the columns the queue shows: whole rows would parse each flag's evidence JSON.
     urgent = session.exec(
-        select(Flag, Client.code, User.display_name)
+        select(Flag.held_on, Flag.severity, Flag.status, Flag.explanation, Client.code)
+        .add_columns(User.display_name)
         .join(Client, col(Client.id) == Flag.client_id)
         .join(User, col(User.id) == Client.therapist_id)
         .where(*active, Flag.status == "open", Flag.severity == "urgent")
@@ -335,7 +340,10 @@ def _queue(session: Session, active: tuple[Any, ...]) -> list[QueueItem]:
     ).all()
     unrepaired_first = case((Episode.status == "unrepaired", 0), else_=1)
     ruptures = session.exec(
-        select(Episode, Client.code, User.display_name)
+        select(
+            Episode.opened_on, Episode.severity, Episode.status, Episode.explanation, Client.code
+        )
+        .add_columns(User.display_name)
         .join(Client, col(Client.id) == Episode.client_id)
         .join(User, col(User.id) == Client.therapist_id)
         .where(*active, col(Episode.status).in_(("open", "unrepaired")))
@@ -344,27 +352,16 @@ def _queue(session: Session, active: tuple[Any, ...]) -> list[QueueItem]:
     ).all()
     items = [
         QueueItem(
-            kind="flag",
+            kind=kind,
             client_code=code,
             therapist_name=name,
-            since=flag.held_on,
-            severity=flag.severity,
-            status=flag.status,
-            explanation=flag.explanation,
+            since=since,
+            severity=severity,
+            status=status,
+            explanation=explanation,
         )
-        for flag, code, name in urgent
-    ]
-    items += [
-        QueueItem(
-            kind="episode",
-            client_code=code,
-            therapist_name=name,
-            since=episode.opened_on,
-            severity=episode.severity,
-            status=episode.status,
-            explanation=episode.explanation,
-        )
-        for episode, code, name in ruptures
+        for kind, rows in (("flag", urgent), ("episode", ruptures))
+        for since, severity, status, explanation, code, name in rows
     ]
     return items[:QUEUE_LIMIT]
 

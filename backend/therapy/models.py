@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Column, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from backend.clock import utcnow
@@ -14,10 +14,13 @@ class TherapySession(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("client_id", "session_number"),
         CheckConstraint("session_number >= 1", name="session_number_positive"),
+        # The team overview reads each visible client's sessions in a date range; this
+        # also serves every lookup by client alone.
+        Index("ix_therapy_session_client_id_held_on", "client_id", "held_on"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    client_id: int = Field(foreign_key="client.id", index=True)
+    client_id: int = Field(foreign_key="client.id")
     session_number: int
     held_on: date
     instrument: str = Field(max_length=40)

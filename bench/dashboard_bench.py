@@ -1,0 +1,334 @@
+"""Benchmark the two landing pages of the dashboard on the large demo database.
+
+Run ``python -m bench dashboard_bench`` (``--rebuild`` to rebuild the database). It builds
+``rapport demo --scale large`` once into ``var/bench/`` (500 therapists, 20,000 clients,
+about 1M sessions; a few minutes) and reuses it afterwards. It then starts the API (uvicorn,
+one worker) and the Streamlit dashboard against it, signs in as a therapist with 40
+clients and as the supervisor of one 25-therapist team, and times:
+
+- each API call the caseload and team overview pages make (p50/p95 after warm-up), with
+  the audit writes they cause, against 150 ms at p95;
+- the page in headless Chromium, from submitting the sign-in form until the caseload
+  table (therapist) or both team overview charts (supervisor) are visible, against 1.5 s,
+  in a browser that has the dashboard's scripts cached; a first visit is shown too.
+
+Baselines from the same run: ``GET /health/live`` through the same client, and loading
+the sign-in form in the same browser. Exits 1 if a target is missed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from backend.demo import DEMO_PASSWORD, DEMO_THERAPIST  # noqa: E402
+from scoring.instruments import DEFAULT_INSTRUMENT  # noqa: E402
+
+CACHE = ROOT / "var" / "bench" / "dashboard-large.db"
+#: Written only after the build finished; its absence means the cached file is unusable.
+BUILT = CACHE.with_suffix(".built.json")
+#: The supervisor of exactly one team (Team 03, 25 therapists) in the large demo.
+SUPERVISOR = "supervisor2@demo.rapport"
+THERAPIST_CLIENTS = 40
+TEAM_THERAPISTS = 25
+
+API_TARGET_S = 0.150
+PAGE_TARGET_S = 1.5
+API_WARMUP, API_REPEAT = 3, 30
+PAGE_WARMUP, PAGE_REPEAT = 1, 7
+STARTUP_TIMEOUT_S = 60
+PAGE_TIMEOUT_MS = 30_000
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+@dataclass(frozen=True)
+class Row:
+    case: str
+    samples: list[float]
+    target: float | None
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.samples)
+
+    @property
+    def p95(self) -> float:
+        ordered = sorted(self.samples)
+        return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+    @property
+    def ok(self) -> bool:
+        return self.target is None or self.p95 < self.target
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _env(database: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "RAPPORT_MODE": "demo",
+        "RAPPORT_DATABASE_URL": f"sqlite:///{database}",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def _rapport(database: Path, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "backend.cli", *args],
+        cwd=ROOT,
+        env=_env(database),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"rapport {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+def large_database(*, rebuild: bool) -> Path:
+    """The cached large demo database, built first if missing, incomplete or unwanted."""
+    if BUILT.exists() and CACHE.exists() and not rebuild:
+        built = json.loads(BUILT.read_text())
+        print(
+            f"reusing the large demo database built on {built['built_on']} "
+            f"({built['seconds']:.0f} s, {CACHE.stat().st_size / 1e9:.2f} GB): {CACHE}"
+        )
+    else:
+        print(
+            "building the large demo database (rapport demo --scale large: 500 therapists, "
+            f"20,000 clients, ~1M sessions); this takes a few minutes, once: {CACHE}",
+            flush=True,
+        )
+        CACHE.parent.mkdir(parents=True, exist_ok=True)
+        building = CACHE.with_suffix(".building.db")
+        for stale in (BUILT, CACHE, building):
+            for path in (stale, Path(f"{stale}-wal"), Path(f"{stale}-shm")):
+                path.unlink(missing_ok=True)
+        started = time.perf_counter()
+        _rapport(building, "migrate")
+        summary = _rapport(building, "demo", "--scale", "large").splitlines()[0]
+        seconds = time.perf_counter() - started
+        with contextlib.closing(sqlite3.connect(building)) as connection:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        building.rename(CACHE)
+        BUILT.write_text(json.dumps({"built_on": date.today().isoformat(), "seconds": seconds}))
+        print(f"{summary} ({seconds:.0f} s, {CACHE.stat().st_size / 1e9:.2f} GB)")
+    _rapport(CACHE, "migrate")  # newer migrations (indexes) apply to an older cache
+    return CACHE
+
+
+@contextlib.contextmanager
+def _serving(command: list[str], *, env: dict[str, str], health: str, log: Path) -> Iterator[None]:
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"{command[2]} exited early:\n{log.read_text()}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(health, timeout=1).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{command[2]} did not start:\n{log.read_text()}")
+            time.sleep(0.2)
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def api_server(database: Path) -> tuple[str, contextlib.AbstractContextManager[None]]:
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "uvicorn", "backend.main:app", "--port", str(port)]
+    command += ["--host", "127.0.0.1", "--workers", "1", "--log-level", "warning"]
+    log = database.parent / "api.log"
+    return url, _serving(command, env=_env(database), health=f"{url}/health/ready", log=log)
+
+
+def dashboard_server(api_url: str) -> tuple[str, contextlib.AbstractContextManager[None]]:
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "streamlit", "run", "dashboard/app.py"]
+    command += ["--server.port", str(port), "--server.address", "127.0.0.1"]
+    command += ["--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    env = {**os.environ, "RAPPORT_API_URL": api_url}
+    log = CACHE.parent / "dashboard.log"
+    return url, _serving(command, env=env, health=f"{url}/_stcore/health", log=log)
+
+
+def timed(call: Callable[[], object], *, warmup: int, repeat: int) -> list[float]:
+    for _ in range(warmup):
+        call()
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+def sign_in(client: httpx.Client, email: str) -> dict[str, str]:
+    response = client.post("/api/auth/login", json={"email": email, "password": DEMO_PASSWORD})
+    response.raise_for_status()
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def api_rows(api_url: str) -> list[Row]:
+    """Every call the two pages make, as the dashboard makes them (one request each)."""
+    with httpx.Client(base_url=api_url, timeout=30) as client:
+        therapist, supervisor = sign_in(client, DEMO_THERAPIST), sign_in(client, SUPERVISOR)
+
+        def get(path: str, headers: dict[str, str], **params: object) -> Callable[[], object]:
+            def call() -> object:
+                response = client.get(path, headers=headers, params=params)
+                response.raise_for_status()
+                return response.json()
+
+            return call
+
+        caseload = get("/api/caseload", therapist, status="active")
+        team = get("/api/team/overview", supervisor, weeks=12, instrument=DEFAULT_INSTRUMENT)
+        assert len(caseload()) == THERAPIST_CLIENTS, "the therapist should have 40 clients"
+        assert len(team()["therapists"]) == TEAM_THERAPISTS, "the team should have 25 therapists"
+        cases = [
+            ("baseline: GET /health/live", get("/health/live", {}), None),
+            ("POST /api/auth/login", lambda: sign_in(client, DEMO_THERAPIST), None),
+            ("GET /api/caseload (therapist, 40)", caseload, API_TARGET_S),
+            ("GET /api/team/overview (25 therapists)", team, API_TARGET_S),
+            ("GET /api/caseload (supervisor, 1,000)", get("/api/caseload", supervisor), None),
+            ("GET /api/flags (therapist)", get("/api/flags", therapist), API_TARGET_S),
+        ]
+        return [
+            Row(name, timed(call, warmup=API_WARMUP, repeat=API_REPEAT), target)
+            for name, call, target in cases
+        ]
+
+
+def page_rows(dashboard_url: str) -> list[Row]:
+    """Sign in through the form and wait until the landing page's content is visible.
+
+    Each sign-in opens a new page, so a new Streamlit session. The timed runs share one
+    browser profile, as a returning user's browser does (the dashboard's scripts are
+    cached); the first-visit rows start from an empty profile and carry no target.
+    """
+    from playwright.sync_api import sync_playwright
+
+    viewport = {"width": 1440, "height": 900}
+
+    def form_loaded(context) -> float:
+        with contextlib.closing(context.new_page()) as page:
+            started = time.perf_counter()
+            page.goto(dashboard_url)
+            page.get_by_role("textbox", name="Email").wait_for(timeout=PAGE_TIMEOUT_MS)
+            return time.perf_counter() - started
+
+    def landing(context, email: str, ready: str) -> float:
+        with contextlib.closing(context.new_page()) as page:
+            page.goto(dashboard_url)
+            page.get_by_role("textbox", name="Email").fill(email)
+            page.get_by_role("textbox", name="Password").fill(DEMO_PASSWORD)
+            started = time.perf_counter()
+            page.get_by_role("button", name="Sign in").click()
+            page.locator(ready).wait_for(state="visible", timeout=PAGE_TIMEOUT_MS)
+            return time.perf_counter() - started
+
+    def first_visit(browser, email: str, ready: str) -> float:
+        with contextlib.closing(browser.new_context(viewport=viewport)) as context:
+            return landing(context, email, ready)
+
+    caseload = (DEMO_THERAPIST, "[data-testid=stDataFrame]")
+    team = (SUPERVISOR, ".js-plotly-plot >> nth=1")  # both charts
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            returning = browser.new_context(viewport=viewport)
+            cases = [
+                ("baseline: sign-in form load", lambda: form_loaded(returning), None),
+                ("page: therapist caseload", lambda: landing(returning, *caseload), PAGE_TARGET_S),
+                ("page: supervisor team", lambda: landing(returning, *team), PAGE_TARGET_S),
+                ("first visit: therapist caseload", lambda: first_visit(browser, *caseload), None),
+                ("first visit: supervisor team", lambda: first_visit(browser, *team), None),
+            ]
+            rows = []
+            for name, run, target in cases:
+                repeat = PAGE_REPEAT if target is not None or name.startswith("baseline") else 3
+                for _ in range(0 if name.startswith("first") else PAGE_WARMUP):
+                    run()
+                rows.append(Row(name, [run() for _ in range(repeat)], target))
+            return rows
+        finally:
+            browser.close()
+
+
+def report(rows: list[Row]) -> bool:
+    header = f"{'case':42} {'p50':>10} {'p95':>10} {'target p95':>11}  ok"
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        target = "–" if row.target is None else _ms(row.target)
+        ok = "" if row.target is None else ("yes" if row.ok else "NO")
+        print(f"{row.case:42} {_ms(row.p50):>10} {_ms(row.p95):>10} {target:>11}  {ok}")
+    print(
+        f"API: {API_REPEAT} calls each after {API_WARMUP} warm-up, one uvicorn worker, SQLite; "
+        f"pages: {PAGE_REPEAT} sign-ins each (first visits: 3) after {PAGE_WARMUP} warm-up, "
+        "from submitting the form to the table / both charts visible, headless Chromium"
+    )
+    return all(row.ok for row in rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    database = large_database(rebuild="--rebuild" in args)
+    api_url, api = api_server(database)
+    with api:
+        rows = api_rows(api_url)
+        if not Path(CHROMIUM).exists():
+            print(f"{CHROMIUM} is missing (make e2e-deps): page loads not measured")
+        else:
+            dashboard_url, dashboard = dashboard_server(api_url)
+            with dashboard:
+                rows += page_rows(dashboard_url)
+    return 0 if report(rows) else 1
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.1f} ms"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
