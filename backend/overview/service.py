@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Date, case, cast, distinct, func, literal_column, nulls_last
 from sqlmodel import Session, col, select
 
+from backend.audit.service import record
 from backend.auth.service import Caller
 from backend.clients.models import Client
 from backend.clients.scope import visible_clients
@@ -80,6 +81,7 @@ def caseload(
     """One row per visible client, the ones that need attention first."""
     if caller.role == Role.admin:
         raise Forbidden("Administrators manage accounts and assignments, not clinical data.")
+    record(session=session, action="read_caseload", caller=caller, object_id=status)
     in_scope = (visible_clients(caller), Client.status == status)
     sessions = (
         select(
@@ -191,6 +193,7 @@ def team_overview(*, session: Session, caller: Caller, weeks: int, instrument: s
         get_instrument(instrument)
     except UnknownInstrument:
         raise InvalidInput(f"Unknown instrument {instrument!r}.", field="instrument") from None
+    record(session=session, action="read_team_overview", caller=caller, object_id=instrument)
     on, now = today(), utcnow()
     start = _monday(on) - timedelta(weeks=weeks - 1)
     dialect = session.get_bind().dialect.name

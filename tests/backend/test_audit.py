@@ -101,6 +101,17 @@ def test_each_kind_of_clinical_read_is_audited(api, db) -> None:
     ]
 
 
+def test_the_caseload_and_team_overview_reads_are_audited(api, db) -> None:
+    me = signed_in(db)
+    supervisor = signed_in(db, role="supervisor")
+    assert api.get("/api/caseload", headers=me.headers).status_code == 200
+    assert api.get("/api/team/overview", headers=supervisor.headers).status_code == 200
+    assert [(e.actor_id, e.action) for e in events(db)] == [
+        (me.id, "read_caseload"),
+        (supervisor.id, "read_team_overview"),
+    ]
+
+
 def test_another_therapists_client_is_a_denied_404_in_the_trail(api, db) -> None:
     me = signed_in(db)
     theirs = make_client(db, make_user(db, team="South"))
