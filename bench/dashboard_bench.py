@@ -21,13 +21,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import sqlite3
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -38,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from backend.demo import DEMO_PASSWORD, DEMO_THERAPIST  # noqa: E402
+from bench.serving import free_port, serving  # noqa: E402
 from scoring.instruments import DEFAULT_INSTRUMENT  # noqa: E402
 
 CACHE = ROOT / "var" / "bench" / "dashboard-large.db"
@@ -83,12 +83,6 @@ class Row:
     @property
     def ok(self) -> bool:
         return self.target is None or self.p95 < self.target
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _env(database: Path) -> dict[str, str]:
@@ -146,49 +140,24 @@ def large_database(*, rebuild: bool) -> Path:
     return CACHE
 
 
-@contextlib.contextmanager
-def _serving(command: list[str], *, env: dict[str, str], health: str, log: Path) -> Iterator[None]:
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"{command[2]} exited early:\n{log.read_text()}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(health, timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{command[2]} did not start:\n{log.read_text()}")
-            time.sleep(0.2)
-        yield
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def api_server(database: Path) -> tuple[str, contextlib.AbstractContextManager[None]]:
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "uvicorn", "backend.main:app", "--port", str(port)]
     command += ["--host", "127.0.0.1", "--workers", "1", "--log-level", "warning"]
     log = database.parent / "api.log"
-    return url, _serving(command, env=_env(database), health=f"{url}/health/ready", log=log)
+    return url, serving(command, env=_env(database), health=f"{url}/health/ready", log=log)
 
 
 def dashboard_server(api_url: str) -> tuple[str, contextlib.AbstractContextManager[None]]:
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "streamlit", "run", "dashboard/app.py"]
     command += ["--server.port", str(port), "--server.address", "127.0.0.1"]
     command += ["--server.headless", "true", "--browser.gatherUsageStats", "false"]
     env = {**os.environ, "RAPPORT_API_URL": api_url}
     log = CACHE.parent / "dashboard.log"
-    return url, _serving(command, env=env, health=f"{url}/_stcore/health", log=log)
+    return url, serving(command, env=env, health=f"{url}/_stcore/health", log=log)
 
 
 def timed(call: Callable[[], object], *, warmup: int, repeat: int) -> list[float]:

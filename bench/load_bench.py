@@ -53,7 +53,6 @@ import contextlib
 import itertools
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -70,6 +69,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.serving import free_port, serving  # noqa: E402
 
 SECRET_KEY = "load-bench-secret-key-that-is-long-enough-0123456789"
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -230,59 +231,28 @@ def seed(database_url: str, *, ratings_needed: int) -> Seeded:
 # --- the server ---------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextlib.contextmanager
 def uvicorn_server(app: str, env: dict[str, str], *, workers: int = 1) -> Iterator[str]:
     """``uvicorn app`` on a free loopback port until the block ends; yields its base URL."""
     port = free_port()
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "uvicorn", app),
-                *("--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)),
-                *("--no-access-log", "--log-level", "warning"),
-                # Longer than a phone keeps a connection idle: uvicorn's 5 s default races
-                # with the driver reusing a pooled connection (a ReadError on a POST).
-                *("--timeout-keep-alive", "75"),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base_url = f"http://127.0.0.1:{port}"
+    base_url = f"http://127.0.0.1:{port}"
+    command = [
+        *(sys.executable, "-m", "uvicorn", app),
+        *("--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)),
+        *("--no-access-log", "--log-level", "warning"),
+        # Longer than a phone keeps a connection idle: uvicorn's 5 s default races
+        # with the driver reusing a pooled connection (a ReadError on a POST).
+        *("--timeout-keep-alive", "75"),
+    ]
+    with tempfile.TemporaryDirectory() as scratch:
+        log = Path(scratch) / "server.log"
         try:
-            _wait_ready(base_url, process, log)
-            yield base_url
+            with serving(command, env=env, health=f"{base_url}/health/ready", log=log):
+                yield base_url
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            log.seek(0)
-            output = log.read().decode(errors="replace").strip()
+            output = log.read_text(errors="replace").strip() if log.exists() else ""
             if output:
                 print(f"server output ({app}):\n{output[-3000:]}")
-
-
-def _wait_ready(base_url: str, process: subprocess.Popen, log: object) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            log.seek(0)
-            raise RuntimeError(f"server exited: {log.read().decode(errors='replace')[-3000:]}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{base_url}/health/ready", timeout=2).status_code == 200:
-                return
-        time.sleep(0.2)
-    raise RuntimeError(f"server at {base_url} not ready within 60 s")
 
 
 # --- the driver ---------------------------------------------------------------------------
