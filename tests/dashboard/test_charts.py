@@ -140,14 +140,35 @@ def therapist_weekly() -> pd.DataFrame:
     )
 
 
-def test_the_team_trend_has_a_ci_band_a_mean_and_a_line_per_therapist(
+def test_the_team_trend_has_a_ci_band_a_mean_and_the_therapist_lines(
     team_weekly, therapist_weekly
 ) -> None:
     figure = charts.team_trend_figure(team_weekly, therapist_weekly)
-    assert {"Team mean", "95% interval of the team mean", "Ann", "Bo"} <= set(names(figure))
+    assert set(names(figure)) == {
+        "Team mean",
+        "95% interval of the team mean",
+        "95% interval of the team mean (upper edge)",
+        "Therapists (weekly mean)",
+    }
     band = next(t for t in figure.data if t.name == "95% interval of the team mean")
     assert band.fill == "tonexty"
     assert list(band.y) == [33.0]  # weeks without an interval are left out of the band
+
+
+def test_the_therapist_lines_are_one_trace_split_by_gaps_and_named_on_hover(
+    therapist_weekly,
+) -> None:
+    lines = charts.therapist_lines(therapist_weekly)
+    assert list(lines.y) == [36.0, 33.0, None, 34.0]
+    assert list(lines.customdata) == ["Ann", "Ann", None, "Bo"]
+    assert not lines.connectgaps
+    assert "%{customdata}" in lines.hovertemplate
+
+
+def test_the_therapist_lines_leave_out_weeks_without_a_mean(therapist_weekly) -> None:
+    therapist_weekly.loc[1, "mean_total"] = None
+    lines = charts.therapist_lines(therapist_weekly)
+    assert list(lines.y) == [36.0, None, 34.0]
 
 
 def test_the_team_trend_without_ratings_says_so() -> None:
