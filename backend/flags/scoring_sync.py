@@ -5,16 +5,25 @@ people know (who acknowledged what, and what they did). Syncing therefore matche
 each computed flag to its stored row by (client, session, rule, item), refreshes
 the numbers and wording, keeps the lifecycle, and withdraws flags that a rules
 change no longer produces.
+
+Every submission rescores its client inside its own write transaction, so this is on
+the hot path and holds the database's write lock. It reads and writes plain rows
+(SQLAlchemy Core, not ORM objects), compares what is stored with what was computed,
+and writes only what changed: a new rating changes a handful of rows out of a
+client's whole history, and loading and dirty-checking an ORM object for every one of
+them was most of a submission's cost.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import date
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, datetime
+from typing import Any
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import delete, insert
-from sqlmodel import Session, SQLModel, col, select
+from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlmodel import Session
 
 from backend.clients.models import Client
 from backend.clock import today, utcnow
@@ -26,66 +35,101 @@ from scoring import RULES_VERSION, evaluate
 from scoring.instruments import all_item_keys
 
 _LIVE = ("open", "acknowledged")
+_FLAG: Table = Flag.__table__
+_EPISODE: Table = Episode.__table__
+_SUMMARY: Table = ClientSummary.__table__
+
+#: What scoring decides about a flag; the rest of the row is the clinician's.
+_FLAG_COMPUTED = (
+    "held_on",
+    "instrument",
+    "severity",
+    "level",
+    "explanation",
+    "guidance",
+    "evidence",
+    "rules_version",
+)
+_EPISODE_COMPUTED = (
+    "opened_on",
+    "trigger_rule",
+    "pre_rupture_mean",
+    "pre_rupture_sd",
+    "recovery_threshold",
+    "lowest_total",
+    "status",
+    "closed_session",
+    "closed_on",
+    "severity",
+    "explanation",
+    "rules_version",
+)
+_SUMMARY_COMPUTED = (
+    "instrument",
+    "ratings_count",
+    "last_session_number",
+    "last_held_on",
+    "latest_total",
+    "change_from_previous",
+    "personal_mean",
+    "personal_sd",
+    "recent_slope",
+    "recent_totals",
+    "repair_status",
+    "sessions_without_rating",
+    "rules_version",
+)
 
 
 def history_frames(
     session: Session, client_ids: Sequence[int]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The scoring input for these clients: their ratings and every session held."""
-    held = session.exec(
-        select(
-            TherapySession.client_id, TherapySession.session_number, TherapySession.held_on
-        ).where(col(TherapySession.client_id).in_(client_ids))
-    ).all()
-    sessions = pd.DataFrame(held, columns=["client_id", "session_number", "held_on"])
-    rated = session.exec(
+    """The scoring input for these clients: their ratings and every session held.
+
+    One query reads every session with its rating, if any; the frames are built a
+    column at a time. ``sessions`` also carries the instrument each session was planned
+    with, which scoring ignores and flag syncing needs (see ``_sync_flags``).
+    """
+    rows = session.execute(
         select(
             TherapySession.client_id,
             TherapySession.session_number,
             TherapySession.held_on,
+            TherapySession.instrument,
             Rating.instrument,
             Rating.scores,
             Rating.total,
             Rating.wants_to_talk,
         )
-        .join(TherapySession, col(TherapySession.id) == Rating.therapy_session_id)
-        .where(col(TherapySession.client_id).in_(client_ids))
+        .select_from(TherapySession)
+        .outerjoin(Rating, Rating.therapy_session_id == TherapySession.id)
+        .where(TherapySession.client_id.in_(client_ids))
     ).all()
+    sessions = pd.DataFrame(
+        {
+            "client_id": [str(row[0]) for row in rows],
+            "session_number": np.array([row[1] for row in rows], dtype=np.int64),
+            "held_on": pd.to_datetime([row[2] for row in rows]),
+            "instrument": [row[3] for row in rows],
+        }
+    )
+    rated = [row[:3] + row[4:] for row in rows if row[4] is not None]
+    scores = [row[4] for row in rated]
     ratings = pd.DataFrame(
-        [(c, n, h, i, t, w) for c, n, h, i, _s, t, w in rated],
-        columns=["client_id", "session_number", "held_on", "instrument", "total", "wants_to_talk"],
+        {
+            "client_id": [str(row[0]) for row in rated],
+            "session_number": np.array([row[1] for row in rated], dtype=np.int64),
+            "held_on": pd.to_datetime([row[2] for row in rated]),
+            "instrument": [row[3] for row in rated],
+            "total": np.array([row[5] for row in rated], dtype=float),
+            "wants_to_talk": np.array([bool(row[6]) for row in rated], dtype=bool),
+            **{
+                key: np.array([s.get(key, np.nan) for s in scores], dtype=float)
+                for key in all_item_keys()
+            },
+        }
     )
-    items = pd.DataFrame([s for *_, s, _t, _w in rated], columns=list(all_item_keys()), dtype=float)
-    ratings = pd.concat([ratings, items], axis=1)
-    for frame in (ratings, sessions):
-        frame["client_id"] = frame["client_id"].astype(str)
-        frame["held_on"] = pd.to_datetime(frame["held_on"])
-    ratings["wants_to_talk"] = ratings["wants_to_talk"].astype(bool)
     return ratings, sessions
-
-
-def _none(value: object) -> object:
-    return (
-        None if value is None or (not isinstance(value, list | dict) and pd.isna(value)) else value
-    )
-
-
-def _number(value: object) -> float | None:
-    value = _none(value)
-    return None if value is None else round(float(value), 3)
-
-
-def _day(value: object) -> date | None:
-    value = _none(value)
-    return None if value is None else pd.Timestamp(value).date()
-
-
-def _assign(row: SQLModel, **values: object) -> None:
-    """Set only what changed: most stored rows come back from a rescore as they were, and
-    SQLModel's ``__setattr__`` is the costly part of syncing them."""
-    for name, value in values.items():
-        if getattr(row, name) != value:
-            setattr(row, name, value)
 
 
 def rescore_clients(*, session: Session, client_ids: Iterable[int], on: date | None = None) -> None:
@@ -95,155 +139,226 @@ def rescore_clients(*, session: Session, client_ids: Iterable[int], on: date | N
         return
     ratings, sessions = history_frames(session, ids)
     result = evaluate(ratings, sessions, today=on or today())
-    _sync_flags(session, ids, result.flags)
-    _sync_episodes(session, ids, result.episodes)
-    _sync_summaries(session, ids, result.summary)
-    _resolve_repaired(session, ids)
-    session.flush()
+    now = utcnow()
+    _sync_flags(session, ids, result.flags, sessions, now)
+    _sync_episodes(session, ids, result.episodes, now)
+    _sync_summaries(session, ids, result.summary, now)
+    _resolve_repaired(session, ids, now)
 
 
-def _sync_flags(session: Session, ids: list[int], flags: pd.DataFrame) -> None:
+def _records(frame: pd.DataFrame, columns: Sequence[str]) -> Iterator[dict[str, Any]]:
+    """Rows as dicts of plain Python values: NaN, NaT and NA become None."""
+    values = {name: frame[name].astype(object).tolist() for name in columns}
+    for position in range(len(frame)):
+        yield {name: _none(values[name][position]) for name in columns}
+
+
+def _none(value: object) -> object:
+    if value is None or isinstance(value, list | dict | str):
+        return value
+    return None if pd.isna(value) else value
+
+
+def _number(value: object) -> float | None:
+    return None if value is None else round(float(value), 3)
+
+
+def _day(value: object) -> date | None:
+    return None if value is None else pd.Timestamp(value).date()
+
+
+def _write(
+    session: Session,
+    table: Table,
+    *,
+    new: list[dict[str, Any]],
+    changed: list[dict[str, Any]],
+    key: str = "id",
+) -> None:
+    """Insert the new rows and update the changed ones (each carries ``_key``)."""
+    if new:
+        session.execute(insert(table), new)
+    if changed:
+        session.execute(update(table).where(table.c[key] == bindparam("_key")), changed)
+
+
+def _sync_flags(
+    session: Session, ids: list[int], flags: pd.DataFrame, sessions: pd.DataFrame, now: datetime
+) -> None:
     stored = {
-        (f.client_id, f.session_number, f.rule, f.item): f
-        for f in session.exec(select(Flag).where(col(Flag.client_id).in_(ids)))
+        (row.client_id, row.session_number, row.rule, row.item): row
+        for row in session.execute(
+            select(
+                _FLAG.c.id,
+                _FLAG.c.client_id,
+                _FLAG.c.session_number,
+                _FLAG.c.rule,
+                _FLAG.c.item,
+                _FLAG.c.status,
+                *(_FLAG.c[name] for name in _FLAG_COMPUTED),
+            ).where(_FLAG.c.client_id.in_(ids))
+        )
     }
-    seen = set()
-    # New flags go in as one multi-row insert: a full rescore creates hundreds of
-    # thousands, and building an ORM object for each was most of its time.
-    new_flags = []
-    for row in flags.itertuples(index=False):
-        key = (int(row.client_id), int(row.session_number), row.rule, _none(row.item) or "")
+    new, changed, seen, planned = [], [], set(), None
+    for row in _records(flags, ("client_id", "session_number", "rule", "item", *_FLAG_COMPUTED)):
+        key = (int(row["client_id"]), int(row["session_number"]), row["rule"], row["item"] or "")
         seen.add(key)
-        computed = {
-            "held_on": _day(row.held_on),
-            "instrument": row.instrument,
-            "severity": row.severity,
-            "level": _none(row.level),
-            "explanation": row.explanation,
-            "guidance": row.guidance,
-            "evidence": row.evidence,
-            "rules_version": row.rules_version,
-        }
-        flag = stored.get(key)
-        if flag is None:
-            new_flags.append(
+        computed = {name: row[name] for name in _FLAG_COMPUTED}
+        computed["held_on"] = _day(computed["held_on"])
+        if computed["instrument"] is None:
+            # Sessions missed before a client's first rating have no rated instrument;
+            # the flag belongs to the one the session was planned with.
+            planned = planned or _planned_instruments(sessions)
+            computed["instrument"] = planned[key[:2]]
+        before = stored.get(key)
+        if before is None:
+            client_id, session_number, rule, item = key
+            new.append(
                 {
-                    "client_id": key[0],
-                    "session_number": key[1],
-                    "rule": key[2],
-                    "item": key[3],
+                    "client_id": client_id,
+                    "session_number": session_number,
+                    "rule": rule,
+                    "item": item,
                     "status": "open",
-                    "created_at": utcnow(),
+                    "created_at": now,
                     **computed,
                 }
             )
-            continue
-        _assign(flag, **computed)
-        if flag.status == "withdrawn":
-            flag.status = "open"
-        session.add(flag)
-    for key, flag in stored.items():
-        if key not in seen and flag.status in _LIVE:
-            flag.status = "withdrawn"
-            session.add(flag)
-    if new_flags:
-        session.execute(insert(Flag), new_flags)
-
-
-def _sync_episodes(session: Session, ids: list[int], episodes: pd.DataFrame) -> None:
-    stored = {
-        (e.client_id, e.instrument, e.opened_session): e
-        for e in session.exec(select(Episode).where(col(Episode.client_id).in_(ids)))
-    }
-    seen = set()
-    for row in episodes.itertuples(index=False):
-        key = (int(row.client_id), row.instrument, int(row.opened_session))
-        seen.add(key)
-        episode = stored.get(key) or Episode(
-            client_id=key[0], instrument=key[1], opened_session=key[2]
-        )
-        closed = _none(row.closed_session)
-        _assign(
-            episode,
-            opened_on=_day(row.opened_on),
-            trigger_rule=row.trigger_rule,
-            pre_rupture_mean=_number(row.pre_rupture_mean),
-            pre_rupture_sd=_number(row.pre_rupture_sd),
-            recovery_threshold=_number(row.recovery_threshold),
-            lowest_total=float(row.lowest_total),
-            status=row.status,
-            closed_session=None if closed is None else int(closed),
-            closed_on=_day(row.closed_on),
-            severity=row.severity,
-            explanation=row.explanation,
-            rules_version=row.rules_version,
-        )
-        episode.updated_at = utcnow()
-        session.add(episode)
-    gone = [e.id for key, e in stored.items() if key not in seen]
+        elif before.status == "withdrawn" or any(
+            getattr(before, name) != value for name, value in computed.items()
+        ):
+            status = "open" if before.status == "withdrawn" else before.status
+            changed.append({"_key": before.id, "status": status, **computed})
+    _write(session, _FLAG, new=new, changed=changed)
+    gone = [row.id for key, row in stored.items() if key not in seen and row.status in _LIVE]
     if gone:
-        session.execute(delete(Episode).where(col(Episode.id).in_(gone)))
+        session.execute(update(_FLAG).where(_FLAG.c.id.in_(gone)).values(status="withdrawn"))
 
 
-def _sync_summaries(session: Session, ids: list[int], summary: pd.DataFrame) -> None:
-    stored = {
-        s.client_id: s
-        for s in session.exec(select(ClientSummary).where(col(ClientSummary.client_id).in_(ids)))
-    }
-    for row in summary.itertuples(index=False):
-        client_id = int(row.client_id)
-        digest = stored.get(client_id) or ClientSummary(
-            client_id=client_id, rules_version=RULES_VERSION
+def _planned_instruments(sessions: pd.DataFrame) -> dict[tuple[int, int], str]:
+    return dict(
+        zip(
+            zip(sessions["client_id"].astype(int), sessions["session_number"], strict=True),
+            sessions["instrument"],
+            strict=True,
         )
-        digest.instrument = _none(row.instrument)
-        digest.ratings_count = int(row.ratings_count)
-        number = _none(row.last_session_number)
-        digest.last_session_number = None if number is None else int(number)
-        digest.last_held_on = _day(row.last_held_on)
-        for name in (
-            "latest_total",
-            "change_from_previous",
-            "personal_mean",
-            "personal_sd",
-            "recent_slope",
-        ):
-            setattr(digest, name, _number(getattr(row, name)))
-        digest.recent_totals = [float(t) for t in (row.recent_totals or [])]
-        digest.repair_status = row.repair_status
-        digest.sessions_without_rating = int(row.sessions_without_rating)
-        digest.rules_version = RULES_VERSION
-        digest.updated_at = utcnow()
-        session.add(digest)
-
-
-def _resolve_repaired(session: Session, ids: list[int]) -> None:
-    """A repaired episode resolves the live flags raised during it."""
-    session.flush()
-    repaired: dict[tuple[int, str], list[Episode]] = {}
-    for episode in session.exec(
-        select(Episode).where(col(Episode.client_id).in_(ids), Episode.status == "repaired")
-    ):
-        repaired.setdefault((episode.client_id, episode.instrument), []).append(episode)
-    if not repaired:
-        return
-    now = utcnow()
-    with_repairs = sorted({client_id for client_id, _ in repaired})
-    live = session.exec(
-        select(Flag).where(col(Flag.client_id).in_(with_repairs), col(Flag.status).in_(_LIVE))
     )
-    for flag in live:
-        if any(
-            e.opened_session <= flag.session_number <= e.closed_session
-            for e in repaired.get((flag.client_id, flag.instrument), ())
-        ):
-            flag.status, flag.resolution, flag.resolved_at = "resolved", "repaired", now
-            session.add(flag)
+
+
+def _sync_episodes(session: Session, ids: list[int], episodes: pd.DataFrame, now: datetime) -> None:
+    stored = {
+        (row.client_id, row.instrument, row.opened_session): row
+        for row in session.execute(
+            select(
+                _EPISODE.c.id,
+                _EPISODE.c.client_id,
+                _EPISODE.c.instrument,
+                _EPISODE.c.opened_session,
+                *(_EPISODE.c[name] for name in _EPISODE_COMPUTED),
+            ).where(_EPISODE.c.client_id.in_(ids))
+        )
+    }
+    new, changed, seen = [], [], set()
+    columns = ("client_id", "instrument", "opened_session", *_EPISODE_COMPUTED)
+    for row in _records(episodes, columns):
+        key = (int(row["client_id"]), row["instrument"], int(row["opened_session"]))
+        seen.add(key)
+        closed = row["closed_session"]
+        computed = {
+            **{name: row[name] for name in _EPISODE_COMPUTED},
+            "opened_on": _day(row["opened_on"]),
+            "pre_rupture_mean": _number(row["pre_rupture_mean"]),
+            "pre_rupture_sd": _number(row["pre_rupture_sd"]),
+            "recovery_threshold": _number(row["recovery_threshold"]),
+            "lowest_total": float(row["lowest_total"]),
+            "closed_session": None if closed is None else int(closed),
+            "closed_on": _day(row["closed_on"]),
+        }
+        before = stored.get(key)
+        if before is None:
+            client_id, instrument, opened_session = key
+            new.append(
+                {
+                    "client_id": client_id,
+                    "instrument": instrument,
+                    "opened_session": opened_session,
+                    "updated_at": now,
+                    **computed,
+                }
+            )
+        elif any(getattr(before, name) != value for name, value in computed.items()):
+            changed.append({"_key": before.id, "updated_at": now, **computed})
+    _write(session, _EPISODE, new=new, changed=changed)
+    gone = [row.id for key, row in stored.items() if key not in seen]
+    if gone:
+        session.execute(delete(_EPISODE).where(_EPISODE.c.id.in_(gone)))
+
+
+def _sync_summaries(session: Session, ids: list[int], summary: pd.DataFrame, now: datetime) -> None:
+    stored = {
+        row.client_id: row
+        for row in session.execute(
+            select(_SUMMARY.c.client_id, *(_SUMMARY.c[name] for name in _SUMMARY_COMPUTED)).where(
+                _SUMMARY.c.client_id.in_(ids)
+            )
+        )
+    }
+    new, changed = [], []
+    columns = ("client_id", *(name for name in _SUMMARY_COMPUTED if name != "rules_version"))
+    for row in _records(summary, columns):
+        client_id = int(row["client_id"])
+        number = row["last_session_number"]
+        computed = {
+            **{name: row[name] for name in columns if name != "client_id"},
+            "ratings_count": int(row["ratings_count"]),
+            "last_session_number": None if number is None else int(number),
+            "last_held_on": _day(row["last_held_on"]),
+            **{
+                name: _number(row[name])
+                for name in (
+                    "latest_total",
+                    "change_from_previous",
+                    "personal_mean",
+                    "personal_sd",
+                    "recent_slope",
+                )
+            },
+            "recent_totals": [float(t) for t in (row["recent_totals"] or [])],
+            "sessions_without_rating": int(row["sessions_without_rating"]),
+            "rules_version": RULES_VERSION,
+        }
+        before = stored.get(client_id)
+        if before is None:
+            new.append({"client_id": client_id, "updated_at": now, **computed})
+        elif any(getattr(before, name) != value for name, value in computed.items()):
+            changed.append({"_key": client_id, "updated_at": now, **computed})
+    _write(session, _SUMMARY, new=new, changed=changed, key="client_id")
+
+
+def _resolve_repaired(session: Session, ids: list[int], now: datetime) -> None:
+    """A repaired episode resolves the live flags raised during it."""
+    raised_during_repaired = (
+        select(_EPISODE.c.id)
+        .where(
+            _EPISODE.c.client_id == _FLAG.c.client_id,
+            _EPISODE.c.instrument == _FLAG.c.instrument,
+            _EPISODE.c.status == "repaired",
+            _EPISODE.c.opened_session <= _FLAG.c.session_number,
+            _EPISODE.c.closed_session >= _FLAG.c.session_number,
+        )
+        .exists()
+    )
+    session.execute(
+        update(_FLAG)
+        .where(_FLAG.c.client_id.in_(ids), _FLAG.c.status.in_(_LIVE), raised_during_repaired)
+        .values(status="resolved", resolution="repaired", resolved_at=now)
+    )
 
 
 def rescore_everyone(*, database: Database, batch: int = 2000) -> int:
     """Rescore all clients in batches, one short transaction each; returns how many."""
     with database.reading() as session:
-        ids = list(session.exec(select(Client.id).order_by(Client.id)))
+        ids = list(session.scalars(select(Client.id).order_by(Client.id)))
     for start in range(0, len(ids), batch):
         with database.writing() as session:
             rescore_clients(session=session, client_ids=ids[start : start + batch])

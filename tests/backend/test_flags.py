@@ -117,3 +117,21 @@ def test_a_flag_of_another_client_is_404(api, db, therapist, ruptured) -> None:
     ]
     path = f"/api/clients/{mine_too.code}/flags/{flag_id}/resolve"
     assert api.post(path, json={}, headers=therapist.headers).status_code == 404
+
+
+def test_a_first_rating_after_missed_sessions_is_recorded_and_the_gap_flagged(
+    api, db, therapist
+) -> None:
+    """Sessions missed before a client's first rating have no rated questionnaire yet; their
+    flag takes the one the session was planned with (this once failed the submission)."""
+    client = make_client(db, therapist)
+    for _ in range(3):
+        make_session_with_link(db, client)
+    _, token = make_session_with_link(db, client)
+    answer = api.post(f"/api/public/ratings/{token}", json={"scores": alliance4()})
+    assert answer.status_code == 201
+
+    flags = api.get(f"/api/clients/{client.code}/flags", headers=therapist.headers).json()
+    missing = [f for f in flags if f["rule"] == "missing_ratings"]
+    assert missing and all(f["instrument"] == "alliance4" for f in missing)
+    assert min(f["session_number"] for f in missing) < 4
