@@ -8,7 +8,7 @@ from weakref import WeakKeyDictionary
 
 from backend.db import Database
 from backend.errors import RapportError
-from backend.flags.scoring_sync import rescore_clients
+from backend.flags.rescore_queue import queue_rescore
 from backend.ratings.schemas import RatingReceipt, RatingSubmission
 from backend.ratings.service import RecordedRating, record_rating
 
@@ -22,10 +22,11 @@ class SubmissionOutcome:
 def submit_rating(
     *, db: Database, token: str, submission: RatingSubmission, idempotency_key: str | None
 ) -> SubmissionOutcome:
-    """Record a client's rating and rescore the client: all of it is written, or none.
+    """Record a client's rating and queue their rescoring: all of it is written, or none.
 
-    Scoring runs in the same transaction, so the dashboard never shows a rating
-    without the flags it raises. Submissions that arrive while another is being
+    The caller schedules ``catch_up`` once the phone has its answer; the rescore
+    request is durable, so the flags follow even if this process dies first (see
+    ``backend.flags.rescore_queue``). Submissions that arrive while another is being
     written are written together (see ``_SubmissionBatches``).
     """
     with _batches_lock:
@@ -48,11 +49,10 @@ class _Pending:
 class _SubmissionBatches:
     """Group commit: whoever gets to write takes every submission queued meanwhile.
 
-    Under load most of a submission's cost is rescoring, which is vectorised over
-    clients, and the commit's fsync; one transaction for all queued submissions pays
-    both once. Each submission runs in its own savepoint, so a refused one (used link,
-    bad score) is answered on its own; a failure of the transaction fails them all, and
-    nothing of it is written.
+    Under load, the commit (and its fsync) is paid once for all queued submissions. Each
+    submission runs in its own savepoint, so a refused one (used link, bad score) is
+    answered on its own; a failure of the transaction fails them all, and nothing of it
+    is written.
     """
 
     def __init__(self) -> None:
@@ -98,10 +98,7 @@ def _write_batch(db: Database, batch: list[_Pending]) -> None:
                     pending.error = refusal
                     continue
                 recorded.append((pending, rating))
-            rescore_clients(
-                session=session,
-                client_ids=[r.therapy_session.client_id for _, r in recorded if r.created],
-            )
+            queue_rescore(session, [r.therapy_session.client_id for _, r in recorded if r.created])
         for pending, rating in recorded:
             receipt = RatingReceipt(
                 rating_id=rating.rating.id, submitted_at=rating.rating.submitted_at

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -12,6 +14,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import BaseRoute
@@ -25,6 +28,7 @@ from backend.clients.router import router as clients_router
 from backend.config import get_settings
 from backend.db import get_database
 from backend.errors import RapportError
+from backend.flags.rescore_queue import catch_up
 from backend.flags.router import router as flags_router
 from backend.health import router as health_router
 from backend.log_redaction import install_token_redaction
@@ -141,6 +145,20 @@ def _has_methods(route: BaseRoute) -> bool:
     return bool(getattr(route, "methods", None)) and hasattr(route, "path_regex")
 
 
+@asynccontextmanager
+async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    """Before serving, score what an earlier run queued and did not get to (a crash, a
+    failed pass); with nothing queued this is one quick query. The API starts even when
+    the database cannot be reached: ``/health/ready`` says so, and the next pass scores."""
+    try:
+        database = get_database()
+    except Exception as failure:  # readiness reports it; serving goes on
+        log.warning("No database to score leftovers in (%s).", type(failure).__name__)
+    else:
+        await run_in_threadpool(catch_up, database)
+    yield
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
     install_token_redaction()
@@ -153,6 +171,7 @@ def create_app() -> FastAPI:
         openapi_url="/openapi.json" if settings.docs_enabled else None,
         # Any route: the body cap and the database-unavailable answer apply everywhere.
         responses=refusals(413, 503),
+        lifespan=lifespan,
     )
     app.state.public_rate_limiter = SlidingWindowLimiter(
         limit=settings.public_rate_limit_per_minute, window_seconds=60

@@ -4,7 +4,7 @@ from backend.audit.models import AuditEvent
 from backend.auth.models import AccessToken
 from backend.clients.models import Client
 from backend.db import SQLModel
-from backend.flags.models import ClientSummary, Episode, Flag
+from backend.flags.models import ClientSummary, Episode, Flag, RescoreRequest
 from backend.ratings.models import Rating
 from backend.teams.models import Team, TeamSupervisor
 from backend.therapy.models import RatingLink, TherapySession
@@ -21,6 +21,7 @@ __all__ = [
     "Flag",
     "Rating",
     "RatingLink",
+    "RescoreRequest",
     "Team",
     "TeamSupervisor",
     "TherapySession",

@@ -11,9 +11,13 @@ and drives it with simulated phones (httpx + asyncio), then stops it:
   still in flight, as a double tap does) and both answers must name the same rating;
 * four therapists poll ``GET /api/flags`` and ``GET /api/caseload`` every second.
 
-It prints requests/s and p50/p95/p99 per route and answers by status, then checks the
-database: one rating per link answered 201, on that link's session, no duplicates,
-no rating nobody was told about, and as many links marked used as ratings.
+It prints requests/s and p50/p95/p99 per route and answers by status. Scoring follows
+each answer (``backend/flags/rescore_queue.py``), so before stopping the service it waits
+for the rescore queue to empty and prints how long after the last answer that was: a
+service that answered fast by falling behind on scoring would show it there. Then it
+checks the database: one rating per link answered 201, on that link's session, no
+duplicates, no rating nobody was told about, as many links marked used as ratings, and
+every client's scored summary counting all of their ratings.
 
 The baseline, measured in the same run by the same driver with the same phones, is
 ``bench/bare_insert_app.py``: one FastAPI endpoint inserting one row with a SQLModel
@@ -100,6 +104,9 @@ class Scenario:
 #: The latency target is for people answering on their phones; the capacity target is for
 #: phones that submit back to back, which saturates the service and the bare endpoint alike.
 PLAN = (Scenario(phones=50, seconds=30, think=4.0), Scenario(phones=200, seconds=60, think=0))
+
+#: Scoring that has not caught up this long after the last answer counts as a problem.
+SCORING_CATCH_UP_S = 30.0
 
 SUBMIT = "POST /api/public/ratings/{token}"
 RETRY = "  same again (retry)"
@@ -270,6 +277,8 @@ class RunResult:
     #: token -> rating_id for every link the service answered 201 for.
     accepted: dict[str, int] = field(default_factory=dict)
     ran_out_of_links: bool = False
+    #: Seconds from the end of the run until every answer was scored (None: not checked).
+    scoring_lag: float | None = None
 
     def note(self, route: str, status: str, seconds: float) -> None:
         self.latencies.setdefault(route, []).append(seconds)
@@ -387,6 +396,24 @@ async def drive(
 # --- checking the database ----------------------------------------------------------------
 
 
+def wait_for_scoring(database_url: str) -> float | None:
+    """Seconds until the service's rescore queue is empty, or None if it never was."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url)
+    started = time.perf_counter()
+    try:
+        while time.perf_counter() - started < SCORING_CATCH_UP_S:
+            with engine.connect() as connection:
+                queued = connection.execute(text("SELECT count(*) FROM rescore_request"))
+                if queued.scalar_one() == 0:
+                    return time.perf_counter() - started
+            time.sleep(0.05)
+    finally:
+        engine.dispose()
+    return None
+
+
 def check_rapport_database(database_url: str, result: RunResult, links: list[tuple[str, int]]):
     """Every 201 has its rating on the right session, and there is nothing else."""
     from sqlalchemy import func
@@ -394,8 +421,9 @@ def check_rapport_database(database_url: str, result: RunResult, links: list[tup
 
     from backend.config import Settings
     from backend.db import Database
+    from backend.flags.models import ClientSummary
     from backend.ratings.models import Rating
-    from backend.therapy.models import RatingLink
+    from backend.therapy.models import RatingLink, TherapySession
 
     database = Database(Settings(mode="dev", database_url=database_url, secret_key=SECRET_KEY))
     session_of = dict(links)
@@ -410,6 +438,16 @@ def check_rapport_database(database_url: str, result: RunResult, links: list[tup
             used = session.exec(
                 select(func.count()).where(col(RatingLink.used_at).is_not(None))
             ).one()
+            rated = dict(
+                session.exec(
+                    select(TherapySession.client_id, func.count())
+                    .join(Rating, col(Rating.therapy_session_id) == TherapySession.id)
+                    .group_by(TherapySession.client_id)
+                ).all()
+            )
+            scored = dict(
+                session.exec(select(ClientSummary.client_id, ClientSummary.ratings_count)).all()
+            )
     finally:
         database.engine.dispose()
     lost = sum(
@@ -424,6 +462,10 @@ def check_rapport_database(database_url: str, result: RunResult, links: list[tup
         ("duplicated: more than one rating for a session", len(duplicated)),
         ("stored without a 201 answer", unannounced),
         ("links marked used != ratings stored", abs(used - len(stored))),
+        (
+            "clients whose scored summary misses ratings",
+            sum(1 for client, count in rated.items() if scored.get(client) != count),
+        ),
     ):
         if count:
             result.problems[name] += count
@@ -477,6 +519,9 @@ def run_rapport(database_url: str, scenario: Scenario, *, label: str, workers: i
                 therapist_headers=seeded.therapist_headers,
             )
         )
+        result.scoring_lag = wait_for_scoring(database_url)
+    if result.scoring_lag is None:
+        result.problems[f"scoring had not caught up {SCORING_CATCH_UP_S:g} s after the run"] += 1
     check_rapport_database(database_url, result, seeded.links)
     return result
 
@@ -526,6 +571,8 @@ def print_routes(result: RunResult) -> None:
             f"{_ms(p50):>9} {_ms(p95):>9} {_ms(p99):>9}  {statuses}"
         )
     print(f"ratings recorded: {len(result.accepted):,} ({result.recorded_per_second:.1f}/s)")
+    if result.scoring_lag is not None:
+        print(f"every answer scored {result.scoring_lag:.2f} s after the run ended")
     for problem, count in sorted(result.problems.items()):
         print(f"  PROBLEM {problem}: {count}")
 

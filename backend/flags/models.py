@@ -126,3 +126,18 @@ class ClientSummary(SQLModel, table=True):
     updated_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
+
+
+class RescoreRequest(SQLModel, table=True):
+    """A client whose flags are to be recomputed: written with their rating, gone once scored.
+
+    Kept in the database, not in memory, so that a rating committed just before a crash,
+    or a pass that failed, is still scored by the next pass in whichever process runs it.
+    """
+
+    __tablename__ = "rescore_request"
+
+    client_id: int = Field(foreign_key="client.id", primary_key=True)
+    requested_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )

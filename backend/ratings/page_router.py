@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
@@ -22,6 +22,7 @@ from starlette.types import Scope
 from backend.config import get_settings
 from backend.db import Database, DatabaseDep
 from backend.errors import Conflict, Gone, InvalidInput, NotFound
+from backend.flags.rescore_queue import catch_up
 from backend.flows import submit_rating
 from backend.ratings.messages import language_from_accept, messages_in
 from backend.ratings.models import COMMENT_MAX_LENGTH
@@ -207,7 +208,7 @@ def _parse_answers(
 
 @router.post("/{token}", response_class=HTMLResponse)
 def submit_rating_page(
-    token: str, request: Request, fields: FormFields, db: DatabaseDep
+    token: str, request: Request, fields: FormFields, db: DatabaseDep, background: BackgroundTasks
 ) -> HTMLResponse:
     """The no-JavaScript submission: same validation and flow as the JSON API."""
     form = _open_form(request, db, token)
@@ -222,13 +223,16 @@ def submit_rating_page(
             wants_to_talk=bool(fields.get("wants_to_talk")),
         )
         try:
-            submit_rating(db=db, token=token, submission=submission, idempotency_key=None)
+            outcome = submit_rating(db=db, token=token, submission=submission, idempotency_key=None)
         except InvalidInput as invalid:
             errors[str(invalid.extra.get("item", "form"))] = words["error_invalid"]
         except NotFound:
             return _unknown(request)
         except (Gone, Conflict) as closed:
             return _closed(request, db, token, closed)
+        else:
+            if outcome.created:
+                background.add_task(catch_up, db)
     if errors:
         return _form_page(request, form, status_code=422, values=fields, errors=errors)
     return _render(request, "thanks.html", language=form.language, status_code=200)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Response, status
+from fastapi import APIRouter, BackgroundTasks, Header, Path, Response, status
 
 from backend.db import DatabaseDep
+from backend.flags.rescore_queue import catch_up
 from backend.flows import submit_rating
 from backend.problems import refusals
 from backend.ratings.schemas import RatingForm, RatingReceipt, RatingSubmission
@@ -36,9 +37,12 @@ def submit(
     body: RatingSubmission,
     response: Response,
     db: DatabaseDep,
+    background: BackgroundTasks,
     idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
 ) -> RatingReceipt:
     outcome = submit_rating(db=db, token=token, submission=body, idempotency_key=idempotency_key)
-    if not outcome.created:
+    if outcome.created:
+        background.add_task(catch_up, db)
+    else:
         response.status_code = status.HTTP_200_OK
     return outcome.receipt

@@ -12,7 +12,8 @@ from sqlmodel import select
 
 import backend.flows
 from backend.errors import NotFound
-from backend.flags.models import ClientSummary
+from backend.flags.models import ClientSummary, RescoreRequest
+from backend.flags.rescore_queue import score_queued
 from backend.flows import submit_rating
 from backend.ratings.models import Rating
 from backend.ratings.schemas import RatingSubmission
@@ -41,18 +42,18 @@ def test_queued_submissions_are_written_together_and_each_answered_on_its_own(
     therapist = signed_in(db)
     clients = [make_client(db, therapist) for _ in range(4)]
     tokens = [make_session_with_link(db, client)[1] for client in clients]
-    real_rescore = backend.flows.rescore_clients
-    rescored: list[list[int]] = []
+    real_queue = backend.flows.queue_rescore
+    queued_together: list[list[int]] = []
     first_writing, release = threading.Event(), threading.Event()
 
-    def rescore_held_open(**kwargs):
-        rescored.append(sorted(kwargs["client_ids"]))
-        if len(rescored) == 1:
+    def queue_held_open(session, client_ids):
+        queued_together.append(sorted(client_ids))
+        if len(queued_together) == 1:
             first_writing.set()
             release.wait(10)
-        real_rescore(**kwargs)
+        real_queue(session, client_ids)
 
-    monkeypatch.setattr(backend.flows, "rescore_clients", rescore_held_open)
+    monkeypatch.setattr(backend.flows, "queue_rescore", queue_held_open)
     with ThreadPoolExecutor(max_workers=8) as pool:
         first = pool.submit(send, db, tokens[0])
         assert first_writing.wait(10)
@@ -63,12 +64,17 @@ def test_queued_submissions_are_written_together_and_each_answered_on_its_own(
         with pytest.raises(NotFound):
             queued[-1].result()
 
-    assert rescored == [[clients[0].id], sorted(c.id for c in clients[1:])]
+    assert queued_together == [[clients[0].id], sorted(c.id for c in clients[1:])]
     again = [o for o in outcomes if o.receipt.rating_id == outcomes[1].receipt.rating_id]
     assert sorted(o.created for o in again) == [False, True]
     assert len({o.receipt.rating_id for o in outcomes}) == 4
     with db.reading() as session:
         assert session.exec(select(func.count()).select_from(Rating)).one() == 4
+        waiting = session.exec(select(RescoreRequest.client_id)).all()
+    assert sorted(waiting) == sorted(client.id for client in clients)
+
+    assert score_queued(db) == 4
+    with db.reading() as session:
         counts = session.exec(select(ClientSummary.client_id, ClientSummary.ratings_count)).all()
     assert sorted(counts) == sorted((client.id, 1) for client in clients)
 
@@ -78,17 +84,17 @@ def test_a_batch_that_fails_writes_nothing_and_fails_every_submission_in_it(
 ) -> None:
     client = make_client(db, signed_in(db))
     tokens = [make_session_with_link(db, client)[1] for _ in range(3)]
-    real_rescore = backend.flows.rescore_clients
+    real_queue = backend.flows.queue_rescore
     first_writing, release = threading.Event(), threading.Event()
 
-    def fail_the_second_batch(**kwargs):
+    def fail_the_second_batch(session, client_ids):
         if not first_writing.is_set():
             first_writing.set()
             release.wait(10)
-            return real_rescore(**kwargs)
-        raise RuntimeError("injected failure while scoring")
+            return real_queue(session, client_ids)
+        raise RuntimeError("injected failure while writing")
 
-    monkeypatch.setattr(backend.flows, "rescore_clients", fail_the_second_batch)
+    monkeypatch.setattr(backend.flows, "queue_rescore", fail_the_second_batch)
     with ThreadPoolExecutor(max_workers=4) as pool:
         first = pool.submit(send, db, tokens[0])
         assert first_writing.wait(10)

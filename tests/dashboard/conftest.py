@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from backend.config import Settings
 from backend.db import Database, reset_database
+from backend.flags.rescore_queue import score_queued
 from tests.backend.factories import (
     SignedIn,
     alliance4,
@@ -92,6 +93,8 @@ def rate(backend: LiveBackend, client, scores: dict, *, weeks_ago: int, **extra)
     _, token = make_session_with_link(backend.database, client, held_on=held_on)
     response = backend.post(f"/api/public/ratings/{token}", {"scores": scores, **extra})
     assert response.status_code == 201, response.text
+    # The server scores right after answering; wait for it as a clinician's next look would.
+    score_queued(backend.database)
 
 
 def ruptured_client(backend: LiveBackend, therapist: SignedIn):
