@@ -26,6 +26,8 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy import Table, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session
 
 from backend.clock import utcnow
@@ -40,6 +42,8 @@ _REQUEST: Table = RescoreRequest.__table__
 #: submission never waits long for SQLite's write lock.
 BATCH = 50
 _UPSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+#: The database cannot be reached: trying the rest of the queue one by one is pointless.
+_UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
 
 
 def queue_rescore(session: Session, client_ids: Iterable[int]) -> None:
@@ -66,27 +70,70 @@ def queued_count(database: Database) -> int:
         return session.execute(select(func.count()).select_from(_REQUEST)).scalar_one()
 
 
-def score_queued(database: Database, *, batch: int = BATCH) -> int:
-    """Score everything queued when called, a batch per short transaction; how many clients.
+@dataclass
+class ScoringPass:
+    """What one pass over the queue did."""
 
-    Raises on a database failure; what was not scored stays queued.
+    scored: int = 0
+    #: Clients whose scoring failed; they stay queued for the next pass.
+    stuck: int = 0
+    failure: str | None = None
+
+
+def score_queued(database: Database, *, batch: int = BATCH) -> ScoringPass:
+    """Score everything queued when called, once each, a batch per short transaction.
+
+    A batch that fails is scored again one client at a time, so a client whose history
+    trips scoring stays queued without holding up everyone queued after them. A
+    database that cannot be reached ends the pass (raises); what was not scored stays
+    queued.
     """
-    scored = 0
+    outcome = ScoringPass()
+    after = 0  # client ids start at 1; each pass takes them in order, once
     while True:
         with database.writing() as session:
             taken = session.scalars(
                 select(_REQUEST.c.client_id)
+                .where(_REQUEST.c.client_id > after)
                 .order_by(_REQUEST.c.client_id)
                 .limit(batch)
                 .with_for_update(skip_locked=True)
             ).all()
             if not taken:
-                return scored
-            rescore_clients(session=session, client_ids=taken)
-            session.execute(delete(_REQUEST).where(_REQUEST.c.client_id.in_(taken)))
-        scored += len(taken)
+                return outcome
+            stuck = _rescore_isolating_failures(session, taken, outcome)
+            done = [client_id for client_id in taken if client_id not in stuck]
+            if done:
+                session.execute(delete(_REQUEST).where(_REQUEST.c.client_id.in_(done)))
+        outcome.scored += len(done)
+        outcome.stuck += len(stuck)
+        after = taken[-1]
         if len(taken) < batch:
-            return scored
+            return outcome
+
+
+def _rescore_isolating_failures(
+    session: Session, client_ids: list[int], outcome: ScoringPass
+) -> set[int]:
+    """Rescore these clients together, or one by one if that fails; the ones that failed."""
+    try:
+        with session.begin_nested():
+            rescore_clients(session=session, client_ids=client_ids)
+        return set()
+    except _UNAVAILABLE:
+        raise
+    except Exception as failure:
+        outcome.failure = outcome.failure or type(failure).__name__
+    stuck = set()
+    for client_id in client_ids:
+        try:
+            with session.begin_nested():
+                rescore_clients(session=session, client_ids=[client_id])
+        except _UNAVAILABLE:
+            raise
+        except Exception:
+            stuck.add(client_id)
+    return stuck
 
 
 @dataclass
@@ -122,7 +169,13 @@ def catch_up(database: Database) -> None:
                     state.running = False  # in the same breath as the check: no lost wake-up
                     return
                 state.wanted = False
-            score_queued(database)
+            scoring = score_queued(database)
+            if scoring.stuck:
+                log.warning(
+                    "Scoring failed for %d client(s) (%s); they stay queued for the next pass.",
+                    scoring.stuck,
+                    scoring.failure,
+                )
     except BaseException as failure:
         with state.lock:
             state.running = False

@@ -7,6 +7,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 import backend.flags.rescore_queue as rescore_queue
@@ -52,7 +53,7 @@ def test_a_failed_scoring_pass_keeps_the_rating_and_the_next_pass_scores_it(
     real_rescore = rescore_queue.rescore_clients
 
     def database_gone(**_kwargs):
-        raise ConnectionError("injected: the database went away while scoring")
+        raise OperationalError("UPDATE flag ...", {}, Exception("injected: database gone"))
 
     monkeypatch.setattr(rescore_queue, "rescore_clients", database_gone)
     _, token = make_session_with_link(db, first)
@@ -63,7 +64,7 @@ def test_a_failed_scoring_pass_keeps_the_rating_and_the_next_pass_scores_it(
     assert queued_count(db) == 1
     warnings = [r.getMessage() for r in caplog.records if "Scoring" in r.getMessage()]
     assert warnings == [
-        "Scoring queued ratings failed (ConnectionError); they stay queued for the next pass."
+        "Scoring queued ratings failed (OperationalError); they stay queued for the next pass."
     ]
     assert first.code not in caplog.text
 
@@ -94,11 +95,37 @@ def test_passes_running_at_once_score_every_client_and_leave_nothing_queued(db) 
             answer(db, client)
 
     with ThreadPoolExecutor(max_workers=3) as pool:
-        scored = list(pool.map(lambda _: score_queued(db, batch=4), range(3)))
+        passes = list(pool.map(lambda _: score_queued(db, batch=4), range(3)))
 
-    assert sum(scored) == len(clients)  # each client scored by exactly one pass
+    assert sum(p.scored for p in passes) == len(clients)  # each client scored by exactly one pass
     assert queued_count(db) == 0
     assert ratings_counted(db) == {client.id: 2 for client in clients}
+
+
+def test_a_client_whose_scoring_fails_stays_queued_without_holding_up_the_rest(
+    db, monkeypatch, caplog
+) -> None:
+    therapist = signed_in(db)
+    clients = [make_client(db, therapist) for _ in range(5)]
+    for client in clients:
+        answer(db, client)
+    troubled = clients[1].id
+    real_rescore = rescore_queue.rescore_clients
+
+    def trips_on_one_client(*, session, client_ids):
+        if troubled in client_ids:
+            raise ValueError("injected: a history scoring cannot handle")
+        real_rescore(session=session, client_ids=client_ids)
+
+    monkeypatch.setattr(rescore_queue, "rescore_clients", trips_on_one_client)
+    with caplog.at_level(logging.WARNING):
+        catch_up(db)
+
+    assert ratings_counted(db) == {c.id: 1 for c in clients if c.id != troubled}
+    with db.reading() as session:
+        assert session.exec(select(RescoreRequest.client_id)).all() == [troubled]
+    assert "Scoring failed for 1 client(s) (ValueError)" in caplog.text
+    assert clients[1].code not in caplog.text
 
 
 def test_an_answer_queued_during_a_pass_is_scored_before_the_passes_stop(db, monkeypatch) -> None:

@@ -73,7 +73,7 @@ def test_queued_submissions_are_written_together_and_each_answered_on_its_own(
         waiting = session.exec(select(RescoreRequest.client_id)).all()
     assert sorted(waiting) == sorted(client.id for client in clients)
 
-    assert score_queued(db) == 4
+    assert score_queued(db).scored == 4
     with db.reading() as session:
         counts = session.exec(select(ClientSummary.client_id, ClientSummary.ratings_count)).all()
     assert sorted(counts) == sorted((client.id, 1) for client in clients)
