@@ -42,6 +42,7 @@ from backend.security import (
     BodySizeLimitMiddleware,
     SecurityHeadersMiddleware,
     UnexpectedErrorMiddleware,
+    route_template,
 )
 from backend.therapy.router import router as therapy_router
 from backend.users.router import router as users_router
@@ -87,7 +88,7 @@ def _database_unavailable(request: Request, error: Exception) -> JSONResponse:
     log.warning(
         "database unavailable on %s %s: %s",
         request.method,
-        request.scope.get("route_path", "?"),
+        route_template(request.scope),
         type(error).__name__,
     )
     return JSONResponse(

@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from fastapi import HTTPException
+from starlette.types import Scope
 
 #: Larger than any legitimate request (a rating with a 1,000-character comment is < 2 KiB).
 MAX_BODY_BYTES = 64 * 1024
@@ -150,8 +151,12 @@ class UnexpectedErrorMiddleware:
         except Exception as error:
             if started:
                 raise
-            route = getattr(scope.get("route"), "path", "?")
-            log.error("unexpected %s on %s %s", type(error).__name__, scope.get("method"), route)
+            log.error(
+                "unexpected %s on %s %s",
+                type(error).__name__,
+                scope.get("method"),
+                route_template(scope),
+            )
             body = json.dumps({"detail": "Something went wrong on our side."}).encode()
             await send(
                 {
@@ -161,3 +166,8 @@ class UnexpectedErrorMiddleware:
                 }
             )
             await send({"type": "http.response.body", "body": body})
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route as declared (``/r/{token}``): safe to log, unlike the path."""
+    return getattr(scope.get("route"), "path", "(no route)")

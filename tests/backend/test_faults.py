@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import subprocess
@@ -28,14 +29,17 @@ def _ratings(db: Database) -> int:
         return session.exec(select(func.count()).select_from(Rating)).one()
 
 
-def test_a_failed_insert_is_503_leaves_nothing_and_the_retry_succeeds(api, db) -> None:
+def test_a_failed_insert_is_503_leaves_nothing_and_the_retry_succeeds(api, db, caplog) -> None:
     client = make_client(db, signed_in(db))
     _, token = make_session_with_link(db, client)
     answer = {"scores": alliance4(relationship=2.0), "comment": "hard week", "wants_to_talk": True}
-    with failing_inserts_into(db, "rating"):
+    with failing_inserts_into(db, "rating"), caplog.at_level(logging.WARNING):
         failed = api.post(f"/api/public/ratings/{token}", json=answer)
         assert failed.status_code == 503
         assert int(failed.headers["Retry-After"]) > 0
+    assert "database unavailable on POST /api/public/ratings/[redacted]: OperationalError" in (
+        caplog.text
+    )
     assert _ratings(db) == 0
     with db.reading() as session:
         assert session.exec(select(RatingLink.used_at)).one() is None  # still usable
