@@ -5,7 +5,7 @@ the same kind of SQLite file (WAL, the default ``synchronous=FULL``) under the s
 uvicorn settings as Rapport. No validation beyond pydantic, no lock, no scoring, no
 audit: whatever Rapport does on top of this is what the benchmark's ratio measures.
 
-Run by ``bench/load_bench.py`` as ``uvicorn bench.bare_insert_app:app`` with
+Run by ``bench/load.py`` as ``uvicorn bench.bare_insert_app:app`` with
 ``BARE_DATABASE_URL`` set.
 """
 

@@ -1,6 +1,6 @@
 """Load with nothing lost: many phones submitting ratings while therapists poll.
 
-``make bench`` (or ``python -m bench load_bench``) starts the real service under uvicorn
+``make bench`` (or ``python -m bench load``) starts the real service under uvicorn
 (one worker, no access log) on a loopback port with a fresh SQLite database, migrated
 with ``rapport migrate``, seeds therapists, clients and rating links straight into it,
 and drives it with simulated phones (httpx + asyncio), then stops it:
@@ -33,7 +33,7 @@ Default plan, about four minutes on two cores:
 * the bare endpoint for 15 s after each, with the same phones.
 
 ``--phones N [--seconds S] [--think T]`` runs one scenario instead
-(``python -m bench load_bench --seconds 20 --phones 50``; ``--think`` is the mean pause,
+(``python -m bench load --seconds 20 --phones 50``; ``--think`` is the mean pause,
 0 by default). ``--postgres`` runs the plan against a fresh database on the PostgreSQL at
 127.0.0.1:5432 with two uvicorn workers (migrated before they start).
 
@@ -615,7 +615,7 @@ def _ms(seconds: float) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench load_bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench load", description=__doc__)
     parser.add_argument("--phones", type=int, help="one run with this many phones")
     parser.add_argument("--seconds", type=float, default=30.0, help="with --phones (30)")
     parser.add_argument("--think", type=float, default=0.0, help="with --phones: mean pause (0)")
