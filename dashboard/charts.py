@@ -318,7 +318,8 @@ def team_trend_chart(team_weekly: pd.DataFrame, therapist_weekly: pd.DataFrame) 
                     "strokeDash": [2, 3],
                     "strokeWidth": 1,
                     "opacity": 0.6,
-                    "point": {"size": 14, "opacity": 0.6},
+                    # Each point is also a heatmap cell, which is where screen readers get it.
+                    "point": {"size": 14, "opacity": 0.6, "aria": False},
                 },
                 "encoding": {
                     "x": week,
