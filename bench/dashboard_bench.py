@@ -13,7 +13,8 @@ clients and as the supervisor of one 25-therapist team, and times:
   in a browser that has the dashboard's scripts cached; a first visit is shown too.
 
 Baselines from the same run: ``GET /health/live`` through the same client, and loading
-the sign-in form in the same browser. Exits 1 if a target is missed.
+the sign-in form in the same browser. Exits 1 if a target is missed. ``--team`` times only
+the team overview (its API call and page), for comparing changes to that page.
 """
 
 from __future__ import annotations
@@ -54,6 +55,13 @@ API_WARMUP, API_REPEAT = 3, 30
 PAGE_WARMUP, PAGE_REPEAT = 1, 7
 STARTUP_TIMEOUT_S = 60
 PAGE_TIMEOUT_MS = 30_000
+
+#: Both team overview charts drawn: the trend's lines and the heatmap's cells are in their
+#: SVGs (Vega-Lite adds the SVG element before it draws into it).
+TEAM_CHARTS_DRAWN = (
+    "[data-testid=stVegaLiteChart] >> nth=0 >> g.mark-line path >> nth=0",
+    "[data-testid=stVegaLiteChart] >> nth=1 >> g.mark-rect path >> nth=0",
+)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -177,7 +185,11 @@ def sign_in(client: httpx.Client, email: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
-def api_rows(api_url: str) -> list[Row]:
+def _kept(name: str, *, only_team: bool) -> bool:
+    return not only_team or name.startswith("baseline") or "team" in name
+
+
+def api_rows(api_url: str, *, only_team: bool = False) -> list[Row]:
     """Every call the two pages make, as the dashboard makes them (one request each)."""
     with httpx.Client(base_url=api_url, timeout=30) as client:
         therapist, supervisor = sign_in(client, DEMO_THERAPIST), sign_in(client, SUPERVISOR)
@@ -205,10 +217,11 @@ def api_rows(api_url: str) -> list[Row]:
         return [
             Row(name, timed(call, warmup=API_WARMUP, repeat=API_REPEAT), target)
             for name, call, target in cases
+            if _kept(name, only_team=only_team)
         ]
 
 
-def page_rows(dashboard_url: str) -> list[Row]:
+def page_rows(dashboard_url: str, *, only_team: bool = False) -> list[Row]:
     """Sign in through the form and wait until the landing page's content is visible.
 
     Each sign-in opens a new page, so a new Streamlit session. The timed runs share one
@@ -226,22 +239,23 @@ def page_rows(dashboard_url: str) -> list[Row]:
             page.get_by_role("textbox", name="Email").wait_for(timeout=PAGE_TIMEOUT_MS)
             return time.perf_counter() - started
 
-    def landing(context, email: str, ready: str) -> float:
+    def landing(context, email: str, ready: tuple[str, ...]) -> float:
         with contextlib.closing(context.new_page()) as page:
             page.goto(dashboard_url)
             page.get_by_role("textbox", name="Email").fill(email)
             page.get_by_role("textbox", name="Password").fill(DEMO_PASSWORD)
             started = time.perf_counter()
             page.get_by_role("button", name="Sign in").click()
-            page.locator(ready).wait_for(state="visible", timeout=PAGE_TIMEOUT_MS)
+            for shown in ready:
+                page.locator(shown).wait_for(state="visible", timeout=PAGE_TIMEOUT_MS)
             return time.perf_counter() - started
 
-    def first_visit(browser, email: str, ready: str) -> float:
+    def first_visit(browser, email: str, ready: tuple[str, ...]) -> float:
         with contextlib.closing(browser.new_context(viewport=viewport)) as context:
             return landing(context, email, ready)
 
-    caseload = (DEMO_THERAPIST, "[data-testid=stDataFrame]")
-    team = (SUPERVISOR, ".js-plotly-plot >> nth=1")  # both charts
+    caseload = (DEMO_THERAPIST, ("[data-testid=stDataFrame]",))
+    team = (SUPERVISOR, TEAM_CHARTS_DRAWN)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -255,6 +269,8 @@ def page_rows(dashboard_url: str) -> list[Row]:
             ]
             rows = []
             for name, run, target in cases:
+                if not _kept(name, only_team=only_team):
+                    continue
                 repeat = PAGE_REPEAT if target is not None or name.startswith("baseline") else 3
                 for _ in range(0 if name.startswith("first") else PAGE_WARMUP):
                     run()
@@ -275,7 +291,8 @@ def report(rows: list[Row]) -> bool:
     print(
         f"API: {API_REPEAT} calls each after {API_WARMUP} warm-up, one uvicorn worker, SQLite; "
         f"pages: {PAGE_REPEAT} sign-ins each (first visits: 3) after {PAGE_WARMUP} warm-up, "
-        "from submitting the form to the table / both charts visible, headless Chromium"
+        "from submitting the form to the table / both charts visible, headless Chromium; "
+        f"load average {' '.join(f'{load:.2f}' for load in os.getloadavg())}"
     )
     return all(row.ok for row in rows)
 
@@ -283,15 +300,16 @@ def report(rows: list[Row]) -> bool:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     database = large_database(rebuild="--rebuild" in args)
+    only_team = "--team" in args
     api_url, api = api_server(database)
     with api:
-        rows = api_rows(api_url)
+        rows = api_rows(api_url, only_team=only_team)
         if not Path(CHROMIUM).exists():
             print(f"{CHROMIUM} is missing (make e2e-deps): page loads not measured")
         else:
             dashboard_url, dashboard = dashboard_server(api_url)
             with dashboard:
-                rows += page_rows(dashboard_url)
+                rows += page_rows(dashboard_url, only_team=only_team)
     return 0 if report(rows) else 1
 
 

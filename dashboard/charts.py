@@ -1,10 +1,25 @@
-"""Figures for the dashboard: pure functions, a DataFrame in and a plotly Figure out.
+"""Charts for the dashboard: pure functions, a DataFrame in and a figure out.
+
+The client page's figures are plotly Figures. The team overview's two charts are
+Vega-Lite specifications (plain dicts, drawn by ``st.vega_lite_chart``) instead: a
+deliberate deviation from issue #5's "plotly Figure out", because plotly.js cannot meet
+the team page's 1.5 s target. Streamlit loads its 4.7 MB plotly bundle only when a page
+first draws a plotly chart, and in headless Chromium evaluating it took 1.4 s of main
+thread on every sign-in, although the script was cached. Measured with
+``python -m bench dashboard_bench`` and A/B runs on the same machine: the team page took
+3.9 s (p50) with two one-point plotly charts, 1.6 s with no charts and 2.1 s with these
+charts as Vega-Lite (load average 5); the plotly page as it was took 4.1 s against 1.9 s
+for these charts (load average 2-3). Vega-Lite ships with Streamlit, keeps hover
+tooltips and draws SVG. The specs are built as dicts rather than through Altair, whose
+schema validation and copying cost ~100 ms of the script per page load.
 
 Instrument facts (cutoffs, items, subscales) come from the instrument registry's
 ``Instrument`` objects passed in; nothing here knows an instrument by name.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -210,98 +225,218 @@ def items_figure(ratings: pd.DataFrame, instrument: Instrument) -> go.Figure:
     return figure
 
 
-def team_trend_figure(team_weekly: pd.DataFrame, therapist_weekly: pd.DataFrame) -> go.Figure:
-    """Weekly team mean with its 95% interval, and a thin line per therapist.
+#: A Vega-Lite specification: plain JSON-able data, drawn by ``st.vega_lite_chart``.
+VegaLiteSpec = dict[str, Any]
 
-    The therapist lines are one trace (see ``therapist_lines``): a team of 25 drawn as 25
-    traces with 25 legend entries took the browser seconds to lay out.
+#: The team trend's three series, in legend order, with their (Okabe & Ito) colours.
+TEAM_TREND_SERIES = {
+    "95% interval of the team mean": PALETTE["neutral"],
+    "Therapists (weekly mean)": "#5A5A5A",
+    "Team mean": PALETTE["talk"],
+}
+#: Beyond this many weeks a heatmap cell is too narrow for its number; hovering shows it.
+LABELLED_WEEKS_MAX = 26
+_WEEK_FORMAT = "%d %b"
+_WEEK_AXIS = {"field": "week_start", "type": "temporal", "title": "Week"}
+_WEEK_AXIS_FORMAT = {"format": _WEEK_FORMAT}
+_MEAN_TIP = {"field": "mean_total", "type": "quantitative", "format": ".1f"}
+
+
+def empty_chart(message: str) -> VegaLiteSpec:
+    """A chart that says what is missing instead of drawing empty axes."""
+    return {
+        "height": 220,
+        "data": {"values": [{"message": message}]},
+        "mark": {"type": "text", "fontSize": 14},
+        "encoding": {"text": {"field": "message", "type": "nominal"}},
+    }
+
+
+def _records(frame: pd.DataFrame, **constants: str) -> list[dict[str, Any]]:
+    """Rows as JSON values (dates as ISO strings, missing numbers as null), plus constants."""
+    out = frame.assign(**constants)
+    for column in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[column]):
+            out[column] = out[column].dt.strftime("%Y-%m-%dT%H:%M:%S")
+    out = out.astype(object).where(out.notna(), None)
+    return out.to_dict(orient="records")
+
+
+def _series_colour() -> dict[str, Any]:
+    """Colour by the rows' ``series``, one of ``TEAM_TREND_SERIES``, with one legend for all."""
+    return {
+        "field": "series",
+        "type": "nominal",
+        "scale": {"domain": list(TEAM_TREND_SERIES), "range": list(TEAM_TREND_SERIES.values())},
+        "legend": {"title": None, "orient": "bottom", "labelLimit": 0, "symbolOpacity": 1},
+    }
+
+
+def team_trend_chart(team_weekly: pd.DataFrame, therapist_weekly: pd.DataFrame) -> VegaLiteSpec:
+    """Weekly team mean with its 95% interval, and a thin dotted line per therapist.
+
+    Hovering a therapist's point names the therapist; hovering the team line gives the
+    week's mean and its interval. The y axis starts near the data, not at zero: weekly
+    means move by a point or two, which a zero-based axis would flatten.
 
     ``team_weekly``: week_start, mean_total, ci_low, ci_high. ``therapist_weekly``:
     week_start, therapist_name, mean_total.
     """
     if team_weekly.empty:
-        return empty_figure("No ratings in this period yet.")
-    team_weekly = team_weekly.sort_values("week_start")
-    figure = go.Figure()
-    with_ci = team_weekly.dropna(subset=["ci_low", "ci_high"])
+        return empty_chart("No ratings in this period yet.")
+    team = team_weekly.assign(week_start=pd.to_datetime(team_weekly["week_start"]))
+    team = team.sort_values("week_start")[["week_start", "mean_total", "ci_low", "ci_high"]]
+    week = {**_WEEK_AXIS, "axis": _WEEK_AXIS_FORMAT}
+    total = {"field": "mean_total", "type": "quantitative", "title": "Mean total"}
+    total["scale"] = {"zero": False}
+    week_tip = {"field": "week_start", "type": "temporal", "title": "Week of"}
+    week_tip["format"] = _WEEK_FORMAT
+    layers = []
+    with_ci = team.dropna(subset=["ci_low", "ci_high"])
     if not with_ci.empty:
-        add_band(
-            figure,
-            with_ci["week_start"],
-            with_ci["ci_low"],
-            with_ci["ci_high"],
-            name="95% interval of the team mean",
-            colour="rgba(0, 114, 178, 0.15)",
+        layers.append(
+            {
+                "name": "band",
+                "data": {"values": _records(with_ci, series="95% interval of the team mean")},
+                "mark": {"type": "area", "opacity": 0.3},
+                "encoding": {
+                    "x": week,
+                    "y": {**total, "field": "ci_low"},
+                    "y2": {"field": "ci_high"},
+                    "color": _series_colour(),
+                },
+            }
         )
-    if not therapist_weekly.empty and therapist_weekly["mean_total"].notna().any():
-        figure.add_trace(therapist_lines(therapist_weekly))
-    figure.add_trace(
-        go.Scatter(
-            x=team_weekly["week_start"],
-            y=team_weekly["mean_total"],
-            mode="lines+markers",
-            name="Team mean",
-            line={"color": PALETTE["talk"], "width": 3},
-            hovertemplate="Week of %{x|%d %b}: %{y:.1f}<extra>Team mean</extra>",
+    lines = therapist_lines(therapist_weekly)
+    if not lines.empty:
+        layers.append(
+            {
+                "name": "therapists",
+                "data": {"values": _records(lines, series="Therapists (weekly mean)")},
+                "mark": {
+                    "type": "line",
+                    "strokeDash": [2, 3],
+                    "strokeWidth": 1,
+                    "opacity": 0.6,
+                    # Each point is also a heatmap cell, which is where screen readers get it.
+                    "point": {"size": 14, "opacity": 0.6, "aria": False},
+                },
+                "encoding": {
+                    "x": week,
+                    "y": total,
+                    "detail": {"field": "therapist_name", "type": "nominal"},
+                    "color": _series_colour(),
+                    "tooltip": [
+                        {"field": "therapist_name", "type": "nominal", "title": "Therapist"},
+                        week_tip,
+                        {**_MEAN_TIP, "title": "Weekly mean"},
+                    ],
+                },
+            }
         )
+    layers.append(
+        {
+            "name": "team_mean",
+            "data": {"values": _records(team, series="Team mean")},
+            "mark": {"type": "line", "strokeWidth": 3, "point": {"size": 50}},
+            "encoding": {
+                "x": week,
+                "y": total,
+                "color": _series_colour(),
+                "tooltip": [
+                    week_tip,
+                    {**_MEAN_TIP, "title": "Team mean"},
+                    {"field": "ci_low", "type": "quantitative", "title": "95% interval from"},
+                    {"field": "ci_high", "type": "quantitative", "title": "to"},
+                ],
+            },
+        }
     )
-    figure.update_layout(**_LAYOUT, height=380, title="Weekly mean alliance total")
-    figure.update_xaxes(title="Week")
-    figure.update_yaxes(title="Mean total")
-    return figure
+    return {"title": "Weekly mean alliance total", "height": 380, "layer": layers}
 
 
-def therapist_lines(therapist_weekly: pd.DataFrame) -> go.Scatter:
-    """Every therapist's weekly mean as one dotted trace, the lines split by gaps (None).
+def therapist_lines(therapist_weekly: pd.DataFrame) -> pd.DataFrame:
+    """Each therapist's weeks with a mean, in order: the points of one line per therapist.
 
-    Hovering a point names its therapist, so one legend entry stands for them all.
+    Weeks without a rating are left out, so a line joins the weeks around them.
     """
+    columns = ["week_start", "therapist_name", "mean_total"]
+    if therapist_weekly.empty:
+        return pd.DataFrame(columns=columns)
     frame = therapist_weekly.dropna(subset=["mean_total"]).sort_values(
         ["therapist_name", "week_start"]
     )
-    x: list[object] = []
-    y: list[float | None] = []
-    who: list[str | None] = []
-    for name, group in frame.groupby("therapist_name", sort=False):
-        x += [*group["week_start"], None]
-        y += [*group["mean_total"], None]
-        who += [str(name)] * len(group) + [None]
-    return go.Scatter(
-        x=x[:-1],
-        y=y[:-1],
-        customdata=who[:-1],
-        mode="lines",
-        name="Therapists (weekly mean)",
-        line={"width": 1, "dash": "dot", "color": "rgba(90, 90, 90, 0.6)"},
-        connectgaps=False,
-        hovertemplate="%{x|%d %b}: %{y:.1f}<extra>%{customdata}</extra>",
-    )
+    return frame.assign(week_start=pd.to_datetime(frame["week_start"]))[columns]
 
 
 def team_heatmap(
     therapist_weekly: pd.DataFrame, value: str, *, title: str, percent: bool = False
-) -> go.Figure:
-    """Therapists (rows) by weeks (columns), coloured by ``value`` (viridis: colour-blind safe)."""
+) -> VegaLiteSpec:
+    """Therapists (rows) by weeks (columns), coloured by ``value`` (viridis: colour-blind safe).
+
+    Each cell also prints its value (up to ``LABELLED_WEEKS_MAX`` weeks), in white on the
+    dark half of the scale and black on the light half, so nothing depends on reading the
+    colour; hovering a cell always gives it.
+    """
     frame = therapist_weekly.dropna(subset=[value]) if value in therapist_weekly else None
     if frame is None or frame.empty:
-        return empty_figure("Nothing to show for this period yet.")
-    grid = frame.pivot_table(
-        index="therapist_name", columns="week_start", values=value, aggfunc="mean"
-    ).sort_index(axis=1)
-    text = grid.map(lambda v: "" if pd.isna(v) else (f"{v:.0%}" if percent else f"{v:.1f}"))
-    figure = go.Figure(
-        go.Heatmap(
-            z=grid.to_numpy(),
-            x=[pd.Timestamp(w).strftime("%d %b") for w in grid.columns],
-            y=list(grid.index),
-            text=text.to_numpy(),
-            texttemplate="%{text}",
-            colorscale="Viridis",
-            zmin=0 if percent else None,
-            zmax=1 if percent else None,
-            hovertemplate="%{y}, week of %{x}: %{text}<extra></extra>",
-            name=value,
-        )
+        return empty_chart("Nothing to show for this period yet.")
+    cells = (
+        frame.assign(week_start=pd.to_datetime(frame["week_start"]))
+        .groupby(["week_start", "therapist_name"], as_index=False)[value]
+        .mean()
+        .rename(columns={value: "value"})
+        .sort_values(["week_start", "therapist_name"])  # the columns' order is the data's
     )
-    figure.update_layout(**_LAYOUT, height=120 + 40 * len(grid.index), title=title)
-    return figure
+    low, high = (0.0, 1.0) if percent else (cells["value"].min(), cells["value"].max())
+    cells["week"] = cells["week_start"].dt.strftime(_WEEK_FORMAT)
+    cells["label"] = [f"{v:.0%}" if percent else f"{v:.1f}" for v in cells["value"]]
+    cells["ink"] = ["white" if v < (low + high) / 2 else "black" for v in cells["value"]]
+    weeks = cells["week"].nunique()
+    layers: list[dict[str, Any]] = [
+        {
+            "mark": "rect",
+            "encoding": {
+                "color": {
+                    "field": "value",
+                    "type": "quantitative",
+                    "title": title,
+                    "scale": {"scheme": "viridis", "domain": [low, high]},
+                    "legend": {"format": ".0%" if percent else ".1f"},
+                },
+            },
+        }
+    ]
+    if weeks <= LABELLED_WEEKS_MAX:
+        layers.append(
+            {
+                # The number repeats its cell, so screen readers hear each cell once.
+                "mark": {"type": "text", "fontSize": 11, "aria": False},
+                "encoding": {
+                    "text": {"field": "label", "type": "nominal"},
+                    "color": {"field": "ink", "type": "nominal", "scale": None},
+                },
+            }
+        )
+    return {
+        "title": title,
+        "height": {"step": 28},
+        "data": {"values": _records(cells[["week", "therapist_name", "value", "label", "ink"]])},
+        "encoding": {
+            "x": {
+                "field": "week",
+                "type": "ordinal",
+                "title": "Week of",
+                "sort": None,
+                "axis": {"labelAngle": 0, "labelOverlap": "greedy"},
+            },
+            "y": {"field": "therapist_name", "type": "nominal", "title": None},
+            "tooltip": [
+                {"field": "therapist_name", "type": "nominal", "title": "Therapist"},
+                {"field": "week", "type": "ordinal", "title": "Week of"},
+                {"field": "label", "type": "nominal", "title": title},
+            ],
+        },
+        "layer": layers,
+        "resolve": {"scale": {"color": "independent"}},
+    }

@@ -13,9 +13,6 @@ from dashboard.tables import (
 )
 from scoring.instruments import DEFAULT_INSTRUMENT, get_instrument, instrument_ids
 
-#: No toolbar (zoom, export): it is drawn for every chart on every load, and slows the page.
-CHART_CONFIG = {"displayModeBar": False}
-
 st.title("Team overview")
 
 with st.container(horizontal=True):
@@ -39,13 +36,11 @@ if not overview["therapists"]:
 team_weekly = team_weekly_frame(overview)
 therapist_weekly = therapist_weekly_frame(overview)
 
-st.plotly_chart(
-    charts.team_trend_figure(team_weekly, therapist_weekly), key="team_trend", config=CHART_CONFIG
-)
+st.vega_lite_chart(spec=charts.team_trend_chart(team_weekly, therapist_weekly), key="team_trend")
 st.caption(
     "The band is the 95% interval of the weekly team mean (mean ± 1.96 × SD / √n); weeks "
     "with a single rating have none. Dotted lines are each therapist's weekly mean; hover "
-    "one to see whose it is."
+    "a point to see whose it is."
 )
 
 st.subheader("Therapists")
@@ -76,13 +71,12 @@ shown = st.radio(
     horizontal=True,
     key="heatmap_value",
 )
-st.plotly_chart(
-    charts.team_heatmap(
+st.vega_lite_chart(
+    spec=charts.team_heatmap(
         therapist_weekly,
         shown,
         title="Mean alliance total" if shown == "mean_total" else "Response rate",
         percent=shown == "response_rate",
     ),
     key="team_heatmap",
-    config=CHART_CONFIG,
 )

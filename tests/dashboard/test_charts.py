@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import altair as alt
 import pandas as pd
 import pytest
 
 from dashboard import charts
+from dashboard.labels import PALETTE
 from scoring.instruments import get_instrument
 
 ALLIANCE4 = get_instrument("alliance4")
@@ -140,50 +142,120 @@ def therapist_weekly() -> pd.DataFrame:
     )
 
 
+def layer(spec: dict, name: str) -> dict:
+    return next(part for part in spec["layer"] if part.get("name") == name)
+
+
+def rows(spec: dict) -> list[dict]:
+    return spec["data"]["values"]
+
+
+def is_valid_vega_lite(spec: dict) -> bool:
+    """Checked against the Vega-Lite schema that Altair (a Streamlit dependency) ships."""
+    chart_type = alt.LayerChart if "layer" in spec else alt.Chart
+    chart_type.from_dict(spec)  # raises on an invalid spec
+    return True
+
+
 def test_the_team_trend_has_a_ci_band_a_mean_and_the_therapist_lines(
     team_weekly, therapist_weekly
 ) -> None:
-    figure = charts.team_trend_figure(team_weekly, therapist_weekly)
-    assert set(names(figure)) == {
-        "Team mean",
-        "95% interval of the team mean",
-        "95% interval of the team mean (upper edge)",
-        "Therapists (weekly mean)",
-    }
-    band = next(t for t in figure.data if t.name == "95% interval of the team mean")
-    assert band.fill == "tonexty"
-    assert list(band.y) == [33.0]  # weeks without an interval are left out of the band
+    spec = charts.team_trend_chart(team_weekly, therapist_weekly)
+    assert is_valid_vega_lite(spec)
+    assert [part["name"] for part in spec["layer"]] == ["band", "therapists", "team_mean"]
+    band = layer(spec, "band")
+    assert band["mark"]["type"] == "area"
+    assert band["encoding"]["y"]["field"] == "ci_low"
+    assert band["encoding"]["y2"]["field"] == "ci_high"
+    # weeks without an interval are left out of the band
+    assert [(r["ci_low"], r["ci_high"]) for r in rows(band)] == [(33.0, 37.0)]
+    mean = layer(spec, "team_mean")
+    assert [r["mean_total"] for r in rows(mean)] == [35.0, 34.0]
+    assert mean["mark"]["point"], "the weekly means are marked, not only joined"
 
 
-def test_the_therapist_lines_are_one_trace_split_by_gaps_and_named_on_hover(
-    therapist_weekly,
+def test_the_team_trend_legend_names_each_series_in_colour_blind_safe_colours(
+    team_weekly, therapist_weekly
 ) -> None:
-    lines = charts.therapist_lines(therapist_weekly)
-    assert list(lines.y) == [36.0, 33.0, None, 34.0]
-    assert list(lines.customdata) == ["Ann", "Ann", None, "Bo"]
-    assert not lines.connectgaps
-    assert "%{customdata}" in lines.hovertemplate
+    spec = charts.team_trend_chart(team_weekly, therapist_weekly)
+    series = {part["name"]: {r["series"] for r in rows(part)} for part in spec["layer"]}
+    assert series == {
+        "band": {"95% interval of the team mean"},
+        "therapists": {"Therapists (weekly mean)"},
+        "team_mean": {"Team mean"},
+    }
+    scale = layer(spec, "team_mean")["encoding"]["color"]["scale"]
+    assert scale["domain"] == list(charts.TEAM_TREND_SERIES)
+    assert set(scale["range"]) <= {*PALETTE.values(), "#5A5A5A"}  # Okabe & Ito, and grey
+
+
+def test_the_therapist_lines_are_one_line_per_therapist_named_on_hover(
+    team_weekly, therapist_weekly
+) -> None:
+    lines = layer(charts.team_trend_chart(team_weekly, therapist_weekly), "therapists")
+    assert lines["mark"]["type"] == "line"
+    assert lines["encoding"]["detail"]["field"] == "therapist_name"
+    assert [(r["therapist_name"], r["mean_total"]) for r in rows(lines)] == [
+        ("Ann", 36.0),
+        ("Ann", 33.0),
+        ("Bo", 34.0),
+    ]
+    tooltip_fields = [tip["field"] for tip in lines["encoding"]["tooltip"]]
+    assert tooltip_fields[0] == "therapist_name"
 
 
 def test_the_therapist_lines_leave_out_weeks_without_a_mean(therapist_weekly) -> None:
     therapist_weekly.loc[1, "mean_total"] = None
     lines = charts.therapist_lines(therapist_weekly)
-    assert list(lines.y) == [36.0, None, 34.0]
+    assert list(lines["mean_total"]) == [36.0, 34.0]
 
 
 def test_the_team_trend_without_ratings_says_so() -> None:
     empty = pd.DataFrame(columns=["week_start", "mean_total", "ci_low", "ci_high"])
-    assert not charts.team_trend_figure(empty, pd.DataFrame()).data
+    spec = charts.team_trend_chart(empty, pd.DataFrame())
+    assert is_valid_vega_lite(spec)
+    assert rows(spec) == [{"message": "No ratings in this period yet."}]
 
 
-def test_the_heatmap_is_therapists_by_weeks(therapist_weekly) -> None:
-    figure = charts.team_heatmap(therapist_weekly, "response_rate", title="Rate", percent=True)
-    (heatmap,) = figure.data
-    assert list(heatmap.y) == ["Ann", "Bo"]
-    assert list(heatmap.x) == ["02 Nov", "09 Nov"]
-    assert heatmap.text[0][1] == "50%"
+def test_the_team_trend_without_therapist_weeks_draws_the_team_alone(team_weekly) -> None:
+    spec = charts.team_trend_chart(team_weekly, pd.DataFrame())
+    assert [part["name"] for part in spec["layer"]] == ["band", "team_mean"]
+
+
+def test_the_heatmap_is_therapists_by_weeks_with_readable_numbers(therapist_weekly) -> None:
+    therapist_weekly.loc[1, "response_rate"] = 0.25
+    spec = charts.team_heatmap(therapist_weekly, "response_rate", title="Rate", percent=True)
+    assert is_valid_vega_lite(spec)
+    assert spec["encoding"]["x"]["field"] == "week"
+    assert spec["encoding"]["y"]["field"] == "therapist_name"
+    cells = {(r["therapist_name"], r["week"]): r for r in rows(spec)}
+    assert set(cells) == {("Ann", "02 Nov"), ("Ann", "09 Nov"), ("Bo", "02 Nov")}
+    assert cells["Ann", "09 Nov"]["label"] == "25%"
+    assert cells["Ann", "02 Nov"]["ink"] == "black"  # light end of viridis
+    assert cells["Ann", "09 Nov"]["ink"] == "white"  # dark end
+    colour = spec["layer"][0]["encoding"]["color"]
+    assert colour["scale"] == {"scheme": "viridis", "domain": [0.0, 1.0]}
+    assert [part["mark"]["type"] for part in spec["layer"][1:]] == ["text"]
+
+
+def test_the_heatmap_columns_are_weeks_in_date_order_across_a_new_year() -> None:
+    weeks = [date(2027, 1, 4), date(2026, 12, 28), date(2026, 12, 21)]
+    frame = pd.DataFrame(
+        {"week_start": weeks, "therapist_name": "Ann", "mean_total": [30.0, 31.0, 32.0]}
+    )
+    spec = charts.team_heatmap(frame, "mean_total", title="Mean")
+    assert spec["encoding"]["x"]["sort"] is None  # the data's order, which is by date
+    assert [r["week"] for r in rows(spec)] == ["21 Dec", "28 Dec", "04 Jan"]
+
+
+def test_a_year_of_weeks_is_too_narrow_for_numbers_so_hovering_gives_them() -> None:
+    weeks = [date(2025, 12, 1) + timedelta(weeks=n) for n in range(52)]
+    frame = pd.DataFrame({"week_start": weeks, "therapist_name": "Ann", "mean_total": 30.0})
+    spec = charts.team_heatmap(frame, "mean_total", title="Mean")
+    assert [part["mark"] for part in spec["layer"]] == ["rect"]
+    assert "label" in [tip["field"] for tip in spec["encoding"]["tooltip"]]
 
 
 def test_the_heatmap_without_data_says_so() -> None:
-    figure = charts.team_heatmap(pd.DataFrame(), "mean_total", title="Mean")
-    assert not figure.data
+    spec = charts.team_heatmap(pd.DataFrame(), "mean_total", title="Mean")
+    assert rows(spec) == [{"message": "Nothing to show for this period yet."}]

@@ -43,7 +43,18 @@ def test_a_therapist_acknowledges_the_most_urgent_flag(
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, dashboard_url, clinic.supervisor.user.email)
     page.get_by_role("heading", name="Team overview").wait_for(timeout=TIMEOUT_MS)
-    page.locator(".js-plotly-plot").first.wait_for(timeout=TIMEOUT_MS)
-    page.wait_for_timeout(1500)
+    charts = page.locator("[data-testid=stVegaLiteChart]")
+    charts.nth(0).locator("g.mark-line path").first.wait_for(timeout=TIMEOUT_MS)
+    cell = charts.nth(1).locator("g.mark-rect path").first
+    cell.wait_for(timeout=TIMEOUT_MS)
+    page.wait_for_timeout(500)
     page.screenshot(path=ARTIFACTS / "team.png", full_page=True)
     assert clinic.outsiders_client.code not in page.content()
+
+    cell.hover(
+        force=True
+    )  # the heatmap names the therapist and the week of the cell under the pointer
+    tooltip = page.locator("#vg-tooltip-element")
+    tooltip.wait_for(timeout=TIMEOUT_MS)
+    assert "Therapist" in tooltip.inner_text()
+    assert "Week of" in tooltip.inner_text()
