@@ -124,6 +124,7 @@ def large_database(*, rebuild: bool) -> Path:
             f"reusing the large demo database built on {built['built_on']} "
             f"({built['seconds']:.0f} s, {CACHE.stat().st_size / 1e9:.2f} GB): {CACHE}"
         )
+        _rapport(CACHE, "migrate")  # built by an older checkout: bring it to this schema
     else:
         print(
             "building the large demo database (rapport demo --scale large: 500 therapists, "
