@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from weakref import WeakKeyDictionary
@@ -41,6 +42,10 @@ _REQUEST: Table = RescoreRequest.__table__
 #: Clients scored per transaction: large enough to vectorise, small enough that a
 #: submission never waits long for SQLite's write lock.
 BATCH = 50
+#: When answers keep arriving during a pass, wait this long before the next one, so it
+#: takes a batch: a pass's fixed cost (queries, one vectorised evaluation) is most of
+#: what scoring one client costs. Flags then trail a burst by a fraction of a second.
+GATHER_SECONDS = 0.2
 _UPSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 #: The database cannot be reached: trying the rest of the queue one by one is pointless.
 _UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
@@ -176,6 +181,8 @@ def catch_up(database: Database) -> None:
                     scoring.stuck,
                     scoring.failure,
                 )
+            if state.wanted:  # more came in while scoring: let the next batch gather
+                time.sleep(GATHER_SECONDS)
     except BaseException as failure:
         with state.lock:
             state.running = False
