@@ -138,6 +138,9 @@ class RescoreRequest(SQLModel, table=True):
     __tablename__ = "rescore_request"
 
     client_id: int = Field(foreign_key="client.id", primary_key=True)
+    #: Raised by every request for the client: a pass that scored an older version
+    #: leaves the request for the next pass.
+    version: int = 1
     requested_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )

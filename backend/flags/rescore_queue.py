@@ -9,11 +9,12 @@ flags are there a few milliseconds after the phone's answer.
 
 Requests live in the database, so a rating committed just before a crash, or a pass
 that failed, is scored by the next pass in whichever process runs it: after any
-submission, when the API starts, or by ``rapport rescore``. A pass holds the requests it
-takes until it commits: on SQLite through the write lock, on PostgreSQL with ``FOR
-UPDATE SKIP LOCKED``, so two workers never score the same client at once, and a request
-written meanwhile (its rating not yet visible to the pass) waits and is taken by the
-next pass.
+submission, when the API starts, or by ``rapport rescore``. A pass reads and scores
+outside the write lock, so submissions are not held up by it; it then stores only for
+clients whose request still has the version it read (each new request raises it) and
+that no other worker holds (``FOR UPDATE SKIP LOCKED`` on PostgreSQL). A newer answer
+thus leaves its client queued for the next pass instead of being overwritten by an
+older score, and two workers never store the same client at once.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from sqlmodel import Session
 from backend.clock import utcnow
 from backend.db import Database
 from backend.flags.models import RescoreRequest
-from backend.flags.scoring_sync import rescore_clients
+from backend.flags.scoring_sync import score_clients, store_scores
 
 log = logging.getLogger("rapport")
 
@@ -59,12 +60,15 @@ def queue_rescore(session: Session, client_ids: Iterable[int]) -> None:
     insert = _UPSERTS[session.get_bind().dialect.name]
     now = utcnow()
     statement = insert(_REQUEST).values(
-        [{"client_id": client_id, "requested_at": now} for client_id in ids]
+        [{"client_id": client_id, "version": 1, "requested_at": now} for client_id in ids]
     )
     session.execute(
         statement.on_conflict_do_update(
             index_elements=[_REQUEST.c.client_id],
-            set_={"requested_at": statement.excluded.requested_at},
+            set_={
+                "version": _REQUEST.c.version + 1,
+                "requested_at": statement.excluded.requested_at,
+            },
         )
     )
 
@@ -86,59 +90,88 @@ class ScoringPass:
 
 
 def score_queued(database: Database, *, batch: int = BATCH) -> ScoringPass:
-    """Score everything queued when called, once each, a batch per short transaction.
+    """Score everything queued when called, once each, a batch at a time.
 
-    A batch that fails is scored again one client at a time, so a client whose history
-    trips scoring stays queued without holding up everyone queued after them. A
-    database that cannot be reached ends the pass (raises); what was not scored stays
-    queued.
+    A batch's history is read and scored outside the write lock; the write transaction
+    only stores the differences, for the clients whose request is still the one that
+    was read (a newer answer leaves its client for the next pass) and that no other
+    worker holds. A batch that fails is scored again one client at a time, so a client
+    whose history trips scoring stays queued without holding up the rest. A database
+    that cannot be reached ends the pass (raises); what was not scored stays queued.
     """
     outcome = ScoringPass()
     after = 0  # client ids start at 1; each pass takes them in order, once
     while True:
-        with database.writing() as session:
-            taken = session.scalars(
-                select(_REQUEST.c.client_id)
-                .where(_REQUEST.c.client_id > after)
-                .order_by(_REQUEST.c.client_id)
-                .limit(batch)
-                .with_for_update(skip_locked=True)
-            ).all()
+        with database.reading() as session:
+            taken = dict(
+                session.execute(
+                    select(_REQUEST.c.client_id, _REQUEST.c.version)
+                    .where(_REQUEST.c.client_id > after)
+                    .order_by(_REQUEST.c.client_id)
+                    .limit(batch)
+                ).all()
+            )
             if not taken:
                 return outcome
-            stuck = _rescore_isolating_failures(session, taken, outcome)
-            done = [client_id for client_id in taken if client_id not in stuck]
-            if done:
-                session.execute(delete(_REQUEST).where(_REQUEST.c.client_id.in_(done)))
-        outcome.scored += len(done)
-        outcome.stuck += len(stuck)
-        after = taken[-1]
+            try:
+                scores = score_clients(session, sorted(taken))
+            except _UNAVAILABLE:
+                raise
+            except Exception as failure:
+                outcome.failure = outcome.failure or type(failure).__name__
+                scores = None
+        if scores is not None:
+            with database.writing() as session:
+                current = _still_requested(session, taken)
+                try:
+                    with session.begin_nested():
+                        store_scores(session, current, scores)
+                except _UNAVAILABLE:
+                    raise
+                except Exception as failure:
+                    outcome.failure = outcome.failure or type(failure).__name__
+                    scores = None
+                else:
+                    _done(session, current)
+                    outcome.scored += len(current)
+        if scores is None:
+            _score_one_by_one(database, taken, outcome)
+        after = max(taken)
         if len(taken) < batch:
             return outcome
 
 
-def _rescore_isolating_failures(
-    session: Session, client_ids: list[int], outcome: ScoringPass
-) -> set[int]:
-    """Rescore these clients together, or one by one if that fails; the ones that failed."""
-    try:
-        with session.begin_nested():
-            rescore_clients(session=session, client_ids=client_ids)
-        return set()
-    except _UNAVAILABLE:
-        raise
-    except Exception as failure:
-        outcome.failure = outcome.failure or type(failure).__name__
-    stuck = set()
-    for client_id in client_ids:
-        try:
-            with session.begin_nested():
-                rescore_clients(session=session, client_ids=[client_id])
-        except _UNAVAILABLE:
-            raise
-        except Exception:
-            stuck.add(client_id)
-    return stuck
+def _still_requested(session: Session, taken: dict[int, int]) -> list[int]:
+    """Of the requests read, those unchanged since and now held by this transaction."""
+    current = session.execute(
+        select(_REQUEST.c.client_id, _REQUEST.c.version)
+        .where(_REQUEST.c.client_id.in_(sorted(taken)))
+        .order_by(_REQUEST.c.client_id)
+        .with_for_update(skip_locked=True)
+    ).all()
+    return [client_id for client_id, version in current if taken[client_id] == version]
+
+
+def _done(session: Session, client_ids: list[int]) -> None:
+    if client_ids:
+        session.execute(delete(_REQUEST).where(_REQUEST.c.client_id.in_(client_ids)))
+
+
+def _score_one_by_one(database: Database, taken: dict[int, int], outcome: ScoringPass) -> None:
+    for client_id, version in sorted(taken.items()):
+        with database.writing() as session:
+            if not _still_requested(session, {client_id: version}):
+                continue
+            try:
+                with session.begin_nested():
+                    store_scores(session, [client_id], score_clients(session, [client_id]))
+            except _UNAVAILABLE:
+                raise
+            except Exception:
+                outcome.stuck += 1
+                continue
+            _done(session, [client_id])
+            outcome.scored += 1
 
 
 @dataclass

@@ -17,6 +17,7 @@ them was most of a submission's cost.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -32,6 +33,7 @@ from backend.flags.models import ClientSummary, Episode, Flag
 from backend.ratings.models import Rating
 from backend.therapy.models import TherapySession
 from scoring import RULES_VERSION, evaluate
+from scoring.evaluate import Evaluation
 from scoring.instruments import all_item_keys
 
 _LIVE = ("open", "acknowledged")
@@ -137,13 +139,38 @@ def rescore_clients(*, session: Session, client_ids: Iterable[int], on: date | N
     ids = sorted(set(client_ids))
     if not ids:
         return
-    ratings, sessions = history_frames(session, ids)
-    result = evaluate(ratings, sessions, today=on or today())
+    scores = score_clients(session, ids, on=on)
+    store_scores(session, ids, scores)
+
+
+@dataclass(frozen=True)
+class Scores:
+    """What scoring says about some clients, and the sessions it was computed from."""
+
+    evaluation: Evaluation
+    sessions: pd.DataFrame
+
+
+def score_clients(session: Session, client_ids: Sequence[int], *, on: date | None = None) -> Scores:
+    """Read these clients' history and score it: reads only, so it needs no write lock."""
+    ratings, sessions = history_frames(session, client_ids)
+    return Scores(evaluate(ratings, sessions, today=on or today()), sessions)
+
+
+def store_scores(session: Session, client_ids: Sequence[int], scores: Scores) -> None:
+    """Write what ``scores`` says about these clients (it may hold others: they are left)."""
+    ids = sorted(set(client_ids))
+    keep = [str(client_id) for client_id in ids]
+    result, sessions = scores.evaluation, scores.sessions
     now = utcnow()
-    _sync_flags(session, ids, result.flags, sessions, now)
-    _sync_episodes(session, ids, result.episodes, now)
-    _sync_summaries(session, ids, result.summary, now)
+    _sync_flags(session, ids, _of(result.flags, keep), sessions, now)
+    _sync_episodes(session, ids, _of(result.episodes, keep), now)
+    _sync_summaries(session, ids, _of(result.summary, keep), now)
     _resolve_repaired(session, ids, now)
+
+
+def _of(frame: pd.DataFrame, client_ids: list[str]) -> pd.DataFrame:
+    return frame[frame["client_id"].isin(client_ids)]
 
 
 def _records(frame: pd.DataFrame, columns: Sequence[str]) -> Iterator[dict[str, Any]]:

@@ -50,12 +50,12 @@ def test_a_failed_scoring_pass_keeps_the_rating_and_the_next_pass_scores_it(
 ) -> None:
     therapist = signed_in(db)
     first, second = make_client(db, therapist), make_client(db, therapist)
-    real_rescore = rescore_queue.rescore_clients
+    real_score = rescore_queue.score_clients
 
-    def database_gone(**_kwargs):
-        raise OperationalError("UPDATE flag ...", {}, Exception("injected: database gone"))
+    def database_gone(*_args, **_kwargs):
+        raise OperationalError("SELECT ...", {}, Exception("injected: database gone"))
 
-    monkeypatch.setattr(rescore_queue, "rescore_clients", database_gone)
+    monkeypatch.setattr(rescore_queue, "score_clients", database_gone)
     _, token = make_session_with_link(db, first)
     with caplog.at_level(logging.WARNING):
         response = api.post(f"/api/public/ratings/{token}", json={"scores": alliance4()})
@@ -68,7 +68,7 @@ def test_a_failed_scoring_pass_keeps_the_rating_and_the_next_pass_scores_it(
     ]
     assert first.code not in caplog.text
 
-    monkeypatch.setattr(rescore_queue, "rescore_clients", real_rescore)
+    monkeypatch.setattr(rescore_queue, "score_clients", real_score)
     _, token = make_session_with_link(db, second)
     assert api.post(f"/api/public/ratings/{token}", json={"scores": alliance4()}).status_code == 201
     assert queued_count(db) == 0
@@ -110,14 +110,14 @@ def test_a_client_whose_scoring_fails_stays_queued_without_holding_up_the_rest(
     for client in clients:
         answer(db, client)
     troubled = clients[1].id
-    real_rescore = rescore_queue.rescore_clients
+    real_score = rescore_queue.score_clients
 
-    def trips_on_one_client(*, session, client_ids):
+    def trips_on_one_client(session, client_ids, **kwargs):
         if troubled in client_ids:
             raise ValueError("injected: a history scoring cannot handle")
-        real_rescore(session=session, client_ids=client_ids)
+        return real_score(session, client_ids, **kwargs)
 
-    monkeypatch.setattr(rescore_queue, "rescore_clients", trips_on_one_client)
+    monkeypatch.setattr(rescore_queue, "score_clients", trips_on_one_client)
     with caplog.at_level(logging.WARNING):
         catch_up(db)
 
@@ -132,22 +132,22 @@ def test_an_answer_queued_during_a_pass_is_scored_before_the_passes_stop(db, mon
     therapist = signed_in(db)
     early, late = make_client(db, therapist), make_client(db, therapist)
     answer(db, early)
-    real_rescore = rescore_queue.rescore_clients
+    real_score = rescore_queue.score_clients
     scoring, release = threading.Event(), threading.Event()
 
-    def held_open(**kwargs):
+    def held_open(session, client_ids, **kwargs):
         if not scoring.is_set():
             scoring.set()
             assert release.wait(10)
-        real_rescore(**kwargs)
+        return real_score(session, client_ids, **kwargs)
 
-    monkeypatch.setattr(rescore_queue, "rescore_clients", held_open)
+    monkeypatch.setattr(rescore_queue, "score_clients", held_open)
     running = threading.Thread(target=catch_up, args=(db,))
     running.start()
     assert scoring.wait(10)
 
     def answer_then_catch_up() -> None:
-        answer(db, late)  # waits for the pass's write lock or row lock
+        answer(db, late)
         catch_up(db)
 
     arriving = threading.Thread(target=answer_then_catch_up)
@@ -160,3 +160,30 @@ def test_an_answer_queued_during_a_pass_is_scored_before_the_passes_stop(db, mon
     assert ratings_counted(db) == {early.id: 1, late.id: 1}
     with db.reading() as session:
         assert session.exec(select(RescoreRequest)).all() == []
+
+
+def test_a_newer_answer_for_a_client_being_scored_is_not_overwritten_by_the_older_score(
+    db, monkeypatch
+) -> None:
+    client = make_client(db, signed_in(db))
+    answer(db, client)
+    real_score = rescore_queue.score_clients
+    scoring, release = threading.Event(), threading.Event()
+
+    def held_open(session, client_ids, **kwargs):
+        scores = real_score(session, client_ids, **kwargs)  # sees the first answer only
+        if not scoring.is_set():
+            scoring.set()
+            assert release.wait(10)
+        return scores
+
+    monkeypatch.setattr(rescore_queue, "score_clients", held_open)
+    first_pass = ThreadPoolExecutor(max_workers=1).submit(score_queued, db)
+    assert scoring.wait(10)
+    answer(db, client)  # lands while the pass holds a score of the first answer alone
+    release.set()
+
+    assert first_pass.result(10).scored == 0  # the request it read is no longer current
+    assert ratings_counted(db) == {}
+    assert score_queued(db).scored == 1
+    assert ratings_counted(db) == {client.id: 2}
