@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from backend.clock import utcnow
@@ -138,9 +138,10 @@ class RescoreRequest(SQLModel, table=True):
     __tablename__ = "rescore_request"
 
     client_id: int = Field(foreign_key="client.id", primary_key=True)
-    #: Raised by every request for the client: a pass that scored an older version
-    #: leaves the request for the next pass.
-    version: int = 1
+    #: Drawn at random by every request for the client, so a value never comes back
+    #: (a counter would restart after a pass removes the row): a pass that scored an
+    #: older request leaves the newer one for the next pass.
+    version: int = Field(sa_column=Column(BigInteger, nullable=False))
     requested_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )

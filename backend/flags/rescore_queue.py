@@ -11,7 +11,7 @@ Requests live in the database, so a rating committed just before a crash, or a p
 that failed, is scored by the next pass in whichever process runs it: after any
 submission, when the API starts, or by ``rapport rescore``. A pass reads and scores
 outside the write lock, so submissions are not held up by it; it then stores only for
-clients whose request still has the version it read (each new request raises it) and
+clients whose request still has the version it read (each new request draws a new one) and
 that no other worker holds (``FOR UPDATE SKIP LOCKED`` on PostgreSQL). A newer answer
 thus leaves its client queued for the next pass instead of being overwritten by an
 older score, and two workers never store the same client at once.
@@ -20,6 +20,7 @@ older score, and two workers never store the same client at once.
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 import time
 from collections.abc import Iterable
@@ -60,13 +61,16 @@ def queue_rescore(session: Session, client_ids: Iterable[int]) -> None:
     insert = _UPSERTS[session.get_bind().dialect.name]
     now = utcnow()
     statement = insert(_REQUEST).values(
-        [{"client_id": client_id, "version": 1, "requested_at": now} for client_id in ids]
+        [
+            {"client_id": client_id, "version": secrets.randbits(62), "requested_at": now}
+            for client_id in ids
+        ]
     )
     session.execute(
         statement.on_conflict_do_update(
             index_elements=[_REQUEST.c.client_id],
             set_={
-                "version": _REQUEST.c.version + 1,
+                "version": statement.excluded.version,
                 "requested_at": statement.excluded.requested_at,
             },
         )

@@ -20,7 +20,7 @@ def upgrade() -> None:
     op.create_table(
         "rescore_request",
         sa.Column("client_id", sa.Integer(), nullable=False),
-        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("version", sa.BigInteger(), nullable=False),
         sa.Column("requested_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["client_id"], ["client.id"], name=op.f("fk_rescore_request_client_id_client")

@@ -187,3 +187,38 @@ def test_a_newer_answer_for_a_client_being_scored_is_not_overwritten_by_the_olde
     assert ratings_counted(db) == {}
     assert score_queued(db).scored == 1
     assert ratings_counted(db) == {client.id: 2}
+
+
+def test_a_pass_that_falls_behind_another_worker_never_removes_a_newer_request(
+    db, monkeypatch
+) -> None:
+    """Two workers' passes overlap: the slow one must not mistake a request written after
+    the fast one finished for the one it read (this once happened with a counter)."""
+    client = make_client(db, signed_in(db))
+    answer(db, client)
+    real_score = rescore_queue.score_clients
+    slow_reading, release = threading.Event(), threading.Event()
+
+    def slow_the_first(session, client_ids, **kwargs):
+        scores = real_score(session, client_ids, **kwargs)
+        if threading.current_thread().name == "slow worker":
+            slow_reading.set()
+            assert release.wait(10)
+        return scores
+
+    monkeypatch.setattr(rescore_queue, "score_clients", slow_the_first)
+    slow = ThreadPoolExecutor(max_workers=1, thread_name_prefix="slow worker")
+    slow_pass = slow.submit(lambda: _named("slow worker", score_queued, db))
+    assert slow_reading.wait(10)
+    assert score_queued(db).scored == 1  # the fast worker scores and removes the request
+    answer(db, client)  # a new request for the same client
+    release.set()
+
+    assert slow_pass.result(10).scored == 0
+    assert score_queued(db).scored == 1
+    assert ratings_counted(db) == {client.id: 2}
+
+
+def _named(name: str, function, *args):
+    threading.current_thread().name = name
+    return function(*args)
