@@ -33,54 +33,32 @@ from backend.flags.models import ClientSummary, Episode, Flag
 from backend.ratings.models import Rating
 from backend.therapy.models import TherapySession
 from scoring import RULES_VERSION, evaluate
-from scoring.evaluate import Evaluation
+from scoring.episodes import EPISODE_COLUMNS
+from scoring.evaluate import FLAG_COLUMNS, Evaluation
 from scoring.instruments import all_item_keys
+from scoring.summary import SUMMARY_COLUMNS
 
 _LIVE = ("open", "acknowledged")
 _FLAG: Table = Flag.__table__
 _EPISODE: Table = Episode.__table__
 _SUMMARY: Table = ClientSummary.__table__
 
-#: What scoring decides about a flag; the rest of the row is the clinician's.
-_FLAG_COMPUTED = (
-    "held_on",
-    "instrument",
-    "severity",
-    "level",
-    "explanation",
-    "guidance",
-    "evidence",
-    "rules_version",
+
+def _computed_columns(scored: Sequence[str], table: Table, key: Sequence[str]) -> tuple[str, ...]:
+    """What scoring decides in a stored row: the scoring output's columns the table keeps,
+    other than the row's key. The rest of the row is the clinician's (acknowledged, by
+    whom, what they did)."""
+    return tuple(name for name in scored if name in table.c and name not in key)
+
+
+_FLAG_COMPUTED = _computed_columns(
+    FLAG_COLUMNS, _FLAG, ("client_id", "session_number", "rule", "item")
 )
-_EPISODE_COMPUTED = (
-    "opened_on",
-    "trigger_rule",
-    "pre_rupture_mean",
-    "pre_rupture_sd",
-    "recovery_threshold",
-    "lowest_total",
-    "status",
-    "closed_session",
-    "closed_on",
-    "severity",
-    "explanation",
-    "rules_version",
+_EPISODE_COMPUTED = _computed_columns(
+    EPISODE_COLUMNS, _EPISODE, ("client_id", "instrument", "opened_session")
 )
-_SUMMARY_COMPUTED = (
-    "instrument",
-    "ratings_count",
-    "last_session_number",
-    "last_held_on",
-    "latest_total",
-    "change_from_previous",
-    "personal_mean",
-    "personal_sd",
-    "recent_slope",
-    "recent_totals",
-    "repair_status",
-    "sessions_without_rating",
-    "rules_version",
-)
+#: Plus the rules version, which the summary frame leaves to ``RULES_VERSION``.
+_SUMMARY_COMPUTED = (*_computed_columns(SUMMARY_COLUMNS, _SUMMARY, ("client_id",)), "rules_version")
 
 
 def history_frames(
