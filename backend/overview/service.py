@@ -165,14 +165,14 @@ def _rate(part: int, whole: int) -> float | None:
     return None if whole == 0 else round(part / whole, 3)
 
 
-def _team_week(week: object, n: int, mean: float, mean_of_squares: float) -> TeamWeek:
+def _team_week(week: date, n: int, mean: float, mean_of_squares: float) -> TeamWeek:
     sd = None
     if n >= 2:
         # Sample SD from the two running sums; clamp the rounding noise below zero.
         sd = math.sqrt(max(mean_of_squares - mean * mean, 0.0) * n / (n - 1))
     half = None if sd is None else Z_95 * sd / math.sqrt(n)
     return TeamWeek(
-        week_start=_as_date(week),
+        week_start=week,
         ratings=n,
         mean_total=round(mean, 2),
         sd_total=None if sd is None else round(sd, 2),
@@ -210,30 +210,19 @@ def team_overview(*, session: Session, caller: Caller, weeks: int, instrument: s
         .order_by(User.display_name, User.id)
     ).all()
 
+    # One pass over the period's sessions gives both the per-therapist weeks and the team's
+    # weeks: the team's mean and SD follow from the therapists' counts, sums and sums of squares.
     week = _week_start(TherapySession.held_on, dialect).label("week")
-    team_rows = session.exec(
-        select(
-            week,
-            func.count(col(Rating.id)),
-            func.avg(Rating.total),
-            func.avg(Rating.total * Rating.total),
-        )
-        .select_from(Rating)
-        .join(TherapySession, col(TherapySession.id) == Rating.therapy_session_id)
-        .join(Client, col(Client.id) == TherapySession.client_id)
-        .where(visible, *in_period, Rating.instrument == instrument)
-        .group_by(week)
-        .order_by(week)
-    ).all()
-    team_weekly = [_team_week(w, int(n), float(m), float(sq)) for w, n, m, sq in team_rows]
-
+    on_instrument = Rating.instrument == instrument
     weekly_rows = session.exec(
         select(
             Client.therapist_id,
             week,
             func.count(col(TherapySession.id)),
             func.count(col(Rating.id)),
-            func.avg(case((Rating.instrument == instrument, Rating.total))),
+            _count_if(on_instrument),
+            func.sum(case((on_instrument, Rating.total))),
+            func.sum(case((on_instrument, Rating.total * Rating.total))),
         )
         .select_from(TherapySession)
         .join(Client, col(Client.id) == TherapySession.client_id)
@@ -242,16 +231,28 @@ def team_overview(*, session: Session, caller: Caller, weeks: int, instrument: s
         .group_by(col(Client.therapist_id), week)
         .order_by(col(Client.therapist_id), week)
     ).all()
-    therapist_weekly = [
-        TherapistWeek(
-            therapist_id=tid,
-            week_start=_as_date(w),
-            sessions=int(held),
-            rated_sessions=int(rated),
-            mean_total=None if mean is None else round(float(mean), 2),
-            response_rate=_rate(int(rated), int(held)),
+    therapist_weekly = []
+    team_sums: dict[date, list[float]] = {}
+    for tid, w, held, rated, n, total, squares in weekly_rows:
+        n = int(n or 0)
+        therapist_weekly.append(
+            TherapistWeek(
+                therapist_id=tid,
+                week_start=_as_date(w),
+                sessions=int(held),
+                rated_sessions=int(rated),
+                mean_total=round(float(total) / n, 2) if n else None,
+                response_rate=_rate(int(rated), int(held)),
+            )
         )
-        for tid, w, held, rated, mean in weekly_rows
+        if n:
+            sums = team_sums.setdefault(_as_date(w), [0, 0.0, 0.0])
+            sums[0] += n
+            sums[1] += float(total)
+            sums[2] += float(squares)
+    team_weekly = [
+        _team_week(w, int(n), total / n, squares / n)
+        for w, (n, total, squares) in sorted(team_sums.items())
     ]
 
     def per_therapist(query: Any) -> dict[int, Any]:

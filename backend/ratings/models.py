@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column
+from sqlalchemy import JSON, CheckConstraint, Column, Index
 from sqlmodel import Field, SQLModel
 
 from backend.clock import utcnow
@@ -18,6 +18,14 @@ class Rating(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("total >= 0", name="total_not_negative"),
         CheckConstraint(f"length(comment) <= {COMMENT_MAX_LENGTH}", name="comment_length"),
+        # Weekly means read a session's rating through this index alone, never the row with
+        # its answers and comment.
+        Index(
+            "ix_rating_therapy_session_id_instrument_total",
+            "therapy_session_id",
+            "instrument",
+            "total",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

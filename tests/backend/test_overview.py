@@ -187,6 +187,23 @@ def test_the_weekly_interval_is_mean_plus_minus_1_96_standard_errors(
     assert week["ci_high"] == pytest.approx(32 + 1.96 * 4.0, abs=0.01)
 
 
+def test_another_questionnaire_counts_as_a_response_but_not_in_the_means(
+    api, db, supervisor, therapist
+) -> None:
+    client = make_client(db, therapist)
+    rate(api, db, client, alliance4(9.0, 9.0, 9.0, 9.0))
+    _, token = make_session_with_link(db, client, instrument="wai12", held_on=today())
+    wai12 = {f"wai_{n}": 4 for n in range(1, 13)}
+    assert api.post(f"/api/public/ratings/{token}", json={"scores": wai12}).status_code == 201
+
+    overview = api.get("/api/team/overview?weeks=1", headers=supervisor.headers).json()
+
+    (week,) = overview["team_weekly"]
+    assert (week["ratings"], week["mean_total"]) == (1, 36.0)
+    (mine,) = overview["therapist_weekly"]
+    assert (mine["sessions"], mine["rated_sessions"], mine["mean_total"]) == (2, 2, 36.0)
+
+
 def test_an_unknown_instrument_is_refused(api, supervisor) -> None:
     response = api.get("/api/team/overview?instrument=nope", headers=supervisor.headers)
     assert response.status_code == 422
