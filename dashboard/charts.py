@@ -228,12 +228,11 @@ def items_figure(ratings: pd.DataFrame, instrument: Instrument) -> go.Figure:
 #: A Vega-Lite specification: plain JSON-able data, drawn by ``st.vega_lite_chart``.
 VegaLiteSpec = dict[str, Any]
 
-#: The team trend's three series, in legend order, with their (Okabe & Ito) colours.
-TEAM_TREND_SERIES = {
-    "95% interval of the team mean": PALETTE["neutral"],
-    "Therapists (weekly mean)": "#5A5A5A",
-    "Team mean": PALETTE["talk"],
-}
+#: The team trend's colours (Okabe & Ito), and the legend names of its two team series.
+TEAM_BAND = "95% interval of the team mean"
+TEAM_MEAN = "Team mean"
+TEAM_TREND_COLOURS = {TEAM_BAND: PALETTE["neutral"], TEAM_MEAN: PALETTE["talk"]}
+COMPARED_THERAPIST_COLOUR = PALETTE["warning"]
 #: Beyond this many weeks a heatmap cell is too narrow for its number; hovering shows it.
 LABELLED_WEEKS_MAX = 26
 _WEEK_FORMAT = "%d %b"
@@ -262,22 +261,25 @@ def _records(frame: pd.DataFrame, **constants: str) -> list[dict[str, Any]]:
     return out.to_dict(orient="records")
 
 
-def _series_colour() -> dict[str, Any]:
-    """Colour by the rows' ``series``, one of ``TEAM_TREND_SERIES``, with one legend for all."""
+def _series_colour(colours: dict[str, str]) -> dict[str, Any]:
+    """Colour by the rows' ``series``, with one legend for all the layers."""
     return {
         "field": "series",
         "type": "nominal",
-        "scale": {"domain": list(TEAM_TREND_SERIES), "range": list(TEAM_TREND_SERIES.values())},
+        "scale": {"domain": list(colours), "range": list(colours.values())},
         "legend": {"title": None, "orient": "bottom", "labelLimit": 0, "symbolOpacity": 1},
     }
 
 
-def team_trend_chart(team_weekly: pd.DataFrame, therapist_weekly: pd.DataFrame) -> VegaLiteSpec:
-    """Weekly team mean with its 95% interval, and a thin dotted line per therapist.
+def team_trend_chart(
+    team_weekly: pd.DataFrame, therapist_weekly: pd.DataFrame, *, therapist: str | None = None
+) -> VegaLiteSpec:
+    """Weekly team mean with its 95% interval, and one therapist's weekly mean beside it.
 
-    Hovering a therapist's point names the therapist; hovering the team line gives the
-    week's mean and its interval. The y axis starts near the data, not at zero: weekly
-    means move by a point or two, which a zero-based axis would flatten.
+    One chosen therapist rather than a line for each: with 25 therapists the lines hid the
+    team's trend, and the heatmap below already gives every therapist's weeks. The y axis
+    starts near the data, not at zero: weekly means move by a point or two, which a
+    zero-based axis would flatten.
 
     ``team_weekly``: week_start, mean_total, ci_low, ci_high. ``therapist_weekly``:
     week_start, therapist_name, mean_total.
@@ -286,6 +288,10 @@ def team_trend_chart(team_weekly: pd.DataFrame, therapist_weekly: pd.DataFrame) 
         return empty_chart("No ratings in this period yet.")
     team = team_weekly.assign(week_start=pd.to_datetime(team_weekly["week_start"]))
     team = team.sort_values("week_start")[["week_start", "mean_total", "ci_low", "ci_high"]]
+    compared = therapist_lines(therapist_weekly, therapist)
+    colours = dict(TEAM_TREND_COLOURS)
+    if not compared.empty:
+        colours[f"{therapist} (weekly mean)"] = COMPARED_THERAPIST_COLOUR
     week = {**_WEEK_AXIS, "axis": _WEEK_AXIS_FORMAT}
     total = {"field": "mean_total", "type": "quantitative", "title": "Mean total"}
     total["scale"] = {"zero": False}
@@ -297,52 +303,25 @@ def team_trend_chart(team_weekly: pd.DataFrame, therapist_weekly: pd.DataFrame) 
         layers.append(
             {
                 "name": "band",
-                "data": {"values": _records(with_ci, series="95% interval of the team mean")},
+                "data": {"values": _records(with_ci, series=TEAM_BAND)},
                 "mark": {"type": "area", "opacity": 0.3},
                 "encoding": {
                     "x": week,
                     "y": {**total, "field": "ci_low"},
                     "y2": {"field": "ci_high"},
-                    "color": _series_colour(),
-                },
-            }
-        )
-    lines = therapist_lines(therapist_weekly)
-    if not lines.empty:
-        layers.append(
-            {
-                "name": "therapists",
-                "data": {"values": _records(lines, series="Therapists (weekly mean)")},
-                "mark": {
-                    "type": "line",
-                    "strokeDash": [2, 3],
-                    "strokeWidth": 1,
-                    "opacity": 0.6,
-                    # Each point is also a heatmap cell, which is where screen readers get it.
-                    "point": {"size": 14, "opacity": 0.6, "aria": False},
-                },
-                "encoding": {
-                    "x": week,
-                    "y": total,
-                    "detail": {"field": "therapist_name", "type": "nominal"},
-                    "color": _series_colour(),
-                    "tooltip": [
-                        {"field": "therapist_name", "type": "nominal", "title": "Therapist"},
-                        week_tip,
-                        {**_MEAN_TIP, "title": "Weekly mean"},
-                    ],
+                    "color": _series_colour(colours),
                 },
             }
         )
     layers.append(
         {
             "name": "team_mean",
-            "data": {"values": _records(team, series="Team mean")},
+            "data": {"values": _records(team, series=TEAM_MEAN)},
             "mark": {"type": "line", "strokeWidth": 3, "point": {"size": 50}},
             "encoding": {
                 "x": week,
                 "y": total,
-                "color": _series_colour(),
+                "color": _series_colour(colours),
                 "tooltip": [
                     week_tip,
                     {**_MEAN_TIP, "title": "Team mean"},
@@ -352,20 +331,42 @@ def team_trend_chart(team_weekly: pd.DataFrame, therapist_weekly: pd.DataFrame) 
             },
         }
     )
+    if not compared.empty:
+        layers.append(
+            {
+                "name": "therapist",
+                "data": {"values": _records(compared, series=f"{therapist} (weekly mean)")},
+                "mark": {
+                    "type": "line",
+                    "strokeDash": [6, 3],
+                    "strokeWidth": 2,
+                    "point": {"size": 40, "shape": "diamond"},
+                },
+                "encoding": {
+                    "x": week,
+                    "y": total,
+                    "color": _series_colour(colours),
+                    "tooltip": [
+                        {"field": "therapist_name", "type": "nominal", "title": "Therapist"},
+                        week_tip,
+                        {**_MEAN_TIP, "title": "Weekly mean"},
+                    ],
+                },
+            }
+        )
     return {"title": "Weekly mean alliance total", "height": 380, "layer": layers}
 
 
-def therapist_lines(therapist_weekly: pd.DataFrame) -> pd.DataFrame:
-    """Each therapist's weeks with a mean, in order: the points of one line per therapist.
+def therapist_lines(therapist_weekly: pd.DataFrame, therapist: str | None) -> pd.DataFrame:
+    """The therapist's weeks with a mean, in order: the points of their line.
 
-    Weeks without a rating are left out, so a line joins the weeks around them.
+    Weeks without a rating are left out, so the line joins the weeks around them.
     """
     columns = ["week_start", "therapist_name", "mean_total"]
-    if therapist_weekly.empty:
+    if therapist is None or therapist_weekly.empty:
         return pd.DataFrame(columns=columns)
-    frame = therapist_weekly.dropna(subset=["mean_total"]).sort_values(
-        ["therapist_name", "week_start"]
-    )
+    theirs = therapist_weekly[therapist_weekly["therapist_name"] == therapist]
+    frame = theirs.dropna(subset=["mean_total"]).sort_values("week_start")
     return frame.assign(week_start=pd.to_datetime(frame["week_start"]))[columns]
 
 

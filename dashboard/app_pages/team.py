@@ -36,11 +36,20 @@ if not overview["therapists"]:
 team_weekly = team_weekly_frame(overview)
 therapist_weekly = therapist_weekly_frame(overview)
 
-st.vega_lite_chart(spec=charts.team_trend_chart(team_weekly, therapist_weekly), key="team_trend")
+compared = st.selectbox(
+    "Compare with a therapist",
+    options=[t["therapist_name"] for t in overview["therapists"]],
+    index=None,
+    placeholder="Choose a therapist to draw their weekly mean",
+    key="team_trend_therapist",
+)
+st.vega_lite_chart(
+    spec=charts.team_trend_chart(team_weekly, therapist_weekly, therapist=compared),
+    key="team_trend",
+)
 st.caption(
     "The band is the 95% interval of the weekly team mean (mean ± 1.96 × SD / √n); weeks "
-    "with a single rating have none. Dotted lines are each therapist's weekly mean; hover "
-    "a point to see whose it is."
+    "with a single rating have none. Every therapist's weeks are in the heatmap below."
 )
 
 st.subheader("Therapists")

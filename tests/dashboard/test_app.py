@@ -125,6 +125,8 @@ def test_a_supervisor_sees_their_team_and_no_other(backend, clinic) -> None:
     assert set(at.selectbox(key="queue_client").options) == {clinic.ruptured.code}
     at.radio(key="heatmap_value").set_value("response_rate").run()
     assert not at.exception
+    at.selectbox(key="team_trend_therapist").set_value(clinic.therapist.user.display_name).run()
+    assert not at.exception
     at.switch_page("app_pages/caseload.py").run()
     assert not at.exception
     ours = {clinic.ruptured.code, clinic.calm.code, clinic.colleagues_client.code}

@@ -157,12 +157,10 @@ def is_valid_vega_lite(spec: dict) -> bool:
     return True
 
 
-def test_the_team_trend_has_a_ci_band_a_mean_and_the_therapist_lines(
-    team_weekly, therapist_weekly
-) -> None:
+def test_the_team_trend_has_a_ci_band_and_the_team_mean(team_weekly, therapist_weekly) -> None:
     spec = charts.team_trend_chart(team_weekly, therapist_weekly)
     assert is_valid_vega_lite(spec)
-    assert [part["name"] for part in spec["layer"]] == ["band", "therapists", "team_mean"]
+    assert [part["name"] for part in spec["layer"]] == ["band", "team_mean"]
     band = layer(spec, "band")
     assert band["mark"]["type"] == "area"
     assert band["encoding"]["y"]["field"] == "ci_low"
@@ -174,40 +172,39 @@ def test_the_team_trend_has_a_ci_band_a_mean_and_the_therapist_lines(
     assert mean["mark"]["point"], "the weekly means are marked, not only joined"
 
 
-def test_the_team_trend_legend_names_each_series_in_colour_blind_safe_colours(
+def test_a_chosen_therapist_is_drawn_beside_the_team_and_named_on_hover(
     team_weekly, therapist_weekly
 ) -> None:
-    spec = charts.team_trend_chart(team_weekly, therapist_weekly)
-    series = {part["name"]: {r["series"] for r in rows(part)} for part in spec["layer"]}
-    assert series == {
-        "band": {"95% interval of the team mean"},
-        "therapists": {"Therapists (weekly mean)"},
-        "team_mean": {"Team mean"},
-    }
-    scale = layer(spec, "team_mean")["encoding"]["color"]["scale"]
-    assert scale["domain"] == list(charts.TEAM_TREND_SERIES)
-    assert set(scale["range"]) <= {*PALETTE.values(), "#5A5A5A"}  # Okabe & Ito, and grey
-
-
-def test_the_therapist_lines_are_one_line_per_therapist_named_on_hover(
-    team_weekly, therapist_weekly
-) -> None:
-    lines = layer(charts.team_trend_chart(team_weekly, therapist_weekly), "therapists")
-    assert lines["mark"]["type"] == "line"
-    assert lines["encoding"]["detail"]["field"] == "therapist_name"
-    assert [(r["therapist_name"], r["mean_total"]) for r in rows(lines)] == [
+    spec = charts.team_trend_chart(team_weekly, therapist_weekly, therapist="Ann")
+    assert is_valid_vega_lite(spec)
+    line = layer(spec, "therapist")
+    assert line["mark"]["type"] == "line"
+    assert [(r["therapist_name"], r["mean_total"]) for r in rows(line)] == [
         ("Ann", 36.0),
         ("Ann", 33.0),
-        ("Bo", 34.0),
     ]
-    tooltip_fields = [tip["field"] for tip in lines["encoding"]["tooltip"]]
+    tooltip_fields = [tip["field"] for tip in line["encoding"]["tooltip"]]
     assert tooltip_fields[0] == "therapist_name"
 
 
-def test_the_therapist_lines_leave_out_weeks_without_a_mean(therapist_weekly) -> None:
+def test_the_team_trend_legend_names_each_series_in_colour_blind_safe_colours(
+    team_weekly, therapist_weekly
+) -> None:
+    spec = charts.team_trend_chart(team_weekly, therapist_weekly, therapist="Bo")
+    series = {part["name"]: {r["series"] for r in rows(part)} for part in spec["layer"]}
+    assert series == {
+        "band": {"95% interval of the team mean"},
+        "team_mean": {"Team mean"},
+        "therapist": {"Bo (weekly mean)"},
+    }
+    scale = layer(spec, "team_mean")["encoding"]["color"]["scale"]
+    assert scale["domain"] == ["95% interval of the team mean", "Team mean", "Bo (weekly mean)"]
+    assert set(scale["range"]) <= set(PALETTE.values())  # Okabe & Ito
+
+
+def test_the_therapist_line_leaves_out_weeks_without_a_mean(therapist_weekly) -> None:
     therapist_weekly.loc[1, "mean_total"] = None
-    lines = charts.therapist_lines(therapist_weekly)
-    assert list(lines["mean_total"]) == [36.0, 34.0]
+    assert list(charts.therapist_lines(therapist_weekly, "Ann")["mean_total"]) == [36.0]
 
 
 def test_the_team_trend_without_ratings_says_so() -> None:
@@ -217,9 +214,13 @@ def test_the_team_trend_without_ratings_says_so() -> None:
     assert rows(spec) == [{"message": "No ratings in this period yet."}]
 
 
-def test_the_team_trend_without_therapist_weeks_draws_the_team_alone(team_weekly) -> None:
-    spec = charts.team_trend_chart(team_weekly, pd.DataFrame())
+def test_a_chosen_therapist_without_weeks_leaves_the_team_alone(team_weekly) -> None:
+    spec = charts.team_trend_chart(team_weekly, pd.DataFrame(), therapist="Ann")
     assert [part["name"] for part in spec["layer"]] == ["band", "team_mean"]
+    assert layer(spec, "team_mean")["encoding"]["color"]["scale"]["domain"] == [
+        "95% interval of the team mean",
+        "Team mean",
+    ]
 
 
 def test_the_heatmap_is_therapists_by_weeks_with_readable_numbers(therapist_weekly) -> None:
