@@ -257,6 +257,18 @@ def test_a_year_of_weeks_is_too_narrow_for_numbers_so_hovering_gives_them() -> N
     assert "label" in [tip["field"] for tip in spec["encoding"]["tooltip"]]
 
 
+def test_a_large_team_grid_leaves_its_numbers_to_hover() -> None:
+    weeks = [date(2026, 9, 7) + timedelta(weeks=n) for n in range(12)]
+    frame = pd.DataFrame(
+        [(week, f"Therapist {n}", 36.0) for week in weeks for n in range(25)],
+        columns=["week_start", "therapist_name", "mean_total"],
+    )
+    spec = charts.team_heatmap(frame, "mean_total", title="Mean")
+    assert len(rows(spec)) == 300
+    assert [part["mark"] for part in spec["layer"]] == ["rect"]
+    assert "label" in [tip["field"] for tip in spec["encoding"]["tooltip"]]
+
+
 def test_the_heatmap_without_data_says_so() -> None:
     spec = charts.team_heatmap(pd.DataFrame(), "mean_total", title="Mean")
     assert rows(spec) == [{"message": "Nothing to show for this period yet."}]

@@ -58,3 +58,16 @@ def test_a_therapist_acknowledges_the_most_urgent_flag(
     tooltip.wait_for(timeout=TIMEOUT_MS)
     assert "Therapist" in tooltip.inner_text()
     assert "Week of" in tooltip.inner_text()
+
+
+def test_the_sign_in_page_loads_the_landing_components_without_showing_them(
+    browser_page, dashboard_url
+) -> None:
+    page = browser_page
+    page.goto(dashboard_url)
+    page.get_by_role("textbox", name="Email").wait_for(timeout=TIMEOUT_MS)
+    loaded = page.locator(".st-key-landing_components [data-testid=stVegaLiteChart]")
+    loaded.wait_for(state="attached", timeout=TIMEOUT_MS)  # after the first timed rerun
+    assert page.locator("[data-testid=stDataFrame]").first.is_hidden()
+    assert loaded.is_hidden()
+    assert page.get_by_role("textbox", name="Email").is_visible()
