@@ -233,7 +233,8 @@ VegaLiteSpec = dict[str, Any]
 TEAM_BAND = "95% interval of the team mean"
 TEAM_MEAN = "Team mean"
 TEAM_TREND_COLOURS = {TEAM_BAND: PALETTE["neutral"], TEAM_MEAN: PALETTE["talk"]}
-COMPARED_THERAPIST_COLOUR = PALETTE["warning"]
+#: Okabe & Ito's reddish purple: no severity uses it, so the line says nothing about one.
+COMPARED_THERAPIST_COLOUR = "#CC79A7"
 #: Beyond this many weeks a heatmap cell is too narrow for its number; hovering shows it.
 LABELLED_WEEKS_MAX = 26
 #: Beyond this many cells the numbers crowd the grid and each costs the browser a text

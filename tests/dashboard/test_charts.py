@@ -199,7 +199,10 @@ def test_the_team_trend_legend_names_each_series_in_colour_blind_safe_colours(
     }
     scale = layer(spec, "team_mean")["encoding"]["color"]["scale"]
     assert scale["domain"] == ["95% interval of the team mean", "Team mean", "Bo (weekly mean)"]
-    assert set(scale["range"]) <= set(PALETTE.values())  # Okabe & Ito
+    okabe_ito = {*PALETTE.values(), "#CC79A7", "#F0E442", "#000000"}
+    assert set(scale["range"]) <= okabe_ito
+    severities = {PALETTE[s] for s in ("urgent", "warning", "talk", "info")}
+    assert scale["range"][-1] not in severities, "a therapist's line is no severity's colour"
 
 
 def test_the_therapist_line_leaves_out_weeks_without_a_mean(therapist_weekly) -> None:
