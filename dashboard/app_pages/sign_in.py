@@ -37,12 +37,14 @@ if submitted:
 
 @st.fragment(run_every=timedelta(seconds=1))
 def load_landing_components() -> None:
-    """While the user types, have the browser load the table and chart code of the landing
-    pages (Streamlit loads a component's code the first time a page shows one).
+    """While the user types, have the browser load the code of the table, chart and
+    widgets the landing pages use (Streamlit loads a component's code the first time a
+    page shows one).
 
     Not in the page's first run: the sign-in form shows only once that run's elements are
     drawn, so loading the code then delayed the form by 0.7 s. The first timed rerun adds
-    a hidden one-cell table and an empty chart, holding no data; later ones repeat them.
+    a hidden one-cell table, an empty chart and one each of the landing pages' other
+    widget kinds, holding no data; later ones repeat them.
     """
     if not st.session_state.get("landing_components_due"):
         st.session_state.landing_components_due = True
@@ -51,6 +53,10 @@ def load_landing_components() -> None:
     with st.container(key="landing_components"):
         st.dataframe(pd.DataFrame({"": [""]}), hide_index=True)
         st.vega_lite_chart({"data": {"values": [{"x": 0}]}, "mark": "line", "encoding": {}})
+        hidden = {"label_visibility": "collapsed"}
+        st.select_slider("Slider", options=[1, 2], key="landing_slider", **hidden)
+        st.selectbox("Choice", options=[1], key="landing_choice", **hidden)
+        st.radio("Option", options=[1], key="landing_option", **hidden)
 
 
 load_landing_components()

@@ -68,6 +68,8 @@ def test_the_sign_in_page_loads_the_landing_components_without_showing_them(
     page.get_by_role("textbox", name="Email").wait_for(timeout=TIMEOUT_MS)
     loaded = page.locator(".st-key-landing_components [data-testid=stVegaLiteChart]")
     loaded.wait_for(state="attached", timeout=TIMEOUT_MS)  # after the first timed rerun
+    assert page.locator(".st-key-landing_components").is_hidden()
     assert page.locator("[data-testid=stDataFrame]").first.is_hidden()
     assert loaded.is_hidden()
+    assert page.get_by_role("combobox").count() == 0  # the hidden selectbox is not reachable
     assert page.get_by_role("textbox", name="Email").is_visible()
