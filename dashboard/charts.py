@@ -297,9 +297,10 @@ def team_trend_chart(
     team = team_weekly.assign(week_start=pd.to_datetime(team_weekly["week_start"]))
     team = team.sort_values("week_start")[["week_start", "mean_total", "ci_low", "ci_high"]]
     compared = therapist_lines(therapist_weekly, therapist)
+    compared_series = f"{therapist} (weekly mean)"
     colours = dict(TEAM_TREND_COLOURS)
     if not compared.empty:
-        colours[f"{therapist} (weekly mean)"] = COMPARED_THERAPIST_COLOUR
+        colours[compared_series] = COMPARED_THERAPIST_COLOUR
     week = {**_WEEK_AXIS, "axis": _WEEK_AXIS_FORMAT}
     total = {"field": "mean_total", "type": "quantitative", "title": "Mean total"}
     total["scale"] = {"zero": False}
@@ -343,7 +344,7 @@ def team_trend_chart(
         layers.append(
             {
                 "name": "therapist",
-                "data": {"values": _records(compared, series=f"{therapist} (weekly mean)")},
+                "data": {"values": _records(compared, series=compared_series)},
                 "mark": {
                     "type": "line",
                     "strokeDash": [6, 3],

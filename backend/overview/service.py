@@ -234,11 +234,11 @@ def team_overview(*, session: Session, caller: Caller, weeks: int, instrument: s
     therapist_weekly = []
     team_sums: dict[date, list[float]] = {}
     for tid, w, held, rated, n, total, squares in weekly_rows:
-        n = int(n or 0)
+        week_start, n = _as_date(w), int(n or 0)
         therapist_weekly.append(
             TherapistWeek(
                 therapist_id=tid,
-                week_start=_as_date(w),
+                week_start=week_start,
                 sessions=int(held),
                 rated_sessions=int(rated),
                 mean_total=round(float(total) / n, 2) if n else None,
@@ -246,7 +246,7 @@ def team_overview(*, session: Session, caller: Caller, weeks: int, instrument: s
             )
         )
         if n:
-            sums = team_sums.setdefault(_as_date(w), [0, 0.0, 0.0])
+            sums = team_sums.setdefault(week_start, [0, 0.0, 0.0])
             sums[0] += n
             sums[1] += float(total)
             sums[2] += float(squares)
