@@ -9,6 +9,7 @@ process still waits politely on ``busy_timeout``.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel
 
@@ -127,6 +128,24 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+
+def lock_until_commit(session: Session, *names: str) -> None:
+    """Make write transactions that name the same thing run one after another.
+
+    For a check that reads before it writes, such as counting failed sign-ins: SQLite's
+    write transactions already exclude each other, but PostgreSQL's run side by side and
+    would each count before any of them had written. There this takes a transaction-scoped
+    advisory lock per name, in a fixed order so two transactions never wait on each other.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for key in sorted({_advisory_key(name) for name in names}):
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def _advisory_key(name: str) -> int:
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), signed=True)
 
 
 _database: Database | None = None

@@ -9,7 +9,10 @@ and drives it with simulated phones (httpx + asyncio), then stops it:
   ``Idempotency-Key``; every tenth submission is sent twice (half of those after the
   answer came back, as a phone does when the answer was lost; half while the first is
   still in flight, as a double tap does) and both answers must name the same rating;
-* four therapists poll ``GET /api/flags`` and ``GET /api/caseload`` every second.
+* four therapists poll ``GET /api/flags`` and ``GET /api/caseload`` every second;
+* the other four take turns signing in, one sign-in every ``SIGN_IN_INTERVAL_S``, as
+  staff arrive and come back after the idle timeout. Each costs about 0.2 s of argon2id,
+  which must not hold up the phones' submissions.
 
 It prints requests/s and p50/p95/p99 per route and answers by status. Scoring follows
 each answer (``backend/flags/rescore_queue.py``), so before stopping the service it waits
@@ -83,6 +86,9 @@ THERAPISTS = 8
 CLIENTS_PER_THERAPIST = 30
 POLLING_THERAPISTS = 4
 POLL_INTERVAL_S = 1.0
+SIGN_IN_INTERVAL_S = 2.0
+#: The seeded therapists' password (load-bench only).
+PASSWORD = "load-bench-password-2026"
 #: Links are seeded for this many new ratings per second; running out is reported.
 LINK_RATE_CEILING = 400
 RETRY_EVERY = 10
@@ -111,6 +117,7 @@ SCORING_CATCH_UP_S = 30.0
 SUBMIT = "POST /api/public/ratings/{token}"
 RETRY = "  same again (retry)"
 FLAGS = "GET /api/flags"
+SIGN_IN = "POST /api/auth/login"
 CASELOAD = "GET /api/caseload"
 BARE = "POST /ratings/{token} (bare)"
 
@@ -123,6 +130,8 @@ class Seeded:
     #: Plaintext link tokens in submission order, with the therapy session each belongs to.
     links: list[tuple[str, int]]
     therapist_headers: list[dict[str, str]]
+    #: Emails of the therapists who sign in during the run (the others poll).
+    signing_in: list[str]
 
 
 def server_env(database_url: str) -> dict[str, str]:
@@ -170,7 +179,7 @@ def seed(database_url: str, *, ratings_needed: int) -> Seeded:
     sessions_per_client = -(-ratings_needed // clients_total)
     now = utcnow()
     first_day = today() - timedelta(days=7 * sessions_per_client)
-    password_hash = hash_password(uuid.uuid4().hex)
+    password_hash = hash_password(PASSWORD)
     headers = []
     try:
         with database.writing() as session:
@@ -232,7 +241,8 @@ def seed(database_url: str, *, ratings_needed: int) -> Seeded:
             links = [(token, ts.id) for token, ts in zip(tokens, held, strict=True)]
     finally:
         database.engine.dispose()
-    return Seeded(links=links, therapist_headers=headers)
+    signing_in = [therapist.email for therapist in therapists[POLLING_THERAPISTS:]]
+    return Seeded(links=links, therapist_headers=headers, signing_in=signing_in)
 
 
 # --- the server ---------------------------------------------------------------------------
@@ -311,6 +321,7 @@ async def drive(
     seconds: float,
     think: float = 0.0,
     therapist_headers: list[dict[str, str]] = (),
+    signing_in: list[str] = (),
     retries: bool = True,
     route: str = SUBMIT,
 ) -> RunResult:
@@ -320,7 +331,7 @@ async def drive(
     submission_number = itertools.count(1)
     rng = random.Random(20261126)
     now = time.perf_counter
-    limits = httpx.Limits(max_connections=phones + len(therapist_headers) + 4)
+    limits = httpx.Limits(max_connections=phones + len(therapist_headers) + 5)
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as http:
 
         async def post(route: str, url: str, body: dict, key: str) -> tuple[int, int | None]:
@@ -382,10 +393,26 @@ async def drive(
                         result.problems[f"{route}: {status}"] += 1
                 await asyncio.sleep(POLL_INTERVAL_S)
 
+        async def arrivals(emails: list[str]) -> None:
+            for email in itertools.cycle(emails):
+                if now() >= deadline:
+                    return
+                started = now()
+                body = {"email": email, "password": PASSWORD}
+                try:
+                    status = str((await http.post("/api/auth/login", json=body)).status_code)
+                except httpx.HTTPError as error:
+                    status = type(error).__name__
+                result.note(SIGN_IN, status, now() - started)
+                if status != "200":
+                    result.problems[f"{SIGN_IN}: {status}"] += 1
+                await asyncio.sleep(max(0.0, SIGN_IN_INTERVAL_S - (now() - started)))
+
         started = time.perf_counter()
         deadline = started + seconds
         tasks = [phone() for _ in range(phones)]
         tasks += [therapist(headers) for headers in therapist_headers]
+        tasks += [arrivals(signing_in)] if signing_in else []
         await asyncio.wait_for(asyncio.gather(*tasks), timeout=seconds + 60)
         result.elapsed = time.perf_counter() - started
     if result.ran_out_of_links:
@@ -517,6 +544,7 @@ def run_rapport(database_url: str, scenario: Scenario, *, label: str, workers: i
                 seconds=scenario.seconds,
                 think=scenario.think,
                 therapist_headers=seeded.therapist_headers,
+                signing_in=seeded.signing_in,
             )
         )
         result.scoring_lag = wait_for_scoring(database_url)

@@ -17,20 +17,17 @@ router = APIRouter(prefix="/api", tags=["auth"], responses=refusals(401, 422))
 
 @router.post("/auth/login", response_model=LoginResponse, responses=refusals(429))
 def login(body: LoginRequest, request: Request, db: DatabaseDep) -> LoginResponse:
-    with db.writing() as session:
-        signed_in = sign_in(
-            session=session,
-            settings=get_settings(),
-            email=body.email,
-            password=body.password,
-            address=request.client.host if request.client else None,
-        )
-        if isinstance(signed_in, RapportError):
-            refusal = signed_in  # raised after the commit, so the failed attempt is kept
-        else:
-            refusal, user = None, user_public(session=session, user=signed_in.user)
-    if refusal is not None:
-        raise refusal
+    signed_in = sign_in(
+        database=db,
+        settings=get_settings(),
+        email=body.email,
+        password=body.password,
+        address=request.client.host if request.client else None,
+    )
+    if isinstance(signed_in, RapportError):
+        raise signed_in
+    with db.reading() as session:
+        user = user_public(session=session, user=signed_in.user)
     return LoginResponse(access_token=signed_in.token, expires_at=signed_in.expires_at, user=user)
 
 

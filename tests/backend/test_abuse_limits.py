@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -9,7 +11,7 @@ from argon2 import PasswordHasher, Type
 from sqlmodel import select
 
 from backend.audit.models import AuditEvent
-from backend.auth import passwords
+from backend.auth import passwords, service
 from backend.auth.service import THROTTLE_WINDOW
 from backend.clock import utcnow
 from backend.users.models import User
@@ -88,6 +90,48 @@ def test_twenty_failures_from_one_address_block_it_for_every_account(api, db, ch
             assert login(api, user.email, "wrong password!!").status_code == 401
     fresh = cheap_user(db)
     assert login(api, fresh.email).status_code == 429
+
+
+def test_other_writes_go_ahead_while_a_password_is_checked(api, db, monkeypatch) -> None:
+    """argon2id takes about 0.2 s; on SQLite, checking it inside a write transaction would
+    hold the database's only write lock, and every rating would wait behind each sign-in."""
+    user = make_user(db)
+    checking = service.verify_password
+    blocked_writes = []
+
+    def verify_while_someone_writes(password_hash: str | None, password: str) -> bool:
+        other_writer = threading.Thread(target=make_user, args=(db,))
+        other_writer.start()
+        other_writer.join(timeout=5)
+        blocked_writes.append(other_writer.is_alive())
+        return checking(password_hash, password)
+
+    monkeypatch.setattr(service, "verify_password", verify_while_someone_writes)
+    assert login(api, user.email).status_code == 200
+    assert blocked_writes == [False]
+
+
+def test_attempts_checked_at_the_same_moment_are_all_counted(
+    api, db, cheap_argon2, monkeypatch
+) -> None:
+    """Four attempts all read four earlier failures before their password checks; the
+    count is taken again as each is recorded, so only the first of them is let through."""
+    user = cheap_user(db)
+    for _ in range(4):
+        login(api, user.email, "wrong password!!")
+    checking = service.verify_password
+    all_checking = threading.Barrier(4, timeout=10)
+
+    def verify_together(password_hash: str | None, password: str) -> bool:
+        all_checking.wait()
+        return checking(password_hash, password)
+
+    monkeypatch.setattr(service, "verify_password", verify_together)
+    with ThreadPoolExecutor(max_workers=4) as attempts:
+        answers = list(
+            attempts.map(lambda _: login(api, user.email, "wrong password!!").status_code, range(4))
+        )
+    assert sorted(answers) == [401, 429, 429, 429]
 
 
 def test_argon2id_parameters_are_at_or_above_owasps_floor() -> None:
