@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import pandas as pd
@@ -123,11 +124,30 @@ def earlier_flags_frame(flags: list[dict[str, Any]]) -> pd.DataFrame:
     )
 
 
+def therapist_labels(therapists: list[dict[str, Any]]) -> dict[int, str]:
+    """Each therapist's name by id, numbered when several on the teams share one.
+
+    The team page's table, heatmap rows, queue and "compare" choice all name therapists
+    by these labels; by name alone, two colleagues called the same would be drawn as one.
+    """
+    sharing = Counter(t["therapist_name"] for t in therapists)
+    numbered: Counter[str] = Counter()
+    labels = {}
+    for t in sorted(therapists, key=lambda t: t["therapist_id"]):
+        name = t["therapist_name"]
+        if sharing[name] > 1:
+            numbered[name] += 1
+            name = f"{name} ({numbered[name]})"
+        labels[t["therapist_id"]] = name
+    return labels
+
+
 def therapist_table(therapists: list[dict[str, Any]]) -> pd.DataFrame:
+    labels = therapist_labels(therapists)
     return pd.DataFrame.from_records(
         [
             {
-                "Therapist": t["therapist_name"],
+                "Therapist": labels[t["therapist_id"]],
                 "Team": t["team_name"] or "",
                 "Active clients": t["active_clients"],
                 "Response rate": percent(t["response_rate"]),
@@ -152,7 +172,7 @@ def therapist_table(therapists: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def therapist_weekly_frame(overview: dict[str, Any]) -> pd.DataFrame:
-    names = {t["therapist_id"]: t["therapist_name"] for t in overview["therapists"]}
+    names = therapist_labels(overview["therapists"])
     frame = pd.DataFrame.from_records(
         overview["therapist_weekly"],
         columns=[
@@ -178,12 +198,13 @@ def team_weekly_frame(overview: dict[str, Any]) -> pd.DataFrame:
     return frame
 
 
-def queue_frame(queue: list[dict[str, Any]]) -> pd.DataFrame:
+def queue_frame(queue: list[dict[str, Any]], therapists: dict[int, str]) -> pd.DataFrame:
+    """The team's queue; ``therapists`` are the labels from ``therapist_labels``."""
     return pd.DataFrame.from_records(
         [
             {
                 "Client": item["client_code"],
-                "Therapist": item["therapist_name"],
+                "Therapist": therapists.get(item["therapist_id"], item["therapist_name"]),
                 "What": "Urgent flag"
                 if item["kind"] == "flag"
                 else f"Rupture ({REPAIR_LABELS.get(item['status'], item['status']).lower()})",

@@ -88,6 +88,7 @@ class QueueItem(BaseModel):
 
     kind: Literal["episode", "flag"]
     client_code: str
+    therapist_id: int
     therapist_name: str
     since: date
     severity: Severity

@@ -335,7 +335,7 @@ def _queue(session: Session, active: tuple[Any, ...]) -> list[QueueItem]:
     # Only the columns the queue shows: whole rows would parse each flag's evidence JSON.
     urgent = session.exec(
         select(Flag.held_on, Flag.severity, Flag.status, Flag.explanation, Client.code)
-        .add_columns(User.display_name)
+        .add_columns(Client.therapist_id, User.display_name)
         .join(Client, col(Client.id) == Flag.client_id)
         .join(User, col(User.id) == Client.therapist_id)
         .where(*active, Flag.status == "open", Flag.severity == "urgent")
@@ -347,7 +347,7 @@ def _queue(session: Session, active: tuple[Any, ...]) -> list[QueueItem]:
         select(
             Episode.opened_on, Episode.severity, Episode.status, Episode.explanation, Client.code
         )
-        .add_columns(User.display_name)
+        .add_columns(Client.therapist_id, User.display_name)
         .join(Client, col(Client.id) == Episode.client_id)
         .join(User, col(User.id) == Client.therapist_id)
         .where(*active, col(Episode.status).in_(("open", "unrepaired")))
@@ -358,6 +358,7 @@ def _queue(session: Session, active: tuple[Any, ...]) -> list[QueueItem]:
         QueueItem(
             kind=kind,
             client_code=code,
+            therapist_id=therapist_id,
             therapist_name=name,
             since=since,
             severity=severity,
@@ -365,7 +366,7 @@ def _queue(session: Session, active: tuple[Any, ...]) -> list[QueueItem]:
             explanation=explanation,
         )
         for kind, rows in (("flag", urgent), ("episode", ruptures))
-        for since, severity, status, explanation, code, name in rows
+        for since, severity, status, explanation, code, therapist_id, name in rows
     ]
     return items[:QUEUE_LIMIT]
 

@@ -8,6 +8,7 @@ from dashboard import charts, session
 from dashboard.tables import (
     queue_frame,
     team_weekly_frame,
+    therapist_labels,
     therapist_table,
     therapist_weekly_frame,
 )
@@ -35,10 +36,11 @@ if not overview["therapists"]:
 
 team_weekly = team_weekly_frame(overview)
 therapist_weekly = therapist_weekly_frame(overview)
+therapists = therapist_labels(overview["therapists"])
 
 compared = st.selectbox(
     "Compare with a therapist",
-    options=[t["therapist_name"] for t in overview["therapists"]],
+    options=[therapists[t["therapist_id"]] for t in overview["therapists"]],
     index=None,
     placeholder="Choose a therapist to draw their weekly mean",
     key="team_trend_therapist",
@@ -60,7 +62,7 @@ st.caption(
 )
 
 st.subheader("Waiting for attention")
-queue = queue_frame(overview["queue"])
+queue = queue_frame(overview["queue"], therapists)
 if queue.empty:
     st.success("No urgent flags and no unrepaired ruptures in your teams.")
 else:

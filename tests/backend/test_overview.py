@@ -162,6 +162,7 @@ def test_the_team_overview_covers_the_team_and_no_other(
 
     queue_codes = {item["client_code"] for item in overview["queue"]}
     assert queue_codes == {ruptured.code}
+    assert {item["therapist_id"] for item in overview["queue"]} == {therapist.user.id}
     assert {item["kind"] for item in overview["queue"]} == {"flag", "episode"}
 
     weeks = overview["team_weekly"]

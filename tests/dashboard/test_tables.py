@@ -1,0 +1,75 @@
+"""Table builders: what the team page names each therapist by."""
+
+from __future__ import annotations
+
+from dashboard import charts
+from dashboard.tables import (
+    queue_frame,
+    therapist_labels,
+    therapist_table,
+    therapist_weekly_frame,
+)
+
+
+def therapist(therapist_id: int, name: str) -> dict:
+    return {
+        "therapist_id": therapist_id,
+        "therapist_name": name,
+        "team_name": "North",
+        "active_clients": 3,
+        "response_rate": 0.75,
+        "warning_share": 0.0,
+        "unacknowledged_over_7_days": 0,
+        "episodes": 0,
+        "repair_rate": None,
+    }
+
+
+def week(therapist_id: int, mean_total: float) -> dict:
+    return {
+        "therapist_id": therapist_id,
+        "week_start": "2026-11-16",
+        "sessions": 2,
+        "rated_sessions": 2,
+        "mean_total": mean_total,
+        "response_rate": 1.0,
+    }
+
+
+NAMESAKES = [therapist(7, "Sam Lee"), therapist(3, "Sam Lee"), therapist(5, "Ana Ruiz")]
+
+
+def test_namesakes_are_numbered_in_the_order_they_joined_and_others_keep_their_name() -> None:
+    assert therapist_labels(NAMESAKES) == {3: "Sam Lee (1)", 7: "Sam Lee (2)", 5: "Ana Ruiz"}
+
+
+def test_the_therapist_table_tells_namesakes_apart() -> None:
+    table = therapist_table(NAMESAKES)
+    assert table["Therapist"].tolist() == ["Sam Lee (2)", "Sam Lee (1)", "Ana Ruiz"]
+
+
+def test_namesakes_keep_their_own_row_in_the_heatmap() -> None:
+    overview = {"therapists": NAMESAKES, "therapist_weekly": [week(3, 30.0), week(7, 20.0)]}
+    spec = charts.team_heatmap(therapist_weekly_frame(overview), "mean_total", title="Mean")
+    cells = {row["therapist_name"]: row["value"] for row in spec["data"]["values"]}
+    assert cells == {"Sam Lee (1)": 30.0, "Sam Lee (2)": 20.0}
+
+
+def test_a_therapist_who_left_the_team_is_a_former_colleague() -> None:
+    overview = {"therapists": NAMESAKES[2:], "therapist_weekly": [week(9, 30.0)]}
+    assert therapist_weekly_frame(overview)["therapist_name"].tolist() == ["Former colleague"]
+
+
+def test_the_queue_names_therapists_as_the_table_does() -> None:
+    item = {
+        "kind": "episode",
+        "client_code": "K7Q-2M4",
+        "therapist_id": 7,
+        "therapist_name": "Sam Lee",
+        "since": "2026-11-02",
+        "severity": "warning",
+        "status": "unrepaired",
+        "explanation": "Total fell 9 points below the client's usual range.",
+    }
+    queue = queue_frame([item], therapist_labels(NAMESAKES))
+    assert queue.loc[0, "Therapist"] == "Sam Lee (2)"
