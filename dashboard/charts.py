@@ -301,7 +301,7 @@ def team_trend_chart(
     colours = dict(TEAM_TREND_COLOURS)
     if not compared.empty:
         colours[compared_series] = COMPARED_THERAPIST_COLOUR
-    week = {**_WEEK_AXIS, "axis": _WEEK_AXIS_FORMAT}
+    week = {**_WEEK_AXIS, "axis": {**_WEEK_AXIS_FORMAT, "values": _week_ticks(team, compared)}}
     total = {"field": "mean_total", "type": "quantitative", "title": "Mean total"}
     total["scale"] = {"zero": False}
     week_tip = {"field": "week_start", "type": "temporal", "title": "Week of"}
@@ -334,8 +334,8 @@ def team_trend_chart(
                 "tooltip": [
                     week_tip,
                     {**_MEAN_TIP, "title": "Team mean"},
-                    {"field": "ci_low", "type": "quantitative", "title": "95% interval from"},
-                    {"field": "ci_high", "type": "quantitative", "title": "to"},
+                    {**_MEAN_TIP, "field": "ci_low", "title": "95% interval from"},
+                    {**_MEAN_TIP, "field": "ci_high", "title": "to"},
                 ],
             },
         }
@@ -369,6 +369,14 @@ def team_trend_chart(
         "layer": layers,
         "config": _DRAWN_AS_GIVEN,
     }
+
+
+def _week_ticks(*frames: pd.DataFrame) -> list[dict[str, int]]:
+    """A tick at each week's first day, so the axis marks weeks rather than whatever
+    spacing Vega-Lite picks (every 4 days over 12 weeks); labels that would overlap are
+    dropped. Vega-Lite date-times, read in the browser's time zone as the data's are."""
+    weeks = sorted(set().union(*(frame["week_start"] for frame in frames)))
+    return [{"year": w.year, "month": w.month, "date": w.day} for w in weeks]
 
 
 def therapist_lines(therapist_weekly: pd.DataFrame, therapist: str | None) -> pd.DataFrame:

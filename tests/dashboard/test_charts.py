@@ -187,6 +187,12 @@ def test_a_chosen_therapist_is_drawn_beside_the_team_and_named_on_hover(
     assert tooltip_fields[0] == "therapist_name"
 
 
+def test_the_team_trend_marks_each_week_on_its_first_day(team_weekly, therapist_weekly) -> None:
+    spec = charts.team_trend_chart(team_weekly, therapist_weekly, therapist="Ann")
+    ticks = layer(spec, "team_mean")["encoding"]["x"]["axis"]["values"]
+    assert ticks == [{"year": 2026, "month": 11, "date": 2}, {"year": 2026, "month": 11, "date": 9}]
+
+
 def test_the_team_trend_legend_names_each_series_in_colour_blind_safe_colours(
     team_weekly, therapist_weekly
 ) -> None:
