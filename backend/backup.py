@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from backend.config import sqlite_file
 from backend.errors import RapportError
 
 PG_MESSAGE = (
@@ -26,10 +27,7 @@ class BackupRefused(RapportError):
 def sqlite_path(database_url: str) -> Path:
     if not database_url.startswith("sqlite"):
         raise BackupRefused(PG_MESSAGE)
-    path = database_url.split("///", 1)[-1]
-    if not path or path == ":memory:":
-        raise BackupRefused("An in-memory database cannot be backed up.")
-    return Path(path)
+    return Path(sqlite_file(database_url))
 
 
 def _copy(source: Path, target: Path) -> None:

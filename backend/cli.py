@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import OperationalError
 
-from backend.config import get_settings
+from backend.config import ConfigurationError, get_settings
 from backend.db import get_database
 from backend.migrate import upgrade_to_head
 from backend.users.models import Role
@@ -149,5 +150,18 @@ def restore(
     typer.echo(f"Restored from {path}.")
 
 
+def main() -> None:
+    """``rapport``: a configuration or database problem is one readable line, not a traceback."""
+    try:
+        app()
+    except ConfigurationError as problem:
+        typer.secho(f"Configuration error. {problem}", fg=typer.colors.RED, err=True)
+        raise SystemExit(2) from None
+    except OperationalError as unreachable:
+        reason = str(unreachable.orig).strip().splitlines()[0] if unreachable.orig else ""
+        typer.secho(f"Cannot use the database: {reason}", fg=typer.colors.RED, err=True)
+        raise SystemExit(1) from None
+
+
 if __name__ == "__main__":
-    app()
+    main()

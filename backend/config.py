@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: Shipped so that ``make run`` works out of the box; refused outside dev/demo mode.
@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
+    @property
+    def sqlite_path(self) -> str:
+        return sqlite_file(self.database_url)
+
     def emergency_notice_in(self, language: str) -> str:
         """The safety notice for a client page; English unless a translation is configured."""
         return self.emergency_notice_es if language == "es" else self.emergency_notice
@@ -70,7 +74,40 @@ class Settings(BaseSettings):
             self.secret_key = DEMO_SECRET_KEY
         return self
 
+    @model_validator(mode="after")
+    def _refuse_in_memory_sqlite(self) -> Settings:
+        if self.is_sqlite and (
+            self.sqlite_path in ("", ":memory:") or "mode=memory" in self.database_url
+        ):
+            raise ValueError(
+                "RAPPORT_DATABASE_URL names an in-memory SQLite database, which would lose "
+                "every rating when the service stops; give a file, e.g. sqlite:///var/rapport.db"
+            )
+        return self
+
+
+def sqlite_file(database_url: str) -> str:
+    """The file a SQLite URL names, relative to the working directory ("" for none)."""
+    return database_url.split("///", 1)[1].split("?", 1)[0] if "///" in database_url else ""
+
+
+class ConfigurationError(Exception):
+    """The environment does not describe a service that can run; the message says why."""
+
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as invalid:
+        raise ConfigurationError(_explained(invalid)) from None
+
+
+def _explained(invalid: ValidationError) -> str:
+    """One line per problem, named by the environment variable to change."""
+    lines = []
+    for problem in invalid.errors():
+        message = problem["msg"].removeprefix("Value error, ")
+        fields = ".".join(str(part) for part in problem["loc"])
+        lines.append(f"RAPPORT_{fields.upper()}: {message}" if fields else message)
+    return "\n".join(lines)

@@ -73,9 +73,7 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 def build_engine(settings: Settings) -> Engine:
     url = settings.database_url
     if settings.is_sqlite:
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(settings.sqlite_path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url,
             connect_args={

@@ -25,7 +25,7 @@ from backend.audit.router import router as audit_router
 from backend.audit.service import AuditUnavailable, record_refusal
 from backend.auth.router import router as auth_router
 from backend.clients.router import router as clients_router
-from backend.config import get_settings
+from backend.config import ConfigurationError, get_settings
 from backend.db import get_database
 from backend.errors import RapportError
 from backend.flags.rescore_queue import catch_up
@@ -214,4 +214,7 @@ def create_app() -> FastAPI:
     return app
 
 
-app = create_app()
+try:
+    app = create_app()
+except ConfigurationError as problem:
+    raise SystemExit(f"Rapport cannot start. {problem}") from None

@@ -7,12 +7,16 @@ The database tests run on SQLite and, when it is reachable, on PostgreSQL
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 
 os.environ["RAPPORT_MODE"] = "dev"
 os.environ.setdefault("RAPPORT_SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
-os.environ["RAPPORT_DATABASE_URL"] = "sqlite:///:memory:"  # never var/: each test picks its own
+# Never var/: each test picks its own database; this one is only the settings' default.
+os.environ["RAPPORT_DATABASE_URL"] = (
+    f"sqlite:///{tempfile.mkdtemp(prefix='rapport-tests-')}/unused.db"
+)
 
 import psycopg
 import pytest
