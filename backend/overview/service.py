@@ -339,7 +339,7 @@ def _queue(session: Session, active: tuple[Any, ...]) -> list[QueueItem]:
         .join(Client, col(Client.id) == Flag.client_id)
         .join(User, col(User.id) == Client.therapist_id)
         .where(*active, Flag.status == "open", Flag.severity == "urgent")
-        .order_by(col(Flag.created_at), col(Flag.id))
+        .order_by(col(Flag.held_on), col(Flag.id))
         .limit(QUEUE_LIMIT)
     ).all()
     unrepaired_first = case((Episode.status == "unrepaired", 0), else_=1)

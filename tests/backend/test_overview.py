@@ -172,6 +172,21 @@ def test_the_team_overview_covers_the_team_and_no_other(
     assert therapist_ids == {therapist.id, colleague.id}
 
 
+def test_the_queue_shows_the_longest_waiting_first_by_session_date(
+    api, db, supervisor, therapist
+) -> None:
+    recent = make_client(db, therapist)
+    rupture(api, db, recent)  # its rupture session was held a week ago
+    waiting = make_client(db, therapist)  # rated later, about a session held 4 weeks ago
+    steady(api, db, waiting, first_week=8)
+    rate(api, db, waiting, alliance4(6.0, 7.0, 7.5, 7.0), weeks_ago=4, wants_to_talk=True)
+
+    queue = api.get("/api/team/overview?weeks=12", headers=supervisor.headers).json()["queue"]
+    flags = [item for item in queue if item["kind"] == "flag"]
+    assert [item["client_code"] for item in flags] == [waiting.code, recent.code]
+    assert flags[0]["since"] < flags[1]["since"]
+
+
 def test_the_weekly_interval_is_mean_plus_minus_1_96_standard_errors(
     api, db, supervisor, therapist, colleague
 ) -> None:
