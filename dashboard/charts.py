@@ -26,7 +26,13 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboard.labels import EPISODE_COLOURS, EPISODE_LABELS, PALETTE, SEVERITY_SYMBOLS
+from dashboard.labels import (
+    DAY_FORMAT,
+    EPISODE_COLOURS,
+    EPISODE_LABELS,
+    PALETTE,
+    SEVERITY_SYMBOLS,
+)
 from scoring.instruments import Instrument
 
 #: Prior sessions needed before a personal baseline band is drawn.
@@ -132,7 +138,7 @@ def trajectory_figure(
             name="Total",
             line={"color": PALETTE["talk"], "width": 2},
             marker={"size": 7},
-            customdata=pd.to_datetime(ratings["held_on"]).dt.strftime("%d %b %Y"),
+            customdata=pd.to_datetime(ratings["held_on"]).dt.strftime(DAY_FORMAT),
             hovertemplate="Session %{x} (%{customdata})<br>Total %{y:.1f}<extra></extra>",
         )
     )

@@ -7,6 +7,20 @@ colour alone.
 
 from __future__ import annotations
 
+from datetime import date
+
+#: Every date the dashboard writes out: day, month name, year, read the same way in every
+#: country ("03 Nov 2026"), where 03/11/2026 is March to some and November to others.
+DAY_FORMAT = "%d %b %Y"
+#: The same, for Streamlit's table columns (moment.js tokens); the column still sorts by date.
+DAY_COLUMN_FORMAT = "DD MMM YYYY"
+
+
+def day_label(day: date | str) -> str:
+    """A date (or the API's ISO date string) as the dashboard writes dates."""
+    return (date.fromisoformat(day) if isinstance(day, str) else day).strftime(DAY_FORMAT)
+
+
 PALETTE = {
     "urgent": "#D55E00",  # vermillion
     "warning": "#E69F00",  # orange

@@ -208,7 +208,7 @@ def queue_frame(queue: list[dict[str, Any]], therapists: dict[int, str]) -> pd.D
                 "What": "Urgent flag"
                 if item["kind"] == "flag"
                 else f"Rupture ({REPAIR_LABELS.get(item['status'], item['status']).lower()})",
-                "Since": item["since"],
+                "Since": pd.Timestamp(item["since"]),
                 "Severity": severity_label(item["severity"]),
                 "Explanation": item["explanation"],
             }

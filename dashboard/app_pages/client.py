@@ -13,6 +13,7 @@ from dashboard.labels import (
     FLAG_STATUS_LABELS,
     LANGUAGE_LABELS,
     REPAIR_LABELS,
+    day_label,
     severity_label,
 )
 from dashboard.tables import (
@@ -106,7 +107,7 @@ for flag in live:
     with st.container(border=True, key=f"flag_{flag['id']}"):
         st.markdown(
             f"**{severity_label(flag['severity'])}** · Session {flag['session_number']} "
-            f"({date.fromisoformat(flag['held_on']):%d %b %Y}) · "
+            f"({day_label(flag['held_on'])}) · "
             f"{FLAG_STATUS_LABELS[flag['status']]}"
         )
         st.write(flag["explanation"])
@@ -156,7 +157,7 @@ said = [r for r in reversed(ratings) if r["comment"] or r["wants_to_talk"]]
 if not said:
     st.caption("The client has not left a comment or asked to talk.")
 for rating in said:
-    heading = f"**Session {rating['session_number']}** · {rating['held_on']}"
+    heading = f"**Session {rating['session_number']}** · {day_label(rating['held_on'])}"
     if rating["wants_to_talk"]:
         heading += " · ◆ Asked to talk about how therapy is going"
     st.markdown(heading)
@@ -188,7 +189,7 @@ if is_therapist and record["status"] == "active":
     if issued and issued.get("code") == code:
         st.success(
             f"Session {issued['session']['session_number']} recorded. Give the client this "
-            f"link or QR code; it works once and expires {issued['expires_at'][:10]}."
+            f"link or QR code; it works once and expires {day_label(issued['expires_at'][:10])}."
         )
         st.code(issued["url"], language=None)
         st.image(issued["qr_svg"], width=220, caption="Scan with the client's phone camera")

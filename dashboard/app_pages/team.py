@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import charts, session
+from dashboard.labels import DAY_COLUMN_FORMAT
 from dashboard.tables import (
     queue_frame,
     team_weekly_frame,
@@ -66,7 +67,12 @@ queue = queue_frame(overview["queue"], therapists)
 if queue.empty:
     st.success("No urgent flags and no unrepaired ruptures in your teams.")
 else:
-    st.dataframe(queue, hide_index=True, key="queue_table")
+    st.dataframe(
+        queue,
+        hide_index=True,
+        key="queue_table",
+        column_config={"Since": st.column_config.DateColumn(format=DAY_COLUMN_FORMAT)},
+    )
     with st.container(horizontal=True, vertical_alignment="bottom"):
         code = st.selectbox(
             "Client", options=list(dict.fromkeys(queue["Client"])), key="queue_client"

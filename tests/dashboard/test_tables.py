@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from dashboard import charts
+from dashboard.labels import day_label
 from dashboard.tables import (
     queue_frame,
     therapist_labels,
@@ -37,6 +40,16 @@ def week(therapist_id: int, mean_total: float) -> dict:
 
 
 NAMESAKES = [therapist(7, "Sam Lee"), therapist(3, "Sam Lee"), therapist(5, "Ana Ruiz")]
+QUEUED = {
+    "kind": "episode",
+    "client_code": "K7Q-2M4",
+    "therapist_id": 7,
+    "therapist_name": "Sam Lee",
+    "since": "2026-11-02",
+    "severity": "warning",
+    "status": "unrepaired",
+    "explanation": "Total fell 9 points below the client's usual range.",
+}
 
 
 def test_namesakes_are_numbered_in_the_order_they_joined_and_others_keep_their_name() -> None:
@@ -61,15 +74,19 @@ def test_a_therapist_who_left_the_team_is_a_former_colleague() -> None:
 
 
 def test_the_queue_names_therapists_as_the_table_does() -> None:
-    item = {
-        "kind": "episode",
-        "client_code": "K7Q-2M4",
-        "therapist_id": 7,
-        "therapist_name": "Sam Lee",
-        "since": "2026-11-02",
-        "severity": "warning",
-        "status": "unrepaired",
-        "explanation": "Total fell 9 points below the client's usual range.",
-    }
-    queue = queue_frame([item], therapist_labels(NAMESAKES))
+    queue = queue_frame([QUEUED], therapist_labels(NAMESAKES))
     assert queue.loc[0, "Therapist"] == "Sam Lee (2)"
+
+
+def test_the_queue_keeps_since_as_a_date_so_it_sorts_by_date() -> None:
+    items = [
+        {**QUEUED, "client_code": "A", "since": "2026-11-02"},
+        {**QUEUED, "client_code": "B", "since": "2025-12-30"},
+    ]
+    queue = queue_frame(items, therapist_labels(NAMESAKES))
+    assert queue.sort_values("Since")["Client"].tolist() == ["B", "A"]
+
+
+def test_dates_read_the_same_in_every_country() -> None:
+    assert day_label("2026-11-03") == "03 Nov 2026"
+    assert day_label(date(2026, 3, 11)) == "11 Mar 2026"
