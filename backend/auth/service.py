@@ -65,6 +65,7 @@ def sign_in(
     with database.reading() as session:
         throttled = _throttled(session=session, login_key=key, address=address)
         user = None if throttled else _user_by_email(session=session, email=email)
+    # Always verify (against a dummy hash for unknown emails) so timing says nothing.
     valid = not throttled and verify_password(user.password_hash if user else None, password)
     upgraded_hash = hash_password(password) if valid and needs_rehash(user.password_hash) else None
     with database.writing() as session:
