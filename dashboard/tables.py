@@ -107,7 +107,23 @@ def episodes_frame(episodes: list[dict[str, Any]], instrument_id: str) -> pd.Dat
     return pd.DataFrame.from_records(chosen, columns=columns)
 
 
-def earlier_flags_frame(flags: list[dict[str, Any]]) -> pd.DataFrame:
+#: Flags shown in full on the client page, each with its own actions; the rest are listed
+#: in a table below them. A client who rates under the cutoff week after week gathers a
+#: "talk" flag per session and per low item: 75 live flags for one demo client, each a
+#: card with its own form, buried the urgent one and took seconds to draw.
+FLAGS_IN_FULL = 8
+
+
+def flags_by_attention(flags: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The open and acknowledged flags, the most severe first, then the newest session."""
+    rank = {severity: n for n, severity in enumerate(SEVERITY_ORDER)}
+    live = [f for f in flags if f["status"] in ("open", "acknowledged")]
+    return sorted(
+        live, key=lambda f: (rank.get(f["severity"], len(rank)), -f["session_number"], -f["id"])
+    )
+
+
+def flags_table(flags: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame.from_records(
         [
             {

@@ -17,9 +17,11 @@ from dashboard.labels import (
     severity_label,
 )
 from dashboard.tables import (
-    earlier_flags_frame,
+    FLAGS_IN_FULL,
     episodes_frame,
+    flags_by_attention,
     flags_frame,
+    flags_table,
     ratings_frame,
 )
 from scoring.instruments import DEFAULT_INSTRUMENT, get_instrument, instrument_ids
@@ -65,7 +67,7 @@ else:
     instrument_id = DEFAULT_INSTRUMENT
 instrument = get_instrument(instrument_id)
 rated = ratings_frame(ratings, instrument)
-live = [f for f in flags if f["status"] in ("open", "acknowledged")]
+live = flags_by_attention(flags)
 latest_episode = episodes[-1]["status"] if episodes else "none"
 
 with st.container(horizontal=True):
@@ -103,7 +105,7 @@ if not rated.empty:
 st.subheader("Flags")
 if not live:
     st.success("Nothing open for this client.")
-for flag in live:
+for flag in live[:FLAGS_IN_FULL]:
     with st.container(border=True, key=f"flag_{flag['id']}"):
         st.markdown(
             f"**{severity_label(flag['severity'])}** · Session {flag['session_number']} "
@@ -147,10 +149,36 @@ for flag in live:
                 st.toast("Resolved.")
                 st.rerun()
 
+listed = live[FLAGS_IN_FULL:]
+if listed:
+    with st.expander(f"{len(listed)} more flags, less severe or from older sessions"):
+        st.dataframe(flags_table(listed), hide_index=True)
+        still_open = [f for f in listed if f["status"] == "open"]
+        if is_therapist and still_open:
+            with st.form(key="ack_listed", border=False):
+                action = st.selectbox(
+                    "What did you do?",
+                    options=list(ACTION_LABELS),
+                    format_func=ACTION_LABELS.get,
+                    key="action_listed",
+                )
+                note = st.text_area("Note (optional)", max_chars=1000, key="note_listed", height=68)
+                if st.form_submit_button(f"Acknowledge the {len(still_open)} open flags listed"):
+                    done = 0
+                    try:
+                        for flag in still_open:
+                            api.acknowledge(code, flag["id"], action, note.strip() or None)
+                            done += 1
+                    except ApiError as refused:
+                        st.error(f"{done} of {len(still_open)} acknowledged. {refused.detail}")
+                    else:
+                        st.toast(f"Acknowledged {done} flags.")
+                        st.rerun()
+
 earlier = [f for f in flags if f["status"] in ("resolved", "withdrawn")]
 if earlier:
     with st.expander(f"Earlier flags ({len(earlier)})"):
-        st.dataframe(earlier_flags_frame(earlier), hide_index=True)
+        st.dataframe(flags_table(earlier), hide_index=True)
 
 st.subheader("Comments and requests to talk")
 said = [r for r in reversed(ratings) if r["comment"] or r["wants_to_talk"]]

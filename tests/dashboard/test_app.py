@@ -8,8 +8,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import session
-from tests.backend.factories import PASSWORD
-from tests.dashboard.conftest import app_as
+from dashboard.tables import FLAGS_IN_FULL, flags_by_attention
+from tests.backend.factories import PASSWORD, alliance4, make_client
+from tests.dashboard.conftest import app_as, rate
 
 
 def texts(at: AppTest) -> str:
@@ -89,7 +90,7 @@ def test_acknowledging_a_flag_changes_it_in_the_backend(backend, clinic) -> None
     at.switch_page("app_pages/client.py").run()
     code = clinic.ruptured.code
     flags = backend.get(f"/api/clients/{code}/flags", clinic.therapist).json()
-    flag = next(f for f in flags if f["status"] == "open")
+    flag = next(f for f in flags_by_attention(flags) if f["status"] == "open")
     at.selectbox(key=f"action_{flag['id']}").select("consulted_supervisor")
     at.text_area(key=f"note_{flag['id']}").input("Talked it through in supervision.")
     ack = next(
@@ -101,6 +102,38 @@ def test_acknowledging_a_flag_changes_it_in_the_backend(backend, clinic) -> None
     assert after[flag["id"]]["status"] == "acknowledged"
     assert after[flag["id"]]["action"] == "consulted_supervisor"
     assert after[flag["id"]]["note"] == "Talked it through in supervision."
+
+
+def test_a_client_with_many_flags_shows_the_most_severe_in_full_and_lists_the_rest(
+    backend, clinic
+) -> None:
+    """Ten sessions under the cutoff give a talk flag each, and one per low item."""
+    client = make_client(backend.database, clinic.therapist)
+    for weeks_ago in range(10, 0, -1):
+        rate(backend, client, alliance4(8.0, 8.2, 8.1, 8.0), weeks_ago=weeks_ago)
+    flags = backend.get(f"/api/clients/{client.code}/flags", clinic.therapist).json()
+    live = flags_by_attention(flags)
+    assert len(live) > FLAGS_IN_FULL
+    at = app_as(backend, clinic.therapist)
+    at.session_state["client_code"] = client.code
+    at.switch_page("app_pages/client.py").run()
+    assert not at.exception
+    in_full = [b for b in at.button if b.label == "Acknowledge"]
+    assert len(in_full) == FLAGS_IN_FULL
+    listed = live[FLAGS_IN_FULL:]
+    assert len(at.dataframe[0].value) == len(listed)
+
+    at.selectbox(key="action_listed").select("no_action_needed")
+    bulk = next(b for b in at.button if b.label.startswith("Acknowledge the"))
+    assert bulk.label == f"Acknowledge the {len(listed)} open flags listed"
+    bulk.click().run()
+    assert not at.exception
+    after = {
+        f["id"]: f
+        for f in backend.get(f"/api/clients/{client.code}/flags", clinic.therapist).json()
+    }
+    assert {after[f["id"]]["action"] for f in listed} == {"no_action_needed"}
+    assert {after[f["id"]]["status"] for f in live[:FLAGS_IN_FULL]} == {"open"}
 
 
 def test_a_therapist_issues_a_rating_link_with_a_qr_code(backend, clinic) -> None:

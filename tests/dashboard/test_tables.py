@@ -7,6 +7,7 @@ from datetime import date
 from dashboard import charts
 from dashboard.labels import day_label
 from dashboard.tables import (
+    flags_by_attention,
     queue_frame,
     therapist_labels,
     therapist_table,
@@ -90,3 +91,20 @@ def test_the_queue_keeps_since_as_a_date_so_it_sorts_by_date() -> None:
 def test_dates_read_the_same_in_every_country() -> None:
     assert day_label("2026-11-03") == "03 Nov 2026"
     assert day_label(date(2026, 3, 11)) == "11 Mar 2026"
+
+
+def flag(flag_id: int, severity: str, session_number: int, status: str = "open") -> dict:
+    return {"id": flag_id, "severity": severity, "session_number": session_number, "status": status}
+
+
+def test_flags_come_most_severe_first_then_newest_session_and_only_live_ones() -> None:
+    flags = [
+        flag(1, "talk", 3),
+        flag(2, "urgent", 1),
+        flag(3, "talk", 5),
+        flag(4, "warning", 2, status="acknowledged"),
+        flag(5, "urgent", 4, status="resolved"),
+        flag(6, "info", 6),
+        flag(7, "warning", 6, status="withdrawn"),
+    ]
+    assert [f["id"] for f in flags_by_attention(flags)] == [2, 4, 3, 1, 6]
