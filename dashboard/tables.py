@@ -114,13 +114,10 @@ def episodes_frame(episodes: list[dict[str, Any]], instrument_id: str) -> pd.Dat
 FLAGS_IN_FULL = 8
 
 
-def flags_by_attention(flags: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The open and acknowledged flags, the most severe first, then the newest session."""
-    rank = {severity: n for n, severity in enumerate(SEVERITY_ORDER)}
-    live = [f for f in flags if f["status"] in ("open", "acknowledged")]
-    return sorted(
-        live, key=lambda f: (rank.get(f["severity"], len(rank)), -f["session_number"], -f["id"])
-    )
+def live_flags(flags: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The open and acknowledged flags, in the API's order: the most severe first, then
+    the newest session (``backend.flags.service.SEVERITY_RANK``)."""
+    return [f for f in flags if f["status"] in ("open", "acknowledged")]
 
 
 def flags_table(flags: list[dict[str, Any]]) -> pd.DataFrame:

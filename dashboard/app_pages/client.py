@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import streamlit as st
 
@@ -19,9 +20,9 @@ from dashboard.labels import (
 from dashboard.tables import (
     FLAGS_IN_FULL,
     episodes_frame,
-    flags_by_attention,
     flags_frame,
     flags_table,
+    live_flags,
     ratings_frame,
 )
 from scoring.instruments import DEFAULT_INSTRUMENT, get_instrument, instrument_ids
@@ -67,7 +68,7 @@ else:
     instrument_id = DEFAULT_INSTRUMENT
 instrument = get_instrument(instrument_id)
 rated = ratings_frame(ratings, instrument)
-live = flags_by_attention(flags)
+live = live_flags(flags)
 latest_episode = episodes[-1]["status"] if episodes else "none"
 
 with st.container(horizontal=True):
@@ -102,6 +103,33 @@ st.caption(
 if not rated.empty:
     st.plotly_chart(charts.items_figure(rated, instrument), key="items")
 
+
+def acknowledge_form(key: str, chosen: list[dict[str, Any]], submit: str) -> None:
+    """What the therapist did about these flags, with an optional note; one
+    acknowledgement each, and a refusal says how many were already done."""
+    with st.form(key=f"ack_{key}", border=False):
+        action = st.selectbox(
+            "What did you do?",
+            options=list(ACTION_LABELS),
+            format_func=ACTION_LABELS.get,
+            key=f"action_{key}",
+        )
+        note = st.text_area("Note (optional)", max_chars=1000, key=f"note_{key}", height=68)
+        if not st.form_submit_button(submit):
+            return
+    done = 0
+    try:
+        for flag in chosen:
+            api.acknowledge(code, flag["id"], action, note.strip() or None)
+            done += 1
+    except ApiError as refused:
+        counted = f"{done} of {len(chosen)} acknowledged. " if len(chosen) > 1 else ""
+        st.error(f"{counted}{refused.detail}")
+    else:
+        st.toast("Acknowledged." if done == 1 else f"Acknowledged {done} flags.")
+        st.rerun()
+
+
 st.subheader("Flags")
 if not live:
     st.success("Nothing open for this client.")
@@ -122,24 +150,7 @@ for flag in live[:FLAGS_IN_FULL]:
         if not is_therapist:
             continue
         if flag["status"] == "open":
-            with st.form(key=f"ack_{flag['id']}", border=False):
-                action = st.selectbox(
-                    "What did you do?",
-                    options=list(ACTION_LABELS),
-                    format_func=ACTION_LABELS.get,
-                    key=f"action_{flag['id']}",
-                )
-                note = st.text_area(
-                    "Note (optional)", max_chars=1000, key=f"note_{flag['id']}", height=68
-                )
-                if st.form_submit_button("Acknowledge"):
-                    try:
-                        api.acknowledge(code, flag["id"], action, note.strip() or None)
-                    except ApiError as refused:
-                        st.error(refused.detail)
-                    else:
-                        st.toast("Acknowledged.")
-                        st.rerun()
+            acknowledge_form(str(flag["id"]), [flag], "Acknowledge")
         if st.button("Mark resolved", key=f"resolve_{flag['id']}"):
             try:
                 api.resolve(code, flag["id"])
@@ -155,25 +166,9 @@ if listed:
         st.dataframe(flags_table(listed), hide_index=True)
         still_open = [f for f in listed if f["status"] == "open"]
         if is_therapist and still_open:
-            with st.form(key="ack_listed", border=False):
-                action = st.selectbox(
-                    "What did you do?",
-                    options=list(ACTION_LABELS),
-                    format_func=ACTION_LABELS.get,
-                    key="action_listed",
-                )
-                note = st.text_area("Note (optional)", max_chars=1000, key="note_listed", height=68)
-                if st.form_submit_button(f"Acknowledge the {len(still_open)} open flags listed"):
-                    done = 0
-                    try:
-                        for flag in still_open:
-                            api.acknowledge(code, flag["id"], action, note.strip() or None)
-                            done += 1
-                    except ApiError as refused:
-                        st.error(f"{done} of {len(still_open)} acknowledged. {refused.detail}")
-                    else:
-                        st.toast(f"Acknowledged {done} flags.")
-                        st.rerun()
+            acknowledge_form(
+                "listed", still_open, f"Acknowledge the {len(still_open)} open flags listed"
+            )
 
 earlier = [f for f in flags if f["status"] in ("resolved", "withdrawn")]
 if earlier:

@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import session
-from dashboard.tables import FLAGS_IN_FULL, flags_by_attention
+from dashboard.tables import FLAGS_IN_FULL, live_flags
 from tests.backend.factories import PASSWORD, alliance4, make_client
 from tests.dashboard.conftest import app_as, rate
 
@@ -90,7 +90,7 @@ def test_acknowledging_a_flag_changes_it_in_the_backend(backend, clinic) -> None
     at.switch_page("app_pages/client.py").run()
     code = clinic.ruptured.code
     flags = backend.get(f"/api/clients/{code}/flags", clinic.therapist).json()
-    flag = next(f for f in flags_by_attention(flags) if f["status"] == "open")
+    flag = next(f for f in live_flags(flags) if f["status"] == "open")
     at.selectbox(key=f"action_{flag['id']}").select("consulted_supervisor")
     at.text_area(key=f"note_{flag['id']}").input("Talked it through in supervision.")
     ack = next(
@@ -112,7 +112,7 @@ def test_a_client_with_many_flags_shows_the_most_severe_in_full_and_lists_the_re
     for weeks_ago in range(10, 0, -1):
         rate(backend, client, alliance4(8.0, 8.2, 8.1, 8.0), weeks_ago=weeks_ago)
     flags = backend.get(f"/api/clients/{client.code}/flags", clinic.therapist).json()
-    live = flags_by_attention(flags)
+    live = live_flags(flags)
     assert len(live) > FLAGS_IN_FULL
     at = app_as(backend, clinic.therapist)
     at.session_state["client_code"] = client.code

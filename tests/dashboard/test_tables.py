@@ -7,7 +7,7 @@ from datetime import date
 from dashboard import charts
 from dashboard.labels import day_label
 from dashboard.tables import (
-    flags_by_attention,
+    live_flags,
     queue_frame,
     therapist_labels,
     therapist_table,
@@ -97,14 +97,14 @@ def flag(flag_id: int, severity: str, session_number: int, status: str = "open")
     return {"id": flag_id, "severity": severity, "session_number": session_number, "status": status}
 
 
-def test_flags_come_most_severe_first_then_newest_session_and_only_live_ones() -> None:
-    flags = [
-        flag(1, "talk", 3),
-        flag(2, "urgent", 1),
-        flag(3, "talk", 5),
-        flag(4, "warning", 2, status="acknowledged"),
+def test_live_flags_keep_the_apis_attention_order_and_leave_out_closed_ones() -> None:
+    in_api_order = [
         flag(5, "urgent", 4, status="resolved"),
-        flag(6, "info", 6),
+        flag(2, "urgent", 1),
         flag(7, "warning", 6, status="withdrawn"),
+        flag(4, "warning", 2, status="acknowledged"),
+        flag(3, "talk", 5),
+        flag(1, "talk", 3),
+        flag(6, "info", 6),
     ]
-    assert [f["id"] for f in flags_by_attention(flags)] == [2, 4, 3, 1, 6]
+    assert [f["id"] for f in live_flags(in_api_order)] == [2, 4, 3, 1, 6]
