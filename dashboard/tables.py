@@ -116,7 +116,7 @@ FLAGS_IN_FULL = 8
 
 def live_flags(flags: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The open and acknowledged flags, in the API's order: the most severe first, then
-    the newest session (``backend.flags.service.SEVERITY_RANK``)."""
+    the newest session, then the newest flag (``backend.flags.service.flags_of_client``)."""
     return [f for f in flags if f["status"] in ("open", "acknowledged")]
 
 

@@ -36,7 +36,9 @@ def flags_of_client(
     query = select(Flag).where(Flag.client_id == client.id)
     if statuses:
         query = query.where(col(Flag.status).in_(statuses))
-    flags = session.exec(query.order_by(SEVERITY_RANK, col(Flag.session_number).desc()))
+    flags = session.exec(
+        query.order_by(SEVERITY_RANK, col(Flag.session_number).desc(), col(Flag.id).desc())
+    )
     return [flag_public(f, client.code) for f in flags]
 
 

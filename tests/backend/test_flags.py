@@ -40,10 +40,12 @@ def test_a_sharp_drop_raises_explained_flags_on_that_session(api, therapist, rup
 def test_a_clients_flags_come_most_severe_first_then_newest_session(
     api, db, therapist, ruptured
 ) -> None:
+    """A total order, newest flag last among equals, so the client page splits the list
+    the same way on every visit."""
     rate(api, db, ruptured, alliance4(8.0, 8.2, 8.1, 8.0))  # session 6: under the cutoff
     flags = api.get(f"/api/clients/{ruptured.code}/flags", headers=therapist.headers).json()
     rank = {"urgent": 0, "warning": 1, "talk": 2, "info": 3}
-    order = [(rank[f["severity"]], -f["session_number"]) for f in flags]
+    order = [(rank[f["severity"]], -f["session_number"], -f["id"]) for f in flags]
     assert order == sorted(order)
     assert len({f["severity"] for f in flags}) > 1 and len({f["session_number"] for f in flags}) > 1
 
