@@ -51,7 +51,7 @@ class Scale:
 
 
 SCALES = {
-    "small": Scale(("Riverside", "Harbour"), 2, 60, (4, 30)),
+    "small": Scale(("Riverside", "Harbour"), 2, 60, (8, 30)),
     # ~500 therapists, 20,000 clients, ~1,000,000 sessions: the speed targets' size.
     "large": Scale(tuple(f"Team {n:02d}" for n in range(1, 21)), 25, 20_000, (20, 80)),
 }

@@ -28,7 +28,7 @@ from backend.clients.router import router as clients_router
 from backend.config import ConfigurationError, get_settings
 from backend.db import get_database
 from backend.errors import RapportError
-from backend.flags.rescore_queue import catch_up
+from backend.flags.rescore_queue import catch_up, queue_outdated
 from backend.flags.router import router as flags_router
 from backend.health import router as health_router
 from backend.log_redaction import install_token_redaction
@@ -149,10 +149,12 @@ def _has_methods(route: BaseRoute) -> bool:
 @asynccontextmanager
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     """Before serving, score what an earlier run queued and did not get to (a crash, a
-    failed pass); with nothing queued this is one quick query. The API starts even when
-    the database cannot be reached: ``/health/ready`` says so, and the next pass scores."""
+    failed pass) and every client scored by an older rules version; with nothing to do
+    this is two quick queries. The API starts even when the database cannot be reached:
+    ``/health/ready`` says so, and the next pass scores."""
     try:
         database = get_database()
+        await run_in_threadpool(queue_outdated, database)
     except Exception as failure:  # readiness reports it; serving goes on
         log.warning("No database to score leftovers in (%s).", type(failure).__name__)
     else:

@@ -4,7 +4,7 @@ from backend.audit.models import AuditEvent
 from backend.auth.models import AccessToken
 from backend.clients.models import Client
 from backend.db import SQLModel
-from backend.flags.models import ClientSummary, Episode, Flag, RescoreRequest
+from backend.flags.models import ClientSummary, Episode, Flag, RescoreRequest, ScoringCalibration
 from backend.ratings.models import Rating
 from backend.teams.models import Team, TeamSupervisor
 from backend.therapy.models import RatingLink, TherapySession
@@ -22,6 +22,7 @@ __all__ = [
     "Rating",
     "RatingLink",
     "RescoreRequest",
+    "ScoringCalibration",
     "Team",
     "TeamSupervisor",
     "TherapySession",

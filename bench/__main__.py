@@ -10,7 +10,7 @@ import importlib
 import sys
 
 #: Every benchmark, in the order ``make bench`` runs them (the rest of bench/ helps them).
-BENCHMARKS = ("scoring_bench", "dashboard_bench", "load")
+BENCHMARKS = ("detection_bench", "scoring_bench", "dashboard_bench", "load")
 
 
 def main() -> int:

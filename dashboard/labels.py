@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from scoring.vocabulary import Action, EpisodeStatus, FlagStatus, Severity
+
 #: Every date the dashboard writes out: day, month name, year, read the same way in every
 #: country ("03 Nov 2026"), where 03/11/2026 is March to some and November to others.
 DAY_FORMAT = "%d %b %Y"
@@ -30,53 +32,61 @@ PALETTE = {
     "neutral": "#56B4E9",  # sky blue
 }
 
+# Labels are keyed by the one clinical vocabulary (scoring.vocabulary); a test checks
+# that every member has one.
+
 #: Plain symbols (present in common system fonts) that match the chart marker shapes.
 SEVERITY_LABELS = {
-    "urgent": "✖ Urgent",
-    "warning": "⚠ Warning",
-    "talk": "◆ Talk",
-    "info": "○ Note",
+    Severity.urgent: "✖ Urgent",
+    Severity.warning: "⚠ Warning",
+    Severity.talk: "◆ Talk",
+    Severity.info: "○ Note",
 }
 NO_FLAG = "✓ Nothing open"
-SEVERITY_ORDER = ("urgent", "warning", "talk", "info")
+#: Most pressing first, as every list of flags is ordered.
+SEVERITY_ORDER = tuple(s.value for s in sorted(Severity, key=lambda s: s.rank))
 #: Plotly marker symbols, so severities differ by shape as well as colour.
 SEVERITY_SYMBOLS = {
-    "urgent": "x",
-    "warning": "triangle-up",
-    "talk": "diamond",
-    "info": "circle-open",
+    Severity.urgent: "x",
+    Severity.warning: "triangle-up",
+    Severity.talk: "diamond",
+    Severity.info: "circle-open",
 }
 
 ACTION_LABELS = {
-    "raised_in_session": "Raised it in session",
-    "adjusted_approach": "Adjusted my approach",
-    "checked_in_outside_session": "Checked in outside the session",
-    "consulted_supervisor": "Consulted my supervisor",
-    "referred": "Referred the client",
-    "no_action_needed": "No action needed",
+    Action.raised_in_session: "Raised it in session",
+    Action.adjusted_approach: "Adjusted my approach",
+    Action.checked_in_outside_session: "Checked in outside the session",
+    Action.consulted_supervisor: "Consulted my supervisor",
+    Action.referred: "Referred the client",
+    Action.no_action_needed: "No action needed",
 }
 
 REPAIR_LABELS = {
     "none": "No rupture",
-    "open": "Rupture open",
-    "repaired": "Repaired",
-    "unrepaired": "Not repaired",
+    EpisodeStatus.open: "Rupture open",
+    EpisodeStatus.repaired: "Repaired",
+    EpisodeStatus.unrepaired: "Not repaired",
 }
 
 #: How a rupture episode is labelled on the trajectory ("Rupture: repaired").
-EPISODE_LABELS = {"open": "open", "repaired": "repaired", "unrepaired": "not repaired"}
+EPISODE_LABELS = {
+    EpisodeStatus.open: "open",
+    EpisodeStatus.repaired: "repaired",
+    EpisodeStatus.unrepaired: "not repaired",
+}
 
 EPISODE_COLOURS = {
-    "open": PALETTE["warning"],
-    "repaired": PALETTE["good"],
-    "unrepaired": PALETTE["urgent"],
+    EpisodeStatus.open: PALETTE["warning"],
+    EpisodeStatus.repaired: PALETTE["good"],
+    EpisodeStatus.unrepaired: PALETTE["urgent"],
 }
 
 FLAG_STATUS_LABELS = {
-    "open": "Open",
-    "acknowledged": "Acknowledged",
-    "resolved": "Resolved",
-    "withdrawn": "Withdrawn (rules changed)",
+    FlagStatus.open: "Open",
+    FlagStatus.acknowledged: "Acknowledged",
+    FlagStatus.resolved: "Resolved",
+    FlagStatus.withdrawn: "Withdrawn by scoring",
 }
 
 LANGUAGE_LABELS = {"en": "English", "es": "Spanish"}

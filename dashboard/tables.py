@@ -17,6 +17,7 @@ from dashboard.labels import (
     severity_label,
 )
 from scoring.instruments import Instrument
+from scoring.vocabulary import LIVE_FLAG_STATUSES
 
 CASELOAD_COLUMNS = [
     "Client",
@@ -117,7 +118,7 @@ FLAGS_IN_FULL = 8
 def live_flags(flags: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The open and acknowledged flags, in the API's order: the most severe first, then
     the newest session, then the newest flag (``backend.flags.service.flags_of_client``)."""
-    return [f for f in flags if f["status"] in ("open", "acknowledged")]
+    return [f for f in flags if f["status"] in LIVE_FLAG_STATUSES]
 
 
 def flags_table(flags: list[dict[str, Any]]) -> pd.DataFrame:
@@ -130,10 +131,19 @@ def flags_table(flags: list[dict[str, Any]]) -> pd.DataFrame:
                 "Status": FLAG_STATUS_LABELS.get(f["status"], f["status"]),
                 "What you did": ACTION_LABELS.get(f["action"] or "", ""),
                 "Note": f["note"] or "",
+                "Why withdrawn": f.get("withdrawn_reason") or "",
             }
             for f in flags
         ],
-        columns=["Session", "Severity", "What happened", "Status", "What you did", "Note"],
+        columns=[
+            "Session",
+            "Severity",
+            "What happened",
+            "Status",
+            "What you did",
+            "Note",
+            "Why withdrawn",
+        ],
     )
 
 

@@ -5,7 +5,7 @@ Pure library: pandas in, pandas out, no I/O and no clock. ``evaluate`` is the en
 
 from scoring.config import DEFAULT_CONFIG, RULES_VERSION, ScoringConfig, Thresholds
 from scoring.episodes import EPISODE_COLUMNS, TRIGGER_RULES
-from scoring.evaluate import FLAG_COLUMNS, Evaluation, evaluate
+from scoring.evaluate import FLAG_COLUMNS, RANGE_COLUMNS, Evaluation, evaluate
 from scoring.guidance import EPISODE_GUIDANCE, GUIDANCE
 from scoring.psychometrics import cronbach_alpha, estimate_psychometrics, reliable_change_index
 from scoring.rules import RULE_NAMES, SEVERITIES
@@ -20,6 +20,7 @@ __all__ = [
     "FLAG_COLUMNS",
     "GUIDANCE",
     "PATTERNS",
+    "RANGE_COLUMNS",
     "RATINGS",
     "RULES_VERSION",
     "RULE_NAMES",

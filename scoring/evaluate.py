@@ -10,11 +10,12 @@ import numpy as np
 import pandas as pd
 
 from scoring.config import DEFAULT_CONFIG, RULES_VERSION, ScoringConfig
-from scoring.episodes import rupture_episodes, trigger_rows
+from scoring.episodes import rupture_episodes
 from scoring.frames import build_frame, categorical, object_array
-from scoring.guidance import GUIDANCE
+from scoring.guidance import GUIDANCE_TEXTS, guidance_codes
 from scoring.history import RatingHistory, SessionTimeline, build_history, build_timeline
 from scoring.instruments import all_item_keys
+from scoring.own_range import OwnRange, own_range
 from scoring.rules import HISTORY_RULES, LEVELS, RULE_NAMES, SEVERITIES, RuleHits, missing_ratings
 from scoring.schema import check_ratings, check_sessions
 from scoring.summary import caseload_summary
@@ -32,6 +33,19 @@ FLAG_COLUMNS: tuple[str, ...] = (
     "evidence",
     "guidance",
     "rules_version",
+)
+
+#: Per rating, the range scoring judged it by: what a chart of the client draws.
+RANGE_COLUMNS: tuple[str, ...] = (
+    "client_id",
+    "session_number",
+    "instrument",
+    "total",
+    "usual",
+    "usual_sd",
+    "usual_low",
+    "change_from_previous",
+    "in_episode",
 )
 
 
@@ -58,12 +72,20 @@ class Evaluation:
     talk, info, sessions_without_rating int64; last_session_number Int64; last_held_on
     datetime64[ns]; latest_total, change_from_previous, personal_mean, personal_sd
     (unfloored), recent_slope (Theil–Sen, last 5) float64; recent_totals object[list[float]]
-    (last 10, oldest first); repair_status object[str] (open/repaired/unrepaired/none).
+    (last 10, oldest first); repair_status object[str] (open/repaired/unrepaired/none);
+    usual_mean, usual_sd, below_usual float64: the range the latest rating was judged by
+    and how many points below its mean it fell (NaN until the range is known).
+
+    ``ranges`` (``RANGE_COLUMNS``), one row per rating sorted by client_id, instrument,
+    session_number: the client's usual level and SD the rating was judged by (NaN before
+    the range is known), ``usual_low`` the line under which a rating reads as a possible
+    dip, the change from the previous rating, and whether it fell inside an episode.
     """
 
     flags: pd.DataFrame
     episodes: pd.DataFrame
     summary: pd.DataFrame
+    ranges: pd.DataFrame
     rules_version: str = RULES_VERSION
 
 
@@ -92,16 +114,37 @@ def evaluate(
         checked_sessions, checked, s_client, r_client, today_day, config.rating_grace_days
     )
 
-    hits = {rule.__name__: rule(history) for rule in HISTORY_RULES}
+    own = own_range(history)
+    hits = {rule.__name__: rule(history, own) for rule in HISTORY_RULES}
     missing = missing_ratings(timeline, config.missing_run, config.rating_grace_days)
     flags, f_client, f_session, f_severity = _flag_frame(history, timeline, hits, missing)
 
-    episodes = rupture_episodes(history, trigger_rows(hits, len(history)))
+    episodes = rupture_episodes(history, own)
     episode_client = pd.Index(client_ids).get_indexer(episodes["client_id"])
     summary = caseload_summary(
-        history, timeline, f_client, f_session, f_severity, episodes, episode_client
+        history, own, timeline, f_client, f_session, f_severity, episodes, episode_client
     )
-    return Evaluation(flags=flags, episodes=episodes, summary=summary)
+    return Evaluation(
+        flags=flags, episodes=episodes, summary=summary, ranges=_range_frame(history, own)
+    )
+
+
+def _range_frame(h: RatingHistory, own: OwnRange) -> pd.DataFrame:
+    names = np.array(h.instrument_ids, dtype=object)
+    return build_frame(
+        {
+            "client_id": h.client_ids[h.client],
+            "session_number": h.session,
+            "instrument": names[h.instrument] if len(h) else object_array([]),
+            "total": h.total,
+            "usual": own.mean,
+            "usual_sd": own.sd,
+            "usual_low": own.mean - h.per_row("possible_sds") * own.sd,
+            "change_from_previous": h.total - h.previous,
+            "in_episode": own.episode >= 0,
+        },
+        len(h),
+    )
 
 
 def _codes(index: pd.Index, uniques: np.ndarray, codes: np.ndarray) -> np.ndarray:
@@ -167,6 +210,7 @@ def _flag_frame(
             "severity",
             "level",
             "item",
+            "guidance",
         )
     }
     explanation: list[str] = []
@@ -192,6 +236,7 @@ def _flag_frame(
         columns["severity"].append(hit.severity)
         columns["level"].append(hit.level if hit.level is not None else np.full(n, -1))
         columns["item"].append(hit.item if hit.item is not None else np.full(n, -1))
+        columns["guidance"].append(guidance_codes(hit.rule, columns["level"][-1]))
         explanation.extend(hit.explanation)
         evidence.extend(_evidence(hit))
 
@@ -214,7 +259,7 @@ def _flag_frame(
             "item": categorical(stacked["item"][order], item_keys),
             "explanation": explanation_col[order],
             "evidence": evidence_col[order],
-            "guidance": categorical(rule, tuple(GUIDANCE[r] for r in RULE_NAMES)),
+            "guidance": categorical(stacked["guidance"][order], GUIDANCE_TEXTS),
             "rules_version": categorical(np.zeros(len(rule), dtype=np.int64), (RULES_VERSION,)),
         },
         len(order),

@@ -41,6 +41,8 @@ class Item:
     key: str
     subscale: str | None
     text: Mapping[str, ItemText]
+    #: How a clinician would say the item was rated low, completing "the client ...".
+    low_phrase: str = ""
 
     def text_in(self, language: str) -> ItemText:
         return self.text.get(language) or self.text["en"]
@@ -50,14 +52,18 @@ class Item:
 class Psychometrics:
     """Defaults the rules start from; a clinic may override them in scoring config.
 
-    ``population_sd`` and ``reliability`` feed the reliable change index
-    (Jacobson & Truax 1991).
+    ``population_sd`` and ``test_retest`` feed the reliable change index between two
+    sessions (Jacobson & Truax 1991); ``reliability`` is internal consistency, which
+    describes one rating, not change between two. ``within_sd`` is the usual week-to-week
+    SD of one client's total, the range a new client is judged by until their own shows.
     """
 
     total_cutoff: float
     item_cutoff: float
     population_sd: float
     reliability: float
+    test_retest: float
+    within_sd: float
     sources: str
 
 
@@ -139,9 +145,10 @@ ALLIANCE4 = Instrument(
     step=0.1,
     items=(
         Item(
-            "relationship",
-            "bond",
-            _text(
+            key="relationship",
+            low_phrase="felt less listened to",
+            subscale="bond",
+            text=_text(
                 (
                     "How much did you feel listened to and taken seriously today?",
                     "Not at all",
@@ -155,9 +162,10 @@ ALLIANCE4 = Instrument(
             ),
         ),
         Item(
-            "goals",
-            "goal",
-            _text(
+            key="goals",
+            low_phrase="was less sure the session focused on what matters to them",
+            subscale="goal",
+            text=_text(
                 (
                     "How much did today's session focus on what matters to you?",
                     "Not at all",
@@ -171,9 +179,10 @@ ALLIANCE4 = Instrument(
             ),
         ),
         Item(
-            "approach",
-            "task",
-            _text(
+            key="approach",
+            low_phrase="was less suited by the way you worked together",
+            subscale="task",
+            text=_text(
                 (
                     "How well did the way you worked together today suit you?",
                     "Not at all",
@@ -187,9 +196,10 @@ ALLIANCE4 = Instrument(
             ),
         ),
         Item(
-            "overall",
-            None,
-            _text(
+            key="overall",
+            low_phrase="felt the session worked less well for them",
+            subscale=None,
+            text=_text(
                 (
                     "Overall, how did today's session feel to you?",
                     "It didn't work for me",
@@ -208,10 +218,15 @@ ALLIANCE4 = Instrument(
         item_cutoff=9.0,
         population_sd=4.0,
         reliability=0.88,
+        test_retest=0.64,
+        within_sd=2.5,
         sources=(
             "Structure and cutoff 36 after the Session Rating Scale convention "
             "(Duncan et al. 2003; Miller & Duncan 2000); SD 4.0 and internal "
-            "consistency .88 as reported for the SRS by Duncan et al. 2003."
+            "consistency .88 as reported for the SRS by Duncan et al. 2003; "
+            "test-retest reliability .64 (Duncan et al. 2003; .54-.70 across studies, "
+            "Campbell & Hemsley 2009), which puts one client's week-to-week SD at "
+            "about 2.5 points."
         ),
     ),
 )
@@ -284,6 +299,21 @@ _WAI12_ITEMS = (
     ),
 )
 
+_WAI12_LOW_PHRASES = (
+    "agreed less on what to do in sessions",
+    "found the sessions less helpful for seeing things differently",
+    "felt less warmth from you",
+    "felt less involved in setting goals",
+    "felt less mutual respect",
+    "agreed less on the goals",
+    "felt less valued as a person",
+    "agreed less on what matters most to work on",
+    "felt you were less on their side",
+    "was less sure therapy will help them change",
+    "shared less your sense of what progress looks like",
+    "was less sure the way you work is right for them",
+)
+
 WAI12 = Instrument(
     id="wai12",
     name="Working alliance (12 items)",
@@ -298,8 +328,11 @@ WAI12 = Instrument(
                 "en": ItemText(en, _WAI_CHOICES_EN[0], _WAI_CHOICES_EN[-1]),
                 "es": ItemText(es, _WAI_CHOICES_ES[0], _WAI_CHOICES_ES[-1]),
             },
+            low_phrase=phrase,
         )
-        for number, (subscale, en, es) in enumerate(_WAI12_ITEMS, start=1)
+        for number, ((subscale, en, es), phrase) in enumerate(
+            zip(_WAI12_ITEMS, _WAI12_LOW_PHRASES, strict=True), start=1
+        )
     ),
     choices={"en": _WAI_CHOICES_EN, "es": _WAI_CHOICES_ES},
     psychometrics=Psychometrics(
@@ -309,11 +342,15 @@ WAI12 = Instrument(
         item_cutoff=3.0,
         population_sd=8.0,
         reliability=0.91,
+        test_retest=0.80,
+        within_sd=3.5,
         sources=(
             "Subscales after Hatcher & Gillaspy 2006 (WAI-SR); total SD about 8 "
             "and internal consistency .91 as reported for the WAI-SR total by "
             "Hatcher & Gillaspy 2006 and Munder et al. 2010. The cutoff 36 "
-            "(mean item 3) is Rapport's convention, not a published norm."
+            "(mean item 3), test-retest .80 and week-to-week SD 3.5 are Rapport's "
+            "assumptions, not published norms: a clinic's own estimate replaces the SD "
+            "once it has enough ratings."
         ),
     ),
 )

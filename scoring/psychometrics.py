@@ -8,6 +8,7 @@ with enough of its own ratings can estimate the SD and reliability it feeds on.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,23 @@ from scoring.schema import ScoringInputError, check_ratings
 
 #: Fewer ratings than this give an SD and alpha too unstable to replace published values.
 MIN_RATINGS_FOR_ESTIMATE = 30
+#: The clinic-wide week-to-week SD needs this many clients with enough ratings each.
+MIN_CLIENTS_FOR_WITHIN_SD, MIN_RATINGS_PER_CLIENT = 20, 5
+
+
+@dataclass(frozen=True)
+class ClinicPsychometrics:
+    """What a clinic's own ratings say about an instrument.
+
+    ``within_sd`` is None when too few clients have enough ratings; the instrument's
+    default then stays in force.
+    """
+
+    total_sd: float
+    alpha: float
+    within_sd: float | None
+    ratings: int
+    clients: int
 
 
 def reliable_change_index(sd: float, reliability: float) -> float:
@@ -41,12 +59,15 @@ def cronbach_alpha(items: np.ndarray) -> float:
     return float(k / (k - 1) * (1.0 - item_var / total_var))
 
 
-def estimate_psychometrics(ratings: pd.DataFrame, instrument_id: str) -> tuple[float, float]:
-    """Estimate (SD of totals, Cronbach's alpha of items) from a clinic's own ratings.
+def estimate_psychometrics(ratings: pd.DataFrame, instrument_id: str) -> ClinicPsychometrics:
+    """Estimate the SD of totals, Cronbach's alpha and the week-to-week SD of one client.
 
     Why: published norms come from other populations; a clinic with at least
-    ``MIN_RATINGS_FOR_ESTIMATE`` ratings can base its reliable-change threshold on its own
-    clients (pass the result to ``ScoringConfig.with_thresholds``).
+    ``MIN_RATINGS_FOR_ESTIMATE`` ratings can base its thresholds on its own clients (pass
+    the result to ``ScoringConfig.with_clinic_estimate``). The week-to-week SD is the
+    median over clients of their downward spread (the doubled semi-deviation below their
+    mean, as ``scoring.own_range`` measures it): the median, so that the minority of
+    clients with a rupture do not widen every client's range.
     """
     try:
         instrument = get_instrument(instrument_id)
@@ -66,4 +87,19 @@ def estimate_psychometrics(ratings: pd.DataFrame, instrument_id: str) -> tuple[f
         alpha = cronbach_alpha(matrix)
     except ValueError as exc:
         raise ScoringInputError(f"cannot estimate reliability: {exc}") from None
-    return sd, alpha
+    totals = pd.Series(checked.total[rows])
+    client = checked.client_code[rows]
+    grouped = totals.groupby(client)
+    deviation = totals - grouped.transform("mean")
+    below = (deviation.where(deviation < 0, 0.0) ** 2).groupby(client).sum()
+    per_client = grouped.size()
+    enough = per_client >= MIN_RATINGS_PER_CLIENT
+    spread = np.sqrt(2.0 * below[enough] / (per_client[enough] - 1))
+    within = float(spread.median()) if enough.sum() >= MIN_CLIENTS_FOR_WITHIN_SD else None
+    return ClinicPsychometrics(
+        total_sd=sd,
+        alpha=alpha,
+        within_sd=within if within and within > 0 else None,
+        ratings=count,
+        clients=int(per_client.size),
+    )

@@ -1,8 +1,11 @@
 """The flag rules: each a small named function over the whole caseload at once.
 
-Every rule takes the sorted ``RatingHistory`` (or the session timeline) and returns the
-rows it flags with their numbers. A flag on session k only ever looks at ratings up to
-and including k. Thresholds come from ``ScoringConfig``; sources are in each docstring.
+Every rule takes the sorted ``RatingHistory`` and the client's own range (``OwnRange``)
+and returns the rows it flags with their numbers. A flag on session k only ever looks at
+ratings up to and including k, except that a standing condition's flag (raised once, where
+the condition began) carries the run as it goes on. Thresholds come from
+``ScoringConfig``; sources are in each docstring. Explanations give numbers in points;
+SDs and thresholds stay in the evidence.
 """
 
 from __future__ import annotations
@@ -12,14 +15,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from scoring.history import EPS, RatingHistory, SessionTimeline, run_length
-from scoring.instruments import all_item_keys, get_instrument
+from scoring.instruments import get_instrument
+from scoring.own_range import FAR, POSSIBLE, PROBABLE, OwnRange
+from scoring.vocabulary import Level, Severity
 
-SEVERITIES: tuple[str, ...] = ("info", "talk", "warning", "urgent")
-#: Levels of the personal-baseline rule (Stiles et al. 2004: 1 SD possible, 2 SD probable).
-LEVELS: tuple[str, ...] = ("possible", "probable")
+SEVERITIES: tuple[str, ...] = tuple(Severity)
+LEVELS: tuple[str, ...] = tuple(Level)
+FROM_START = LEVELS.index(Level.from_start)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RuleHits:
     """What one rule flagged: rows of the history (or timeline) with level, item and numbers."""
 
@@ -41,308 +46,354 @@ def _num(value: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
-def _nums(values: np.ndarray) -> list[str]:
-    """``_num`` of many values, formatting each distinct value once (totals repeat a lot)."""
-    if not len(values):
-        return []
-    unique, inverse = np.unique(values, return_inverse=True)
-    text = np.array([_num(v) for v in unique.tolist()], dtype=object)
-    return text[inverse.ravel()].tolist()
+def _points(value: float) -> str:
+    """'1 point', '4.5 points'."""
+    text = _num(value)
+    return f"{text} point{'' if text == '1' else 's'}"
 
 
-def _constant(severity: str, n: int) -> np.ndarray:
+def _day(value: np.datetime64) -> str:
+    """'03 Nov 2026', the one way the product writes a date."""
+    return value.astype("datetime64[D]").item().strftime("%d %b %Y")
+
+
+def _constant(severity: Severity, n: int) -> np.ndarray:
     return np.full(n, SEVERITIES.index(severity), dtype=np.int64)
 
 
-def below_cutoff(h: RatingHistory) -> RuleHits:
-    """Total under the instrument's clinical cutoff (alliance4: < 36).
+def low_items_text(h: RatingHistory, row: int) -> str:
+    """The items of one rating under the item cutoff, in the words a clinician uses.
 
-    Source: the Session Rating Scale convention that totals under 36 signal an alliance
-    worth discussing (Miller & Duncan 2000; Duncan et al. 2003). For the clinician: the
-    client is telling you this session did not fully work for them.
+    'felt less listened to (7.5 of 10) and was less sure the session focused on what
+    matters to them (8)'; empty when no item is low.
     """
-    cutoff = h.per_row("total_cutoff")
-    rows = np.flatnonzero(h.total < cutoff - EPS)
-    value, threshold = h.total[rows], cutoff[rows]
+    instrument = get_instrument(h.instrument_ids[h.instrument[row]])
+    cutoff = h.thresholds[h.instrument[row]].item_cutoff
+    parts = []
+    for item in instrument.items:
+        value = h.items[item.key][row]
+        if value < cutoff - EPS:
+            scale = f" of {_num(instrument.item_max)}" if not parts else ""
+            parts.append(f"{item.low_phrase} ({_num(value)}{scale})")
+    if len(parts) > 1:
+        return ", ".join(parts[:-1]) + " and " + parts[-1]
+    return "".join(parts)
+
+
+def _with_items(text: str, h: RatingHistory, row: int) -> str:
+    items = low_items_text(h, row)
+    return f"{text} The client {items}." if items else text
+
+
+def client_wants_to_talk(h: RatingHistory, own: OwnRange) -> RuleHits:
+    """The client ticked "I'd like to talk about how our sessions are going".
+
+    Source: a direct request is the clearest rupture marker there is (Safran & Muran 2000).
+    It is the client's own words, not a score: urgent whatever the numbers, never part of a
+    numeric rupture episode, and never closed by scoring; it waits for the therapist.
+    """
+    rows = np.flatnonzero(h.wants_to_talk)
+    value = h.total[rows]
     text = [
-        f"Total {v} is below {t}, the level at which a rating is worth talking over."
-        for v, t in zip(_nums(value), _nums(threshold), strict=True)
+        f"The client asked to talk about how your sessions are going (total {_num(v)})."
+        for v in value.tolist()
     ]
     return RuleHits(
-        "below_cutoff",
-        _constant("talk", len(rows)),
-        rows,
-        text,
-        {"value": value, "threshold": threshold},
+        rule="client_wants_to_talk",
+        severity=_constant(Severity.urgent, len(rows)),
+        rows=rows,
+        explanation=text,
+        evidence={"value": value},
     )
 
 
-def item_low(h: RatingHistory) -> RuleHits:
-    """Any single item under the item cutoff (alliance4: < 9), one flag per low item.
+def below_personal_baseline(h: RatingHistory, own: OwnRange) -> RuleHits:
+    """A rating below the client's own usual range (see ``scoring.own_range``).
 
-    Source: SRS practice of discussing any item marked below 9 of 10 (Duncan et al. 2003).
-    For the clinician: it names which part of the alliance (bond, goals, way of working)
-    the client rated lower, even when the total still looks fine.
+    possible (info): one rating ``possible_sds`` below the range: often ordinary
+    week-to-week movement, a reason to check in. probable (warning): ``probable_sds``
+    below, or below the possible line twice running: a likely rupture, the repair steps
+    apply. far (urgent): ``far_sds`` below and at least a reliable change (Jacobson &
+    Truax 1991, from test-retest reliability) in points: far outside anything this client
+    has shown, worth contact before the next session. Two levels with confirmation after
+    Gumz et al. (2012); thresholds set on the realistic simulation (``make bench``).
     """
-    rows_all, items_all, order_all, values_all, cut_all = [], [], [], [], []
-    for code, instrument_id in enumerate(h.instrument_ids):
-        in_instrument = h.instrument == code
-        cutoff = h.thresholds[code].item_cutoff
-        for order, key in enumerate(get_instrument(instrument_id).item_keys):
-            values = h.items[key]
-            rows = np.flatnonzero(in_instrument & (values < cutoff - EPS))
-            rows_all.append(rows)
-            items_all.append(np.full(len(rows), all_item_keys().index(key), dtype=np.int64))
-            order_all.append(np.full(len(rows), order, dtype=np.int64))
-            values_all.append(values[rows])
-            cut_all.append(np.full(len(rows), cutoff))
-    if not rows_all:
-        empty = np.empty(0, dtype=np.int64)
-        rows_all, items_all, order_all = [empty], [empty], [empty]
-        values_all, cut_all = [np.empty(0)], [np.empty(0)]
-    rows = np.concatenate(rows_all)
-    item = np.concatenate(items_all)
-    value, threshold = np.concatenate(values_all), np.concatenate(cut_all)
-    text = [
-        f"The item '{k}' was rated {v}, below {t}."
-        for k, v, t in zip(
-            np.array(all_item_keys(), dtype=object)[item].tolist(),
-            _nums(value),
-            _nums(threshold),
-            strict=True,
-        )
-    ]
-    return RuleHits(
-        "item_low",
-        _constant("talk", len(rows)),
-        rows,
-        text,
-        {"value": value, "threshold": threshold},
-        item=item,
-        item_order=np.concatenate(order_all),
+    rows = np.flatnonzero(own.level >= 0)
+    level = own.level[rows]
+    severity = np.select(
+        [level == POSSIBLE, level == PROBABLE, level == FAR],
+        [SEVERITIES.index(s) for s in (Severity.info, Severity.warning, Severity.urgent)],
     )
-
-
-def _drop(h: RatingHistory) -> np.ndarray:
-    with np.errstate(invalid="ignore"):
-        return np.where(np.isnan(h.previous), np.nan, h.previous - h.total)
-
-
-def drop_from_previous(h: RatingHistory) -> RuleHits:
-    """Total at least 1 point below the previous rating.
-
-    Source: Rapport's convention; on a near-ceiling scale even a point is informative,
-    but often noise (hence ``info``). For the clinician: a small dip to keep in mind.
-    """
-    drop = _drop(h)
-    needed = h.per_row("drop_points")
-    with np.errstate(invalid="ignore"):
-        rows = np.flatnonzero(drop >= needed - EPS)
-    value, prev, d, t = h.total[rows], h.previous[rows], drop[rows], needed[rows]
-    text = [
-        f"Total {v} is {x} point{'' if x == '1' else 's'} lower than the previous rating of {p}."
-        for v, x, p in zip(_nums(value), _nums(d), _nums(prev), strict=True)
-    ]
-    return RuleHits(
-        "drop_from_previous",
-        _constant("info", len(rows)),
-        rows,
-        text,
-        {"value": value, "previous": prev, "drop": d, "threshold": t},
+    value, mean, sd, z = h.total[rows], own.mean[rows], own.sd[rows], own.z[rows]
+    episode = own.episode[rows]
+    opened = np.where(
+        episode >= 0, own.opened[np.maximum(episode, 0)] if len(own.opened) else rows, rows
     )
-
-
-def reliable_drop(h: RatingHistory) -> RuleHits:
-    """Drop from the previous rating of at least the reliable change index.
-
-    Source: RCI = 1.96 x SD x sqrt(2 x (1 - r)) (Jacobson & Truax 1991); alliance4 SD 4.0
-    and r .88 give 3.84 points. For the clinician: a drop this large is unlikely to be
-    measurement noise; something happened in the session.
-    """
-    drop = _drop(h)
-    rci = h.per_row("reliable_change")
-    with np.errstate(invalid="ignore"):
-        rows = np.flatnonzero(drop >= rci - EPS)
-    value, prev, d, t = h.total[rows], h.previous[rows], drop[rows], rci[rows]
-    text = [
-        f"Total fell {x} points, from {p} to {v}; more than the "
-        f"{t:.2f} points measurement noise could explain."
-        for v, x, p, t in zip(_nums(value), _nums(d), _nums(prev), t.tolist(), strict=True)
-    ]
-    return RuleHits(
-        "reliable_drop",
-        _constant("warning", len(rows)),
-        rows,
-        text,
-        {"value": value, "previous": prev, "drop": d, "threshold": t},
+    episode_mean = np.where(
+        episode >= 0,
+        own.episode_mean[np.maximum(episode, 0)] if len(own.opened) else mean,
+        mean,
     )
-
-
-def personal_sd(h: RatingHistory) -> np.ndarray:
-    """The client's prior SD floored at half the population SD (NaN-safe)."""
-    floor = h.per_row("sd_floor")
-    return np.where(np.isnan(h.prior_sd), floor, np.maximum(h.prior_sd, floor))
-
-
-def below_personal_baseline(h: RatingHistory) -> RuleHits:
-    """Total more than 1 SD (possible) or 2 SD (probable) below the client's own prior mean.
-
-    Source: ruptures defined against the client's own history (Stiles et al. 2004;
-    Strauss et al. 2006); report both levels, act on the stricter (BMC Medical Research
-    Methodology 2012). Needs 3 prior ratings; the SD is floored at half the population SD
-    so that a very steady client is not flagged for a one-point wobble. For the clinician:
-    low *for this client*, even if high by the book.
-    """
-    enough = h.prior_n >= h.per_row("baseline_min_prior")
-    sd = personal_sd(h)
-    mean = h.prior_mean
-    with np.errstate(invalid="ignore"):
-        possible_line = mean - h.per_row("possible_sds") * sd
-        probable_line = mean - h.per_row("probable_sds") * sd
-        possible = enough & (h.total < possible_line - EPS)
-        probable = enough & (h.total < probable_line - EPS)
-    rows = np.flatnonzero(possible | probable)
-    is_probable = probable[rows]
-    level = np.where(is_probable, LEVELS.index("probable"), LEVELS.index("possible"))
-    severity = np.where(is_probable, SEVERITIES.index("warning"), SEVERITIES.index("talk"))
-    threshold = np.where(is_probable, probable_line[rows], possible_line[rows])
-    value, m, s, n = h.total[rows], mean[rows], sd[rows], h.prior_n[rows]
-    z = (m - value) / s
-    text = [
-        f"Total {v} is {zz:.1f} SD below this client's own average of {mm:.1f} over {nn} sessions."
-        for v, zz, mm, nn in zip(_nums(value), z.tolist(), m.tolist(), n.tolist(), strict=True)
-    ]
+    below = np.where(np.isnan(mean), episode_mean - value, mean - value)
+    usual = np.where(np.isnan(mean), episode_mean, mean)
+    text = []
+    for r, lv, v, u, b, opened_row in zip(
+        rows.tolist(),
+        level.tolist(),
+        value.tolist(),
+        usual.tolist(),
+        below.tolist(),
+        opened.tolist(),
+        strict=True,
+    ):
+        head = f"Total {_num(v)} is {_points(b)} below this client's usual {_num(u)}"
+        if lv == POSSIBLE:
+            line = f"{head}. One lower rating like this is often an ordinary week; check in."
+        elif (
+            lv == PROBABLE
+            and h.previous[r] == h.previous[r]
+            and opened_row == r
+            and (own.episode[r - 1] == own.episode[r])
+        ):
+            line = (
+                f"{head}, the second lower rating in a row (after {_num(h.previous[r])}). "
+                "A strain in the relationship is likely."
+            )
+        elif lv == PROBABLE:
+            line = f"{head}. A strain in the relationship is likely."
+        elif opened_row == r:
+            line = f"{head}, far lower than anything this client has rated before."
+        else:
+            line = (
+                f"{head}: the drop that began at session {h.session[opened_row]} has gone "
+                "far below anything this client has rated before."
+            )
+        text.append(_with_items(line, h, r))
     return RuleHits(
-        "below_personal_baseline",
-        severity,
-        rows,
-        text,
-        {
+        rule="below_personal_baseline",
+        severity=severity.astype(np.int64),
+        rows=rows,
+        explanation=text,
+        evidence={
             "value": value,
-            "threshold": threshold,
-            "mean": m,
-            "sd": s,
-            "observed_sd": h.prior_sd[rows],
-            "n": n,
+            "usual": usual,
+            "below_usual": below,
+            "sd": sd,
             "z": z,
+            "n": own.n[rows],
+            "threshold_sds": np.select(
+                [level == POSSIBLE, level == PROBABLE],
+                [h.per_row("possible_sds")[rows], h.per_row("probable_sds")[rows]],
+                h.per_row("far_sds")[rows],
+            ),
+            "clinic_sd": h.per_row("within_sd")[rows],
         },
         level=level,
     )
 
 
-def theil_sen_slopes(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Theil–Sen slope of each row of (windows x w) arrays: the median pairwise slope.
+def rupture_not_repaired(h: RatingHistory, own: OwnRange) -> RuleHits:
+    """A rupture episode that has not come back within ``repair_within`` ratings of its
+    lowest point.
 
-    Robust to one odd rating, unlike least squares (Sen 1968). NaN pairs are ignored.
+    Source: unrepaired ruptures go with worse outcomes and dropout (Eubanks, Muran &
+    Safran 2018; Larsson et al. 2018), so one left open is urgent: raise it before the
+    next session, consider supervision, and talk about fit. Raised once, at the rating
+    where the episode was judged unrepaired.
     """
-    i, j = np.triu_indices(x.shape[1], k=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        slopes = (y[:, j] - y[:, i]) / (x[:, j] - x[:, i])
-    if np.isnan(slopes).any():
-        out = np.full(len(slopes), np.nan)
-        ok = ~np.all(np.isnan(slopes), axis=1)
-        out[ok] = np.nanmedian(slopes[ok], axis=1)
-        return out
-    return np.median(slopes, axis=1)
-
-
-def downward_trend(h: RatingHistory) -> RuleHits:
-    """A slow decline: over the last 5 ratings a Theil–Sen slope <= -0.5 points per session,
-    at least 3 consecutive non-increases ending now, and a total decline >= the RCI.
-
-    Source: gradual ("withdrawal") ruptures are easy to miss session by session (Safran &
-    Muran 2000); the decline must reach reliable change (Jacobson & Truax 1991) so that
-    drifting noise is not flagged. For the clinician: the alliance is quietly slipping.
-    The slope's x is the session number, so a skipped rating still counts as a week passed.
-    No Mann–Kendall p-value: five ratings are too few for it to mean much.
-    """
-    with np.errstate(invalid="ignore"):
-        non_increase = h.total <= h.previous + EPS
-    streak = run_length(non_increase, h.group_start)
-    windows = h.per_row("trend_window").astype(np.int64) if len(h) else np.empty(0, np.int64)
-    parts = []
-    for w in np.unique(windows).tolist():
-        full = np.flatnonzero((windows == w) & (h.position >= w - 1))
-        # cheap conditions first, so the Theil–Sen medians run on few windows
-        decline_all = h.total[full - w + 1] - h.total[full]
-        cheap = (streak[full] >= h.per_row("trend_non_increases")[full]) & (
-            decline_all >= h.per_row("reliable_change")[full] - EPS
-        )
-        candidates = full[cheap]
-        if not len(candidates):
-            continue
-        span = candidates[:, None] + np.arange(-w + 1, 1)
-        x, y = h.session[span].astype(np.float64), h.total[span]
-        slope = theil_sen_slopes(x, y)
-        decline = y[:, 0] - y[:, -1]
-        slope_max = np.array([t.trend_slope for t in h.thresholds])[h.instrument[candidates]]
-        rci = np.array([t.reliable_change for t in h.thresholds])[h.instrument[candidates]]
-        hit = slope <= slope_max + EPS
-        parts.append((candidates[hit], slope[hit], decline[hit], y[hit, 0], w, rci[hit]))
-    if parts:
-        rows = np.concatenate([p[0] for p in parts])
-        slope = np.concatenate([p[1] for p in parts])
-        decline = np.concatenate([p[2] for p in parts])
-        first = np.concatenate([p[3] for p in parts])
-        window = np.concatenate([np.full(len(p[0]), p[4]) for p in parts])
-        rci = np.concatenate([p[5] for p in parts])
-    else:
-        rows = np.empty(0, dtype=np.int64)
-        slope = decline = first = rci = np.empty(0)
-        window = np.empty(0, dtype=np.int64)
-    value = h.total[rows]
+    rows = np.flatnonzero(own.unrepaired_at)
+    episode = own.episode[rows]
+    opened = own.opened[episode] if len(rows) else rows
+    lowest = own.lowest[episode] if len(rows) else rows
+    usual = own.episode_mean[episode] if len(rows) else np.empty(0)
+    line = own.recovery_line[episode] if len(rows) else np.empty(0)
+    within = h.per_row("repair_within")[rows]
     text = [
-        f"Totals have fallen over the last {w} ratings, from {_num(f)} to {_num(v)} "
-        f"(about {-s:.1f} points per session)."
-        for w, f, v, s in zip(
-            window.tolist(), first.tolist(), value.tolist(), slope.tolist(), strict=True
+        f"The drop that began at session {h.session[o]} (total {_num(h.total[o])} against "
+        f"a usual {_num(u)}) has not come back within {int(w)} ratings of its lowest point "
+        f"({_num(h.total[low])} at session {h.session[low]}); latest {_num(h.total[r])}."
+        for r, o, low, u, w in zip(
+            rows.tolist(),
+            opened.tolist(),
+            lowest.tolist(),
+            usual.tolist(),
+            within.tolist(),
+            strict=True,
         )
     ]
     return RuleHits(
-        "downward_trend",
-        _constant("warning", len(rows)),
-        rows,
-        text,
-        {
-            "value": value,
-            "first": first,
-            "decline": decline,
-            "slope": slope,
-            "threshold": rci,
-            "non_increases": streak[rows],
-            "window": window,
+        rule="rupture_not_repaired",
+        severity=_constant(Severity.urgent, len(rows)),
+        rows=rows,
+        explanation=text,
+        evidence={
+            "value": h.total[rows],
+            "usual": usual,
+            "recovery_line": line,
+            "opened_session": h.session[opened] if len(rows) else rows,
+            "lowest": h.total[lowest] if len(rows) else np.empty(0),
+            "within": within.astype(np.int64),
         },
     )
 
 
-def client_wants_to_talk(h: RatingHistory) -> RuleHits:
-    """The client ticked "I'd like to talk about how therapy is going".
+@dataclass(frozen=True)
+class Runs:
+    """Standing conditions: where each run began, how many ratings it holds, and its last."""
 
-    Source: a direct request is the clearest rupture marker there is (Safran & Muran 2000);
-    it is urgent whatever the numbers. For the clinician: make room for it next session.
+    start: np.ndarray
+    count: np.ndarray
+    last: np.ndarray
+    ended: np.ndarray
+
+
+def standing_runs(
+    h: RatingHistory, condition: np.ndarray, may_start: np.ndarray, clear: np.ndarray
+) -> Runs:
+    """Runs of a standing condition, each to be flagged once where it began.
+
+    A run begins at a rating where the condition holds and ``may_start`` allows, takes in
+    every later rating where it holds, and ends after ``clear`` ratings in a row without
+    it; only then can a new run (and a new flag) begin.
     """
-    rows = np.flatnonzero(h.wants_to_talk)
-    value = h.total[rows]
-    text = [
-        f"The client asked to talk about how therapy is going (total {_num(v)})."
-        for v in value.tolist()
-    ]
+    n = len(h)
+    quiet = run_length(~condition, h.group_start)
+    previous_quiet = np.zeros(n, np.int64)
+    previous_quiet[1:] = quiet[:-1]
+    new_segment = h.group_start | (condition & (previous_quiet >= clear))
+    segment = np.cumsum(new_segment) - 1
+    candidates = np.flatnonzero(condition & may_start)
+    first = np.full(int(segment[-1]) + 1 if n else 0, n, np.int64)
+    np.minimum.at(first, segment[candidates], candidates)
+    begun = first[segment] <= np.arange(n) if n else np.zeros(0, bool)
+    member = condition & begun
+    seg = segment[member]
+    starts = np.flatnonzero(first < n)
+    count = np.bincount(seg, minlength=len(first))[starts]
+    last = np.full(len(first), -1, np.int64)
+    np.maximum.at(last, seg, np.flatnonzero(member))
+    # ended: the segment's history goes on for ``clear`` quiet ratings after its last
+    segment_end = np.full(len(first), -1, np.int64)
+    np.maximum.at(segment_end, segment, np.arange(n))
+    ended = quiet[segment_end[starts]] >= clear[segment_end[starts]] if len(starts) else starts
+    return Runs(first[starts], count, last[starts], ended.astype(bool))
+
+
+def below_cutoff(h: RatingHistory, own: OwnRange) -> RuleHits:
+    """A run of totals under the instrument's clinical cutoff (alliance4: < 36), flagged once.
+
+    Source: the Session Rating Scale convention that totals under 36 signal an alliance
+    worth discussing (Miller & Duncan 2000; Duncan et al. 2003). One flag where the run
+    begins, carrying the run; a new one only after ``cutoff_clear_run`` ratings at or above
+    the cutoff. A client whose own usual level is below the cutoff is judged against that
+    level instead (``below_personal_baseline``); if it was so from the first ratings, the
+    one flag says the alliance may never have formed, and the guidance turns to fit,
+    goals and, where it serves the client, a referral.
+    """
+    cutoff = h.per_row("total_cutoff")
+    below = h.total < cutoff - EPS
+    own_level_low = own.mean < cutoff - EPS  # False while the range is unknown (NaN)
+    runs = standing_runs(h, below, ~own_level_low, h.per_row("cutoff_clear_run"))
+    rows = runs.start
+    min_prior = h.per_row("baseline_min_prior").astype(np.int64)
+    # from the start: the run began among the first ratings and the range, once known, is low
+    known_at = h.group_first_index + min_prior
+    known = np.minimum(known_at, len(h) - 1) if len(h) else known_at
+    from_start = (
+        (h.position[rows] < min_prior[rows])
+        & (known_at[rows] < len(h))
+        & (h.group_first_index[known[rows]] == h.group_first_index[rows])
+        & (own.mean[known[rows]] < cutoff[rows] - EPS)
+    )
+    level = np.where(from_start, FROM_START, -1)
+    text = []
+    for r, n_below, last, ended, fs in zip(
+        rows.tolist(),
+        runs.count.tolist(),
+        runs.last.tolist(),
+        runs.ended.tolist(),
+        from_start.tolist(),
+        strict=True,
+    ):
+        c, since = _num(cutoff[r]), _day(h.held_on[r])
+        if fs:
+            line = (
+                f"Below {c} from the first sessions (usual {_num(own.mean[known[r]])}): the "
+                "working alliance may never have fully formed. Later ratings are judged "
+                "against this client's own level."
+            )
+        elif ended:
+            line = (
+                f"Below {c} in {n_below} rating{'s' if n_below > 1 else ''} from {since} to "
+                f"{_day(h.held_on[last])}; at or above {c} since."
+            )
+        elif n_below > 1:
+            line = (
+                f"Below {c} in {n_below} ratings since {since} (latest below: "
+                f"{_num(h.total[last])})."
+            )
+        else:
+            line = f"Total {_num(h.total[r])} is below {c}, the level worth talking over."
+        text.append(_with_items(line, h, r))
     return RuleHits(
-        "client_wants_to_talk", _constant("urgent", len(rows)), rows, text, {"value": value}
+        rule="below_cutoff",
+        severity=_constant(Severity.talk, len(rows)),
+        rows=rows,
+        explanation=text,
+        evidence={
+            "value": h.total[rows],
+            "threshold": cutoff[rows],
+            "ratings_below": runs.count,
+            "latest_below": h.total[runs.last],
+            "ended": runs.ended.astype(np.int64),
+        },
+        level=level,
     )
 
 
-def ceiling_no_variance(h: RatingHistory) -> RuleHits:
+def item_low(h: RatingHistory, own: OwnRange) -> RuleHits:
+    """A run of ratings with an item under the item cutoff (alliance4: < 9), flagged once.
+
+    Source: SRS practice of discussing any item marked below 9 of 10 (Duncan et al. 2003).
+    Context (info): it names which part of the alliance (bond, goals, way of working) was
+    rated lower, also in the total's own flags. On realistic near-ceiling data a talk
+    flag per low item per session was most of the alert burden and rarely a rupture.
+    """
+    low = np.zeros(len(h), bool)
+    for code, instrument_id in enumerate(h.instrument_ids):
+        cutoff = h.thresholds[code].item_cutoff
+        in_instrument = h.instrument == code
+        for key in get_instrument(instrument_id).item_keys:
+            low |= in_instrument & (h.items[key] < cutoff - EPS)
+    runs = standing_runs(h, low, np.ones(len(h), bool), h.per_row("cutoff_clear_run"))
+    rows = runs.start
+    text = [
+        f"The client {low_items_text(h, r)}"
+        + (f"; an item was low in {c} ratings since {_day(h.held_on[r])}." if c > 1 else ".")
+        for r, c in zip(rows.tolist(), runs.count.tolist(), strict=True)
+    ]
+    return RuleHits(
+        rule="item_low",
+        severity=_constant(Severity.info, len(rows)),
+        rows=rows,
+        explanation=text,
+        evidence={
+            "value": h.total[rows],
+            "threshold": h.per_row("item_cutoff")[rows],
+            "ratings_with_low_item": runs.count,
+        },
+    )
+
+
+def ceiling_no_variance(h: RatingHistory, own: OwnRange) -> RuleHits:
     """Three or more consecutive perfect totals; flagged once, where the run reaches 3.
 
     Source: ceiling effects make client-rated alliance insensitive (Tryon, Blackwell &
-    Hammel 2008); Duncan et al. (2003) advise inviting honest feedback. Flagging only the
-    session where the run reaches the threshold avoids repeating the same prompt weekly.
-    For the clinician: perfect scores may be politeness; ask what could be better.
+    Hammel 2008); Duncan et al. (2003) advise inviting honest feedback. For the clinician:
+    perfect scores may be politeness; ask what could be better.
     """
     ceiling = h.per_row("ceiling_total")
-    at_ceiling = h.total >= ceiling - EPS
-    run = run_length(at_ceiling, h.group_start)
+    run = run_length(h.total >= ceiling - EPS, h.group_start)
     needed = h.per_row("ceiling_run")
     rows = np.flatnonzero(run == needed)
     value, r = h.total[rows], run[rows]
@@ -352,41 +403,44 @@ def ceiling_no_variance(h: RatingHistory) -> RuleHits:
         for v, n in zip(value.tolist(), r.tolist(), strict=True)
     ]
     return RuleHits(
-        "ceiling_no_variance",
-        _constant("info", len(rows)),
-        rows,
-        text,
-        {"value": value, "run": r, "threshold": needed[rows].astype(np.int64)},
+        rule="ceiling_no_variance",
+        severity=_constant(Severity.info, len(rows)),
+        rows=rows,
+        explanation=text,
+        evidence={"value": value, "run": r, "threshold": needed[rows].astype(np.int64)},
     )
 
 
 def missing_ratings(timeline: SessionTimeline, min_run: int, grace_days: int) -> RuleHits:
-    """Two or more consecutive sessions without a rating, flagged on the run's latest one.
+    """Two or more consecutive sessions without a rating, flagged once per run.
 
     Source: dropping out of routine feedback often precedes dropout from therapy
     (Lambert 2015; Miller et al. 2006). A session only counts once its rating link has
-    expired (``rating_grace_days``). For the clinician: the client has gone quiet.
+    expired (``rating_grace_days``). The flag sits on the session where the run reached
+    ``min_run`` and carries the run as it grows. For the clinician: the client has gone
+    quiet; ask how the feedback is going for them.
     """
     run = run_length(timeline.overdue, timeline.client_start)
     n = len(run)
     run_ends = np.ones(n, dtype=bool)
     if n:
         run_ends[:-1] = ~timeline.overdue[1:] | timeline.client_start[1:]
-    rows = np.flatnonzero(timeline.overdue & run_ends & (run >= min_run))
-    r = run[rows]
-    last = timeline.session[rows]
-    first = timeline.session[rows - r + 1] if len(rows) else last
+    ends = np.flatnonzero(timeline.overdue & run_ends & (run >= min_run))
+    length = run[ends]
+    rows = ends - length + min_run
+    first = timeline.session[ends - length + 1] if len(ends) else timeline.session[ends]
+    last = timeline.session[ends]
     text = [
         f"No rating for {k} sessions in a row (sessions {a} to {b})."
-        for k, a, b in zip(r.tolist(), first.tolist(), last.tolist(), strict=True)
+        for k, a, b in zip(length.tolist(), first.tolist(), last.tolist(), strict=True)
     ]
     return RuleHits(
-        "missing_ratings",
-        _constant("warning", len(rows)),
-        rows,
-        text,
-        {
-            "value": r,
+        rule="missing_ratings",
+        severity=_constant(Severity.talk, len(rows)),
+        rows=rows,
+        explanation=text,
+        evidence={
+            "value": length,
             "threshold": np.full(len(rows), min_run, dtype=np.int64),
             "first_session": first,
             "last_session": last,
@@ -398,12 +452,14 @@ def missing_ratings(timeline: SessionTimeline, min_run: int, grace_days: int) ->
 #: Rules over the rating history, in the order flags of one session are listed.
 HISTORY_RULES = (
     client_wants_to_talk,
-    reliable_drop,
+    rupture_not_repaired,
     below_personal_baseline,
-    downward_trend,
     below_cutoff,
     item_low,
-    drop_from_previous,
     ceiling_no_variance,
 )
 RULE_NAMES: tuple[str, ...] = (*tuple(r.__name__ for r in HISTORY_RULES), "missing_ratings")
+#: The client's own request: never part of an episode, never closed by scoring.
+CLIENT_REQUEST_RULE = client_wants_to_talk.__name__
+#: Rules whose flags belong to a numeric rupture episode and close when it is repaired.
+EPISODE_RULES: tuple[str, ...] = ("below_personal_baseline",)

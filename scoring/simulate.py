@@ -1,31 +1,52 @@
-"""Realistic simulated alliance ratings, for tests, benchmarks and the demo caseload.
+"""Simulated alliance ratings that look like a clinic's, with the truth kept beside them.
 
-Client-rated alliance sits near the ceiling (most alliance4 totals 36-40) with small
-session-to-session noise; the interesting clients are the few whose ratings drop. The
-simulation injects known ruptures so detection can be measured against the truth.
+Detection is only as honest as the data it is measured on. The figures below are the
+published ones (sources on each constant); ``docs/decisions.md`` records why the first
+simulator (clients who barely moved, drops of 7-12 points) made every rule look perfect.
+Tests, ``make bench`` and ``rapport demo`` all draw from this one population.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from scoring.config import Thresholds
 from scoring.instruments import DEFAULT_INSTRUMENT, get_instrument
 
-#: Share of clients per pattern when ``mix`` is not given.
-DEFAULT_MIX: Mapping[str, float] = {
-    "stable": 0.70,
-    "repaired": 0.10,
-    "unrepaired": 0.07,
-    "decline": 0.06,
-    "stopped": 0.07,
-}
-PATTERNS: tuple[str, ...] = tuple(DEFAULT_MIX)
+#: What happens to a client's alliance over the course (Larsson et al. 2018, N = 605:
+#: about three in four clients had no rupture, 15% a rupture that was repaired, 11% one
+#: that was not).
+PATTERNS: tuple[str, ...] = ("none", "repaired", "unrepaired")
+PATTERN_SHARES: tuple[float, ...] = (0.74, 0.15, 0.11)
+
+#: Client means: SRS samples average about 36-37 of 40 with a between-client SD of about
+#: 3-4 (Duncan et al. 2003; Campbell & Hemsley 2009). 40.5 minus a gamma(1.5, 2.6) puts
+#: most clients at 33-39.8 (means above 40 are censored at the ceiling) with a tail into
+#: the mid-20s.
+MEAN_TOP, MEAN_SHAPE, MEAN_SCALE = 40.5, 1.5, 2.6
+#: Week-to-week SD of a client's total: test-retest reliability of .54-.70 puts it at
+#: 1.5-3 points (Duncan et al. 2003; Campbell & Hemsley 2009).
+WITHIN_SD = (1.25, 2.5)
+#: Lag-one correlation of a client's week-to-week noise: good and bad weeks cluster.
+NOISE_AUTOCORRELATION = 0.3
+#: The alliance grows a little over the first sessions (Kivlighan & Shaughnessy 2000):
+#: up to this many points, fading with this time constant in sessions.
+EARLY_GROWTH, GROWTH_SESSIONS = 2.0, 2.5
+#: Items share the session's level; this is each item's own SD around it.
+ITEM_SD = 0.35
+#: Share of a client's sessions left unrated, drawn per client.
+UNRATED = (0.05, 0.10)
+#: Rupture depth in points, and the share that build up over 2-3 sessions (withdrawal
+#: ruptures, Safran & Muran 2000) rather than at once (confrontation).
+DEPTH = (3.0, 9.0)
+GRADUAL_SHARE = 0.4
+#: A repaired rupture is back within this many sessions of its lowest point.
+REPAIR_SESSIONS = (1, 3)
+#: Talk requests: at a good share of rupture onsets, and now and then at any session.
+TALK_AT_RUPTURE, TALK_ORDINARY = 0.4, 0.01
 
 _RUPTURE_COMMENTS = (
     "I felt rushed at the end.",
@@ -42,17 +63,27 @@ _EVERYDAY_COMMENTS = (
     "A bit tired today, but it was useful.",
     "It helps to go over the week together.",
 )
-#: Probability that a session goes unrated by chance (a forgotten link).
-CHANCE_MISSED = 0.03
 
 
 @dataclass(frozen=True)
 class SimulatedCaseload:
-    """Simulated ``ratings`` and ``sessions`` (incl. unrated) and the injected ``truth``."""
+    """Simulated ``ratings`` and ``sessions`` (incl. unrated), and the truth behind them.
+
+    ``truth``, one row per client: ``pattern`` (none/repaired/unrepaired), ``true_mean``
+    and ``true_sd`` (the client's level after early growth and the SD of their weekly
+    noise), ``rupture_session`` (onset), ``lowest_session``, ``rupture_end`` (last session
+    inside the rupture: the one before repair, or the last session), ``depth`` (points),
+    ``kind`` (sudden/gradual), ``repaired_session``; rupture columns are NA without one.
+
+    ``session_truth``, one row per session: ``expected`` (the client's level that week
+    without any rupture, before the ceiling), ``effect`` (the rupture's points, <= 0),
+    ``in_rupture``, ``rated``.
+    """
 
     ratings: pd.DataFrame
     sessions: pd.DataFrame
     truth: pd.DataFrame
+    session_truth: pd.DataFrame
 
 
 def simulate_caseload(
@@ -60,100 +91,73 @@ def simulate_caseload(
     *,
     seed: int,
     start: dt.date,
-    sessions_range: tuple[int, int] = (4, 30),
-    mix: Mapping[str, float] | None = None,
+    sessions_range: tuple[int, int] = (8, 24),
 ) -> SimulatedCaseload:
-    """Simulate weekly alliance4 ratings for ``n_clients``; deterministic for a seed.
-
-    Patterns: ``stable`` near the ceiling; ``repaired`` (a V-shaped drop of 7-12 points
-    that recovers within two sessions); ``unrepaired`` (a drop that stays); ``decline``
-    (losing about 1 point a session); ``stopped`` (sessions continue, ratings don't).
-    ``truth.rupture_session`` is the injected drop, or for a decline the first session
-    whose expected total is a reliable change (RCI) below the client's level.
-    """
-    rng = np.random.default_rng(seed)
-    shares = dict(mix or DEFAULT_MIX)
-    unknown = sorted(set(shares) - set(PATTERNS))
-    if unknown:
-        raise ValueError(f"unknown pattern(s): {', '.join(unknown)}")
+    """Simulate weekly alliance4 ratings for ``n_clients``; deterministic for a seed."""
     lo, hi = sessions_range
-    if not 4 <= lo <= hi:
-        raise ValueError("sessions_range must satisfy 4 <= low <= high")
+    if not 8 <= lo <= hi:
+        raise ValueError("sessions_range must satisfy 8 <= low <= high")
+    rng = np.random.default_rng(seed)
     instrument = get_instrument(DEFAULT_INSTRUMENT)
-    rci = Thresholds.for_instrument(instrument).reliable_change
-    weights = np.array([shares.get(p, 0.0) for p in PATTERNS], dtype=np.float64)
-    pattern = rng.choice(len(PATTERNS), size=n_clients, p=weights / weights.sum())
-    names = np.array(PATTERNS, dtype=object)
-    is_ = {p: pattern == i for i, p in enumerate(PATTERNS)}
+    n_items = len(instrument.items)
 
-    # Clients with an event need enough sessions to see it and what follows.
-    need = np.select(
-        [is_["decline"], is_["repaired"] | is_["unrepaired"], is_["stopped"]], [12, 9, 7], lo
-    )
-    need = np.minimum(np.maximum(need, lo), hi)
-    n_sessions = rng.integers(need, hi + 1)
+    pattern = rng.choice(len(PATTERNS), size=n_clients, p=PATTERN_SHARES)
+    n_sessions = rng.integers(lo, hi + 1, n_clients)
     offset_weeks = rng.integers(0, hi - n_sessions + 1)
+    true_mean = np.maximum(MEAN_TOP - rng.gamma(MEAN_SHAPE, MEAN_SCALE, n_clients), 15.0)
+    true_sd = rng.uniform(*WITHIN_SD, n_clients)
+    growth = rng.uniform(0.0, EARLY_GROWTH, n_clients)
+    unrated_share = rng.uniform(*UNRATED, n_clients)
 
-    level = 40.0 - rng.gamma(1.6, 1.0, n_clients)  # most clients 36-40
-    level = np.where(rng.random(n_clients) < 0.08, 41.0, np.clip(level, 33.0, 40.0))
-    # Session-to-session SD of the total before the ceiling clips it; after clipping a
-    # stable client's totals vary by about 0.6 points, as near-ceiling SRS data do.
-    noise_sd = rng.uniform(0.4, 1.1, n_clients)
-
-    event = rng.integers(4, np.maximum(n_sessions - 3, 5))  # rupture, onset or stop
-    depth = rng.uniform(7.0, 12.0, n_clients)
-    repair_left = rng.uniform(0.0, 0.5, n_clients)  # share of the drop left one session on
-    stay_left = rng.uniform(0.6, 1.0, n_clients)
-    decline_rate = rng.uniform(0.8, 1.5, n_clients)
-    onset = rng.integers(4, np.maximum(n_sessions - 7, 5))
+    has_rupture = pattern > 0
+    # Three ratings before the onset to know the client by, and room after it to see repair.
+    onset = rng.integers(4, np.maximum(n_sessions - 5, 5))
+    depth = rng.uniform(*DEPTH, n_clients)
+    gradual = rng.random(n_clients) < GRADUAL_SHARE
+    build = np.where(gradual, rng.integers(2, 4, n_clients), 1)
+    lowest = onset + build - 1
+    repaired = pattern == PATTERNS.index("repaired")
+    back = lowest + rng.integers(REPAIR_SESSIONS[0], REPAIR_SESSIONS[1] + 1, n_clients)
+    stays = rng.uniform(0.7, 1.0, n_clients)  # share of the drop an unrepaired rupture keeps
+    lingers = rng.uniform(0.5, 1.0, n_clients)  # between the lowest point and repair
 
     client = np.repeat(np.arange(n_clients), n_sessions)
     first = np.concatenate(([0], np.cumsum(n_sessions)[:-1]))
     session = np.arange(len(client)) - first[client] + 1
-    pat = pattern[client]
-    ev = event[client]
-    k = session - ev
-    effect = np.zeros(len(client))
-    rep = pat == PATTERNS.index("repaired")
-    effect = np.where(rep & (k == 0), -depth[client], effect)
-    effect = np.where(rep & (k == 1), -depth[client] * repair_left[client], effect)
-    unr = pat == PATTERNS.index("unrepaired")
-    effect = np.where(unr & (k == 0), -depth[client], effect)
-    effect = np.where(unr & (k > 0), -depth[client] * stay_left[client], effect)
-    dec = pat == PATTERNS.index("decline")
-    steps = session - onset[client] + 1
-    # a decline levels off once it has cost 6-10 points, as slow withdrawals tend to
-    floor = rng.uniform(6.0, 10.0, n_clients)[client]
-    effect = np.where(dec & (steps > 0), -np.minimum(decline_rate[client] * steps, floor), effect)
 
-    shared = rng.normal(0.0, 1.0, len(client)) * noise_sd[client] / 4.0
-    per_item = rng.normal(0.0, 0.15, (len(client), len(instrument.items)))
-    item_mean = (level[client] + effect) / len(instrument.items) + shared
-    items = np.clip(
-        np.round(item_mean[:, None] + per_item, 1), instrument.item_min, instrument.item_max
-    )
+    expected = true_mean[client] - growth[client] * np.exp(-(session - 1) / GROWTH_SESSIONS)
+    k = session - onset[client]
+    ruptured = has_rupture[client]
+    building = ruptured & (k >= 0) & (session <= lowest[client])
+    effect = np.where(building, -depth[client] * (k + 1) / build[client], 0.0)
+    after = ruptured & (session > lowest[client])
+    rep = repaired[client]
+    lingering = after & rep & (session < back[client])
+    effect = np.where(lingering, -depth[client] * lingers[client], effect)
+    effect = np.where(after & ~rep, -depth[client] * stays[client], effect)
+    in_rupture = effect < 0
+
+    noise = _autocorrelated(rng, client, first, n_sessions) * true_sd[client]
+    level = expected + effect + noise
+    items = level[:, None] / n_items + rng.normal(0.0, ITEM_SD, (len(client), n_items))
+    items = np.clip(np.round(items, 1), instrument.item_min, instrument.item_max)
     total = np.round(items.sum(axis=1), 1)
 
-    event_window = (k >= 0) & (k <= 3) & (rep | unr)
-    rated = (rng.random(len(client)) >= CHANCE_MISSED) | (session == 1) | event_window
-    rated &= ~((pat == PATTERNS.index("stopped")) & (k >= 0))
-    at_event = (k == 0) & (rep | unr)
-    decline_truth = onset + np.ceil(rci / decline_rate).astype(np.int64) - 1
-    at_decline = dec & (session == decline_truth[client])
-    wants = (at_event & (rng.random(len(client)) < 0.35)) | (
-        at_decline & (rng.random(len(client)) < 0.2)
-    )
+    rated = rng.random(len(client)) >= unrated_share[client]
+    at_onset = ruptured & (k == 0)
+    wants = np.where(at_onset, rng.random(len(client)) < TALK_AT_RUPTURE, False)
+    wants |= rng.random(len(client)) < TALK_ORDINARY
     comment = np.full(len(client), None, dtype=object)
-    hurt = (at_event | at_decline) & (rng.random(len(client)) < 0.5)
+    hurt = in_rupture & (rng.random(len(client)) < 0.3)
     comment[hurt] = rng.choice(np.array(_RUPTURE_COMMENTS, dtype=object), hurt.sum())
-    everyday = ~hurt & (rng.random(len(client)) < 0.03)
+    everyday = ~hurt & (rng.random(len(client)) < 0.04)
     comment[everyday] = rng.choice(np.array(_EVERYDAY_COMMENTS, dtype=object), everyday.sum())
 
     width = max(5, len(str(n_clients)))
     ids = np.array([f"c{i + 1:0{width}d}" for i in range(n_clients)], dtype=object)
-    start64 = np.datetime64(start, "D")
-    held_on = (start64 + (offset_weeks[client] + session - 1) * 7).astype("datetime64[ns]")
-
+    held_on = (np.datetime64(start, "D") + (offset_weeks[client] + session - 1) * 7).astype(
+        "datetime64[ns]"
+    )
     sessions = pd.DataFrame(
         {"client_id": ids[client], "session_number": session, "held_on": held_on}
     )
@@ -166,22 +170,50 @@ def simulate_caseload(
     for j, key in enumerate(instrument.item_keys):
         columns[key] = items[rated, j]
     columns |= {"total": total[rated], "wants_to_talk": wants[rated], "comment": comment[rated]}
-    ratings = pd.DataFrame(columns)
 
-    rupture_session = np.where(
-        is_["repaired"] | is_["unrepaired"], event, np.where(is_["decline"], decline_truth, -1)
-    )
-    repaired_session = np.where(
-        is_["repaired"], event + np.where(depth * repair_left <= 1.0, 1, 2), -1
-    )
+    def when(values: np.ndarray, where: np.ndarray) -> pd.arrays.IntegerArray:
+        return pd.arrays.IntegerArray(np.where(where, values, 0).astype(np.int64), ~where)
+
+    end = np.where(repaired, back - 1, n_sessions)
     truth = pd.DataFrame(
         {
             "client_id": ids,
-            "pattern": names[pattern],
-            "rupture_session": pd.array(rupture_session, dtype="Int64"),
-            "repaired_session": pd.array(repaired_session, dtype="Int64"),
+            "pattern": np.array(PATTERNS, dtype=object)[pattern],
+            "true_mean": true_mean,
+            "true_sd": true_sd,
+            "rupture_session": when(onset, has_rupture),
+            "lowest_session": when(lowest, has_rupture),
+            "rupture_end": when(end, has_rupture),
+            "depth": np.where(has_rupture, depth, np.nan),
+            "kind": np.where(has_rupture, np.where(gradual, "gradual", "sudden"), None),
+            "repaired_session": when(back, repaired & (back <= n_sessions)),
         }
     )
-    truth.loc[truth["rupture_session"] < 0, "rupture_session"] = pd.NA
-    truth.loc[truth["repaired_session"] < 0, "repaired_session"] = pd.NA
-    return SimulatedCaseload(ratings=ratings, sessions=sessions, truth=truth)
+    session_truth = pd.DataFrame(
+        {
+            "client_id": ids[client],
+            "session_number": session,
+            "expected": expected,
+            "effect": effect,
+            "in_rupture": in_rupture,
+            "rated": rated,
+        }
+    )
+    return SimulatedCaseload(
+        ratings=pd.DataFrame(columns), sessions=sessions, truth=truth, session_truth=session_truth
+    )
+
+
+def _autocorrelated(
+    rng: np.random.Generator, client: np.ndarray, first: np.ndarray, n_sessions: np.ndarray
+) -> np.ndarray:
+    """Unit-variance AR(1) noise per client, restarting at each client's first session."""
+    phi = NOISE_AUTOCORRELATION
+    shocks = rng.normal(0.0, 1.0, len(client))
+    noise = np.empty(len(client))
+    noise[first] = shocks[first]
+    scale = np.sqrt(1.0 - phi * phi)
+    for step in range(1, int(n_sessions.max(initial=0))):
+        rows = first[n_sessions > step] + step
+        noise[rows] = phi * noise[rows - 1] + scale * shocks[rows]
+    return noise

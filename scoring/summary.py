@@ -7,10 +7,13 @@ import pandas as pd
 
 from scoring.frames import build_frame, object_array
 from scoring.history import TOTAL_SCALE, RatingHistory, SessionTimeline
-from scoring.rules import SEVERITIES, theil_sen_slopes
+from scoring.own_range import OwnRange
+from scoring.rules import SEVERITIES
 
 #: Totals kept per client for a sparkline.
 RECENT_TOTALS = 10
+#: Ratings the recent slope is taken over.
+RECENT_SLOPE_WINDOW = 5
 
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "client_id",
@@ -30,7 +33,26 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "info",
     "repair_status",
     "sessions_without_rating",
+    "usual_mean",
+    "usual_sd",
+    "below_usual",
 )
+
+
+def theil_sen_slopes(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Theil–Sen slope of each row of (windows x w) arrays: the median pairwise slope.
+
+    Robust to one odd rating, unlike least squares (Sen 1968). NaN pairs are ignored.
+    """
+    i, j = np.triu_indices(x.shape[1], k=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slopes = (y[:, j] - y[:, i]) / (x[:, j] - x[:, i])
+    if np.isnan(slopes).any():
+        out = np.full(len(slopes), np.nan)
+        ok = ~np.all(np.isnan(slopes), axis=1)
+        out[ok] = np.nanmedian(slopes[ok], axis=1)
+        return out
+    return np.median(slopes, axis=1)
 
 
 def latest_rows(h: RatingHistory) -> np.ndarray:
@@ -46,6 +68,7 @@ def latest_rows(h: RatingHistory) -> np.ndarray:
 
 def caseload_summary(
     h: RatingHistory,
+    own: OwnRange,
     timeline: SessionTimeline,
     flag_client: np.ndarray,
     flag_session: np.ndarray,
@@ -71,7 +94,7 @@ def caseload_summary(
 
     nan = np.full(nc, np.nan)
     if empty:
-        latest_total = change = mean = sd = slope = nan
+        latest_total = change = mean = sd = slope = usual = usual_sd = nan
         instrument = np.full(nc, None, dtype=object)
         last_held = np.full(nc, np.datetime64("NaT", "ns"))
         recent: list[list[float]] = [[] for _ in range(nc)]
@@ -88,6 +111,8 @@ def caseload_summary(
             var = (count * s2 - s1 * s1) / np.maximum(count * (count - 1), 1)
             sd = np.where(count > 1, np.sqrt(np.maximum(var, 0)) / TOTAL_SCALE, np.nan)
         slope = _recent_slopes(h, row, start, has)
+        usual = np.where(has, own.mean[row], np.nan)
+        usual_sd = np.where(has, own.sd[row], np.nan)
         names = np.array(h.instrument_ids, dtype=object)
         instrument = np.where(has, names[h.instrument[row]], None).astype(object)
         last_held = np.where(has, h.held_on[row], np.datetime64("NaT", "ns"))
@@ -133,6 +158,9 @@ def caseload_summary(
         **{name: counts[:, i].astype(np.int64) for i, name in enumerate(SEVERITIES)},
         "repair_status": repair,
         "sessions_without_rating": sessions_without.astype(np.int64),
+        "usual_mean": usual,
+        "usual_sd": usual_sd,
+        "below_usual": usual - latest_total,
     }
     return build_frame({name: columns[name] for name in SUMMARY_COLUMNS}, nc)
 
@@ -140,11 +168,10 @@ def caseload_summary(
 def _recent_slopes(
     h: RatingHistory, row: np.ndarray, start: np.ndarray, has: np.ndarray
 ) -> np.ndarray:
-    """Theil–Sen slope over each client's last ``trend_window`` ratings (NaN with < 2)."""
-    windows = np.array([t.trend_window for t in h.thresholds], dtype=np.int64)[h.instrument[row]]
+    """Theil–Sen slope over each client's last ``RECENT_SLOPE_WINDOW`` ratings (NaN with < 2)."""
     slope = np.full(len(row), np.nan)
-    for w in np.unique(windows[has]).tolist():
-        pick = np.flatnonzero(has & (windows == w) & (row - start >= 1))
+    for w in (RECENT_SLOPE_WINDOW,):
+        pick = np.flatnonzero(has & (row - start >= 1))
         if not len(pick):
             continue
         span = row[pick, None] + np.arange(-w + 1, 1)

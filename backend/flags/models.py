@@ -10,19 +10,14 @@ from sqlmodel import Field, SQLModel
 
 from backend.clock import utcnow
 from backend.db import UTCDateTime
+from scoring.vocabulary import Action, EpisodeStatus, FlagStatus, Resolution, Severity, values
 
-FLAG_STATUSES = ("open", "acknowledged", "resolved", "withdrawn")
-SEVERITIES = ("info", "talk", "warning", "urgent")
-#: What the therapist did about a flag: a fixed list, so supervisors can count it.
-ACTIONS = (
-    "raised_in_session",
-    "adjusted_approach",
-    "checked_in_outside_session",
-    "consulted_supervisor",
-    "referred",
-    "no_action_needed",
-)
-EPISODE_STATUSES = ("open", "repaired", "unrepaired")
+# The one clinical vocabulary (scoring.vocabulary) as the database's CHECK constraints.
+FLAG_STATUSES = values(FlagStatus)
+SEVERITIES = values(Severity)
+ACTIONS = values(Action)
+EPISODE_STATUSES = values(EpisodeStatus)
+RESOLUTIONS = values(Resolution)
 NOTE_MAX_LENGTH = 1000
 
 
@@ -80,6 +75,8 @@ class Flag(SQLModel, table=True):
     resolved_by: int | None = Field(default=None, foreign_key="user.id")
     #: "therapist", or "repaired" when the rupture episode it belongs to was repaired.
     resolution: str | None = Field(default=None, max_length=20)
+    #: Why scoring no longer raises it, in words the therapist can read.
+    withdrawn_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class Episode(SQLModel, table=True):
@@ -130,8 +127,30 @@ class ClientSummary(SQLModel, table=True):
     recent_totals: list[float] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     repair_status: str = Field(default="none", max_length=20)
     sessions_without_rating: int = 0
+    #: The client's own range at the latest rating, and how far below its mean that fell.
+    usual_mean: float | None = None
+    usual_sd: float | None = None
+    below_usual: float | None = None
     rules_version: str = Field(max_length=20)
     updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+class ScoringCalibration(SQLModel, table=True):
+    """The clinic's own week-to-week SD of a client's total, once it has enough ratings.
+
+    Estimated by every full rescore (``rapport rescore``); while no row exists for an
+    instrument, its registry default is in force.
+    """
+
+    __tablename__ = "scoring_calibration"
+
+    instrument: str = Field(primary_key=True, max_length=40)
+    within_sd: float
+    ratings: int
+    clients: int
+    estimated_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
 

@@ -35,8 +35,10 @@ from sqlmodel import Session
 
 from backend.clock import utcnow
 from backend.db import Database
-from backend.flags.models import RescoreRequest
-from backend.flags.scoring_sync import score_clients, store_scores
+from backend.flags.models import ClientSummary, Flag, RescoreRequest
+from backend.flags.scoring_sync import calibrate, score_clients, store_scores
+from scoring import RULES_VERSION
+from scoring.vocabulary import LIVE_FLAG_STATUSES
 
 log = logging.getLogger("rapport")
 
@@ -51,6 +53,35 @@ GATHER_SECONDS = 0.2
 _UPSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 #: The database cannot be reached: trying the rest of the queue one by one is pointless.
 _UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
+
+
+def queue_outdated(database: Database) -> int:
+    """Queue every client whose stored scores come from another rules version.
+
+    Run before the first pass after an upgrade, so the new rules reach every client's
+    flags, episodes and summary without anyone running ``rapport rescore``; with nothing
+    outdated it is one quick query. Returns how many were queued.
+    """
+    with database.reading() as session:
+        outdated = set(
+            session.scalars(
+                select(ClientSummary.client_id).where(ClientSummary.rules_version != RULES_VERSION)
+            )
+        ) | set(
+            session.scalars(
+                select(Flag.client_id)
+                .where(
+                    Flag.rules_version != RULES_VERSION,
+                    Flag.status.in_([s.value for s in LIVE_FLAG_STATUSES]),
+                )
+                .distinct()
+            )
+        )
+    if outdated:
+        with database.writing() as session:
+            calibrate(session)
+            queue_rescore(session, outdated)
+    return len(outdated)
 
 
 def queue_rescore(session: Session, client_ids: Iterable[int]) -> None:

@@ -9,6 +9,7 @@ from backend.clients.router import ClientCode
 from backend.db import DatabaseDep
 from backend.flags.schemas import (
     Acknowledgement,
+    CalibrationPublic,
     EpisodePublic,
     FlagPublic,
     FlagStatus,
@@ -16,6 +17,7 @@ from backend.flags.schemas import (
 )
 from backend.flags.service import (
     acknowledge_flag,
+    calibrations,
     caseload_flags,
     episodes_of_client,
     flags_of_client,
@@ -76,3 +78,11 @@ def client_episodes(
 ) -> list[EpisodePublic]:
     with db.reading() as session:
         return episodes_of_client(session=session, caller=caller, code=client_id)
+
+
+@router.get("/scoring/calibration", response_model=list[CalibrationPublic])
+def scoring_calibration(caller: CallerDep, db: DatabaseDep) -> list[CalibrationPublic]:
+    """Which week-to-week SD each instrument's new clients are judged by: the clinic's own
+    estimate (made by ``rapport rescore``) or the instrument's default. No client data."""
+    with db.reading() as session:
+        return calibrations(session=session)

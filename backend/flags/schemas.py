@@ -10,6 +10,7 @@ from backend.flags.models import (
     EPISODE_STATUSES,
     FLAG_STATUSES,
     NOTE_MAX_LENGTH,
+    RESOLUTIONS,
     SEVERITIES,
 )
 
@@ -18,6 +19,7 @@ Action = Literal[*ACTIONS]
 FlagStatus = Literal[*FLAG_STATUSES]
 Severity = Literal[*SEVERITIES]
 EpisodeStatus = Literal[*EPISODE_STATUSES]
+FlagResolution = Literal[*RESOLUTIONS]
 
 
 class FlagPublic(BaseModel):
@@ -40,7 +42,9 @@ class FlagPublic(BaseModel):
     action: Action | None
     note: str | None
     resolved_at: datetime | None
-    resolution: str | None
+    resolution: FlagResolution | None
+    #: Why scoring no longer raises a withdrawn flag; what was written about it stays.
+    withdrawn_reason: str | None = None
 
 
 class Acknowledgement(BaseModel):
@@ -71,3 +75,15 @@ class EpisodePublic(BaseModel):
     closed_on: date | None
     severity: Severity
     explanation: str
+
+
+class CalibrationPublic(BaseModel):
+    """Which week-to-week SD a new client's range starts from, for one instrument."""
+
+    instrument: str
+    within_sd: float
+    #: "clinic estimate" (from the clinic's own ratings) or "instrument default".
+    source: str
+    ratings: int | None
+    clients: int | None
+    estimated_at: datetime | None

@@ -29,16 +29,19 @@ from sqlmodel import Session
 from backend.clients.models import Client
 from backend.clock import today, utcnow
 from backend.db import Database
-from backend.flags.models import ClientSummary, Episode, Flag
+from backend.flags.models import ClientSummary, Episode, Flag, ScoringCalibration
 from backend.ratings.models import Rating
 from backend.therapy.models import TherapySession
-from scoring import RULES_VERSION, evaluate
+from scoring import RULES_VERSION, ScoringConfig, estimate_psychometrics, evaluate
 from scoring.episodes import EPISODE_COLUMNS
 from scoring.evaluate import FLAG_COLUMNS, Evaluation
 from scoring.instruments import all_item_keys
+from scoring.rules import CLIENT_REQUEST_RULE, EPISODE_RULES, RULE_NAMES
+from scoring.schema import ScoringInputError
 from scoring.summary import SUMMARY_COLUMNS
+from scoring.vocabulary import LIVE_FLAG_STATUSES, EpisodeStatus, FlagStatus, Resolution
 
-_LIVE = ("open", "acknowledged")
+_LIVE = tuple(s.value for s in LIVE_FLAG_STATUSES)
 _FLAG: Table = Flag.__table__
 _EPISODE: Table = Episode.__table__
 _SUMMARY: Table = ClientSummary.__table__
@@ -132,7 +135,49 @@ class Scores:
 def score_clients(session: Session, client_ids: Sequence[int], *, on: date | None = None) -> Scores:
     """Read these clients' history and score it: reads only, so it needs no write lock."""
     ratings, sessions = history_frames(session, client_ids)
-    return Scores(evaluate(ratings, sessions, today=on or today()), sessions)
+    config = clinic_config(session)
+    return Scores(evaluate(ratings, sessions, today=on or today(), config=config), sessions)
+
+
+def clinic_config(session: Session) -> ScoringConfig:
+    """The scoring configuration in force: registry defaults, with the clinic's own
+    week-to-week SD for each instrument that has a calibration row."""
+    config = ScoringConfig()
+    for row in session.execute(select(ScoringCalibration.instrument, ScoringCalibration.within_sd)):
+        config = config.with_clinic_estimate(row.instrument, row.within_sd)
+    return config
+
+
+def calibrate(session: Session) -> list[ScoringCalibration]:
+    """Estimate the clinic's week-to-week SD per instrument from every rating it holds.
+
+    An instrument with too few clients with enough ratings keeps (or returns to) its
+    registry default: its row is removed.
+    """
+    ratings, _ = history_frames_all(session)
+    rows = []
+    for instrument in sorted(set(ratings["instrument"])):
+        try:
+            estimate = estimate_psychometrics(ratings, instrument)
+        except ScoringInputError:
+            estimate = None
+        stored = session.get(ScoringCalibration, instrument)
+        if estimate is None or estimate.within_sd is None:
+            if stored is not None:
+                session.delete(stored)
+            continue
+        row = stored or ScoringCalibration(instrument=instrument, within_sd=0, ratings=0, clients=0)
+        row.within_sd = round(estimate.within_sd, 3)
+        row.ratings, row.clients, row.estimated_at = estimate.ratings, estimate.clients, utcnow()
+        session.add(row)
+        rows.append(row)
+    session.flush()
+    return rows
+
+
+def history_frames_all(session: Session) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every client's history, for the clinic-wide estimate."""
+    return history_frames(session, list(session.scalars(select(Client.id))))
 
 
 def store_scores(session: Session, client_ids: Sequence[int], scores: Scores) -> None:
@@ -200,6 +245,7 @@ def _sync_flags(
                 _FLAG.c.rule,
                 _FLAG.c.item,
                 _FLAG.c.status,
+                _FLAG.c.action,
                 *(_FLAG.c[name] for name in _FLAG_COMPUTED),
             ).where(_FLAG.c.client_id.in_(ids))
         )
@@ -229,15 +275,64 @@ def _sync_flags(
                     **computed,
                 }
             )
-        elif before.status == "withdrawn" or any(
+        elif before.status == FlagStatus.withdrawn or any(
             getattr(before, name) != value for name, value in computed.items()
         ):
-            status = "open" if before.status == "withdrawn" else before.status
-            changed.append({"_key": before.id, "status": status, **computed})
+            if before.status == FlagStatus.withdrawn:
+                # raised again: live once more, with whatever the therapist wrote kept
+                status = FlagStatus.acknowledged if before.action else FlagStatus.open
+                changed.append({"_key": before.id, "status": status, **computed})
+            else:
+                changed.append({"_key": before.id, "status": before.status, **computed})
+    if changed:
+        for row in changed:
+            row.setdefault("withdrawn_reason", None)
+            if row["status"] != FlagStatus.withdrawn:
+                row["withdrawn_reason"] = None
     _write(session, _FLAG, new=new, changed=changed)
-    gone = [row.id for key, row in stored.items() if key not in seen and row.status in _LIVE]
+    gone = [row for key, row in stored.items() if key not in seen and row.status in _LIVE]
     if gone:
-        session.execute(update(_FLAG).where(_FLAG.c.id.in_(gone)).values(status="withdrawn"))
+        session.execute(
+            update(_FLAG).where(_FLAG.c.id == bindparam("_key")),
+            [
+                {
+                    "_key": row.id,
+                    "status": FlagStatus.withdrawn,
+                    "withdrawn_reason": withdrawal_reason(row.rule, row.rules_version),
+                }
+                for row in gone
+            ],
+        )
+
+
+#: Why a flag of a rule that the current rules no longer have was withdrawn.
+_RETIRED_RULES = {
+    "drop_from_previous": (
+        "A one-point drop is now shown on the chart and in its hover text, not as a flag."
+    ),
+    "reliable_drop": (
+        "Drops are now judged against this client's own usual range, not the previous "
+        "rating; see the rupture flags."
+    ),
+    "downward_trend": (
+        "A decline is now judged against this client's own usual range (two lower ratings "
+        "in a row confirm it); see the rupture flags."
+    ),
+}
+
+
+def withdrawal_reason(rule: str, rules_version: str) -> str:
+    """Why scoring no longer raises a flag, in words the therapist can read."""
+    if rule not in RULE_NAMES:
+        detail = _RETIRED_RULES.get(rule, "The current rules no longer have this kind of flag.")
+        return f"Withdrawn when the rules were updated to version {RULES_VERSION}. {detail}"
+    if rules_version != RULES_VERSION:
+        return (
+            f"Withdrawn when the rules were updated to version {RULES_VERSION}: a standing "
+            "condition is now one flag where it began, and a rating is judged against this "
+            "client's own usual range."
+        )
+    return "Withdrawn: with the ratings as they now stand, the rules no longer raise this flag."
 
 
 def _planned_instruments(sessions: pd.DataFrame) -> dict[tuple[int, int], str]:
@@ -326,6 +421,9 @@ def _sync_summaries(session: Session, ids: list[int], summary: pd.DataFrame, now
                     "personal_mean",
                     "personal_sd",
                     "recent_slope",
+                    "usual_mean",
+                    "usual_sd",
+                    "below_usual",
                 )
             },
             "recent_totals": [float(t) for t in (row["recent_totals"] or [])],
@@ -341,13 +439,18 @@ def _sync_summaries(session: Session, ids: list[int], summary: pd.DataFrame, now
 
 
 def _resolve_repaired(session: Session, ids: list[int], now: datetime) -> None:
-    """A repaired episode resolves the live flags raised during it."""
+    """A repaired episode resolves the live numeric flags raised during it.
+
+    Only the rupture's own flags (``EPISODE_RULES``): a request to talk, a standing
+    condition or missing ratings wait for the therapist whatever the scores do. A request
+    to talk that an earlier rule set closed this way is opened again: nobody has read it.
+    """
     raised_during_repaired = (
         select(_EPISODE.c.id)
         .where(
             _EPISODE.c.client_id == _FLAG.c.client_id,
             _EPISODE.c.instrument == _FLAG.c.instrument,
-            _EPISODE.c.status == "repaired",
+            _EPISODE.c.status == EpisodeStatus.repaired,
             _EPISODE.c.opened_session <= _FLAG.c.session_number,
             _EPISODE.c.closed_session >= _FLAG.c.session_number,
         )
@@ -355,13 +458,41 @@ def _resolve_repaired(session: Session, ids: list[int], now: datetime) -> None:
     )
     session.execute(
         update(_FLAG)
-        .where(_FLAG.c.client_id.in_(ids), _FLAG.c.status.in_(_LIVE), raised_during_repaired)
-        .values(status="resolved", resolution="repaired", resolved_at=now)
+        .where(
+            _FLAG.c.client_id.in_(ids),
+            _FLAG.c.status.in_(_LIVE),
+            _FLAG.c.rule.in_(EPISODE_RULES),
+            raised_during_repaired,
+        )
+        .values(status=FlagStatus.resolved, resolution=Resolution.repaired, resolved_at=now)
     )
+    closed_by_scores = (
+        _FLAG.c.client_id.in_(ids),
+        _FLAG.c.status == FlagStatus.resolved,
+        _FLAG.c.resolution == Resolution.repaired,
+        _FLAG.c.rule == CLIENT_REQUEST_RULE,
+    )
+    for acknowledged in (True, False):
+        session.execute(
+            update(_FLAG)
+            .where(
+                *closed_by_scores,
+                _FLAG.c.action.is_not(None) if acknowledged else _FLAG.c.action.is_(None),
+            )
+            .values(
+                status=FlagStatus.acknowledged if acknowledged else FlagStatus.open,
+                resolution=None,
+                resolved_at=None,
+                resolved_by=None,
+            )
+        )
 
 
 def rescore_everyone(*, database: Database, batch: int = 2000) -> int:
-    """Rescore all clients in batches, one short transaction each; returns how many."""
+    """Estimate the clinic's calibration, then rescore all clients in batches, one short
+    transaction each; returns how many."""
+    with database.writing() as session:
+        calibrate(session)
     with database.reading() as session:
         ids = list(session.scalars(select(Client.id).order_by(Client.id)))
     for start in range(0, len(ids), batch):

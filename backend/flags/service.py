@@ -11,13 +11,22 @@ from backend.clients.models import Client
 from backend.clients.scope import client_for, visible_clients
 from backend.clock import utcnow
 from backend.errors import Conflict, Forbidden, NotFound
-from backend.flags.models import Episode, Flag
-from backend.flags.schemas import Acknowledgement, EpisodePublic, FlagPublic, Resolution
+from backend.flags.models import Episode, Flag, ScoringCalibration
+from backend.flags.schemas import (
+    Acknowledgement,
+    CalibrationPublic,
+    EpisodePublic,
+    FlagPublic,
+    Resolution,
+)
 from backend.users.models import Role
+from scoring.instruments import get_instrument, instrument_ids
+from scoring.vocabulary import LIVE_FLAG_STATUSES, FlagStatus, Severity
+from scoring.vocabulary import Resolution as ResolvedBy
 
 #: Most urgent first; the order every flag list uses.
 SEVERITY_RANK = case(
-    {"urgent": 0, "warning": 1, "talk": 2, "info": 3}, value=col(Flag.severity), else_=4
+    {s.value: s.rank for s in Severity}, value=col(Flag.severity), else_=len(Severity)
 )
 
 
@@ -75,9 +84,9 @@ def acknowledge_flag(
     *, session: Session, caller: Caller, code: str, flag_id: int, acknowledgement: Acknowledgement
 ) -> FlagPublic:
     flag, client = _own_flag(session, caller, code, flag_id, "acknowledge_flag")
-    if flag.status not in ("open", "acknowledged"):
+    if flag.status not in LIVE_FLAG_STATUSES:
         raise Conflict(f"This flag is {flag.status} and can no longer be acknowledged.")
-    flag.status = "acknowledged"
+    flag.status = FlagStatus.acknowledged
     flag.acknowledged_at = utcnow()
     flag.acknowledged_by = caller.id
     flag.action = acknowledgement.action
@@ -91,11 +100,11 @@ def resolve_flag(
     *, session: Session, caller: Caller, code: str, flag_id: int, resolution: Resolution
 ) -> FlagPublic:
     flag, client = _own_flag(session, caller, code, flag_id, "resolve_flag")
-    if flag.status == "resolved":
+    if flag.status == FlagStatus.resolved:
         return flag_public(flag, client.code)
-    if flag.status == "withdrawn":
-        raise Conflict("This flag was withdrawn after a rules change; there is nothing to resolve.")
-    flag.status, flag.resolution = "resolved", "therapist"
+    if flag.status == FlagStatus.withdrawn:
+        raise Conflict("This flag was withdrawn by scoring; there is nothing to resolve.")
+    flag.status, flag.resolution = FlagStatus.resolved, ResolvedBy.therapist
     flag.resolved_at, flag.resolved_by = utcnow(), caller.id
     if resolution.note:
         flag.note = resolution.note.strip()
@@ -110,3 +119,23 @@ def episodes_of_client(*, session: Session, caller: Caller, code: str) -> list[E
         select(Episode).where(Episode.client_id == client.id).order_by(col(Episode.opened_session))
     )
     return [EpisodePublic(**e.model_dump()) for e in episodes]
+
+
+def calibrations(*, session: Session) -> list[CalibrationPublic]:
+    """For every instrument, the week-to-week SD in force and where it comes from."""
+    stored = {row.instrument: row for row in session.exec(select(ScoringCalibration))}
+    out = []
+    for instrument_id in instrument_ids():
+        row = stored.get(instrument_id)
+        default = get_instrument(instrument_id).psychometrics.within_sd
+        out.append(
+            CalibrationPublic(
+                instrument=instrument_id,
+                within_sd=row.within_sd if row else default,
+                source="clinic estimate" if row else "instrument default",
+                ratings=row.ratings if row else None,
+                clients=row.clients if row else None,
+                estimated_at=row.estimated_at if row else None,
+            )
+        )
+    return out

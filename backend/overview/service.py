@@ -35,6 +35,7 @@ from backend.teams.models import Team, TeamSupervisor
 from backend.therapy.models import TherapySession
 from backend.users.models import Role, User
 from scoring.instruments import UnknownInstrument, get_instrument
+from scoring.vocabulary import Severity
 
 #: Sparkline length on the caseload table.
 SPARKLINE_POINTS = 10
@@ -43,7 +44,8 @@ UNACKNOWLEDGED_AFTER = timedelta(days=7)
 #: Two-sided 95% normal quantile for the weekly team mean's interval.
 Z_95 = 1.96
 QUEUE_LIMIT = 200
-_ATTENTION = ("urgent", "warning", "talk")
+#: Severities that ask for the therapist's attention, most pressing first.
+_ATTENTION = tuple(s.value for s in sorted(Severity, key=lambda s: s.rank) if s != Severity.info)
 
 
 def _count_if(condition: Any) -> Any:
@@ -124,7 +126,13 @@ def caseload(
         .join(sessions, sessions.c.client_id == Client.id, isouter=True)
         .join(flags, flags.c.client_id == Client.id, isouter=True)
         .where(*in_scope)
-        .order_by(attention, nulls_last(flags.c.oldest_open_at.asc()), Client.code)
+        # severity, then how far below the client's own range, then how long it has waited
+        .order_by(
+            attention,
+            nulls_last(col(ClientSummary.below_usual).desc()),
+            nulls_last(flags.c.oldest_open_at.asc()),
+            Client.code,
+        )
         .limit(limit)
     ).all()
     on, now = today(), utcnow()

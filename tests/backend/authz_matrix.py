@@ -116,6 +116,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     ("GET", "/api/clients/{client_id}/ratings"): Row(scoped(200, supervisor=200, admin=404)),
     ("GET", "/api/flags"): Row(everyone(200)),
+    ("GET", "/api/scoring/calibration"): Row(everyone(200), notes="clinic-wide, no client data"),
     ("GET", "/api/clients/{client_id}/flags"): Row(scoped(200, supervisor=200, admin=404)),
     ("POST", "/api/clients/{client_id}/flags/{flag_id}/acknowledge"): Row(
         scoped(200, supervisor=403, admin=404), body={"action": "raised_in_session"}

@@ -31,7 +31,7 @@ def ruptured(api, db, therapist):
 def test_a_sharp_drop_raises_explained_flags_on_that_session(api, therapist, ruptured) -> None:
     flags = api.get(f"/api/clients/{ruptured.code}/flags", headers=therapist.headers).json()
     rules = {f["rule"] for f in flags if f["session_number"] == 5}
-    assert {"client_wants_to_talk", "reliable_drop", "below_cutoff"} <= rules
+    assert {"client_wants_to_talk", "below_personal_baseline", "below_cutoff"} <= rules
     assert flags[0]["severity"] == "urgent"  # most severe first
     assert all(f["explanation"] and f["guidance"] and f["rules_version"] for f in flags)
     assert all(f["status"] == "open" for f in flags)
@@ -42,7 +42,7 @@ def test_a_clients_flags_come_most_severe_first_then_newest_session(
 ) -> None:
     """A total order, newest flag last among equals, so the client page splits the list
     the same way on every visit."""
-    rate(api, db, ruptured, alliance4(8.0, 8.2, 8.1, 8.0))  # session 6: under the cutoff
+    rate(api, db, ruptured, alliance4(8.0, 8.2, 8.1, 8.0), wants_to_talk=True)  # session 6
     flags = api.get(f"/api/clients/{ruptured.code}/flags", headers=therapist.headers).json()
     rank = {"urgent": 0, "warning": 1, "talk": 2, "info": 3}
     order = [(rank[f["severity"]], -f["session_number"], -f["id"]) for f in flags]
@@ -63,14 +63,18 @@ def test_a_rupture_opens_an_episode(api, therapist, ruptured) -> None:
     assert [(e["opened_session"], e["status"]) for e in episodes.json()] == [(5, "open")]
 
 
-def test_a_recovery_repairs_the_episode_and_resolves_its_flags(api, db, therapist, ruptured):
+def test_a_recovery_repairs_the_episode_and_resolves_only_its_numeric_flags(
+    api, db, therapist, ruptured
+):
     rate(api, db, ruptured, alliance4(9.6, 9.5, 9.4, 9.5))
     episodes = api.get(f"/api/clients/{ruptured.code}/episodes", headers=therapist.headers).json()
     assert episodes[0]["status"] == "repaired"
     flags = api.get(f"/api/clients/{ruptured.code}/flags", headers=therapist.headers).json()
-    at_rupture = [f for f in flags if f["session_number"] == 5]
-    assert {f["status"] for f in at_rupture} == {"resolved"}
-    assert {f["resolution"] for f in at_rupture} == {"repaired"}
+    at_rupture = {f["rule"]: f for f in flags if f["session_number"] == 5}
+    numeric = at_rupture["below_personal_baseline"]
+    assert (numeric["status"], numeric["resolution"]) == ("resolved", "repaired")
+    assert at_rupture["client_wants_to_talk"]["status"] == "open"  # the client's, not the scores'
+    assert at_rupture["below_cutoff"]["status"] == "open"
 
 
 def test_the_caseload_list_puts_urgent_first(api, db, therapist, ruptured) -> None:

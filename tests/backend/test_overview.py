@@ -183,8 +183,9 @@ def test_the_queue_shows_the_longest_waiting_first_by_session_date(
 
     queue = api.get("/api/team/overview?weeks=12", headers=supervisor.headers).json()["queue"]
     flags = [item for item in queue if item["kind"] == "flag"]
-    assert [item["client_code"] for item in flags] == [waiting.code, recent.code]
-    assert flags[0]["since"] < flags[1]["since"]
+    order = list(dict.fromkeys(item["client_code"] for item in flags))
+    assert order == [waiting.code, recent.code]
+    assert flags[0]["since"] < flags[-1]["since"]
 
 
 def test_the_weekly_interval_is_mean_plus_minus_1_96_standard_errors(
@@ -223,3 +224,26 @@ def test_another_questionnaire_counts_as_a_response_but_not_in_the_means(
 def test_an_unknown_instrument_is_refused(api, supervisor) -> None:
     response = api.get("/api/team/overview?instrument=nope", headers=supervisor.headers)
     assert response.status_code == 422
+
+
+def _totals(api, db, client, totals, talk_at: int | None = None) -> None:
+    for n, total in enumerate(totals):
+        quarter = round(total / 4, 1)
+        scores = alliance4(quarter, quarter, quarter, round(total - 3 * quarter, 1))
+        rate(api, db, client, scores, weeks_ago=len(totals) - n, wants_to_talk=n == talk_at)
+
+
+def test_caseload_attention_follows_severity_then_depth_then_waiting(api, db, therapist):
+    """A collapse from 30 to 8 never sorts below a client at 33 and rising."""
+    rising = make_client(db, therapist)
+    _totals(api, db, rising, [31, 32, 33, 33, 34])
+    standing_low = make_client(db, therapist)
+    _totals(api, db, standing_low, [32, 33, 32.5, 33, 32])
+    talk = make_client(db, therapist)
+    _totals(api, db, talk, [38, 38, 38, 38, 37.5], talk_at=4)
+    collapse = make_client(db, therapist)
+    _totals(api, db, collapse, [30, 31, 30, 30, 8])
+    rows = api.get("/api/caseload", headers=therapist.headers).json()
+    order = [row["code"] for row in rows]
+    assert order.index(collapse.code) < order.index(talk.code) < order.index(standing_low.code)
+    assert order.index(standing_low.code) < order.index(rising.code)

@@ -41,7 +41,7 @@ def test_flags_follow_an_answer_and_nothing_stays_queued(api, db) -> None:
         assert queued_count(db) == 0
 
     flags = api.get(f"/api/clients/{client.code}/flags", headers=therapist.headers).json()
-    assert {"reliable_drop", "below_cutoff"} <= {f["rule"] for f in flags}
+    assert {"below_personal_baseline", "below_cutoff"} <= {f["rule"] for f in flags}
     assert ratings_counted(db) == {client.id: 5}
 
 

@@ -107,10 +107,12 @@ def test_acknowledging_a_flag_changes_it_in_the_backend(backend, clinic) -> None
 def test_a_client_with_many_flags_shows_the_most_severe_in_full_and_lists_the_rest(
     backend, clinic
 ) -> None:
-    """Ten sessions under the cutoff give a talk flag each, and one per low item."""
+    """Ten requests to talk are ten urgent flags: each waits for the therapist."""
     client = make_client(backend.database, clinic.therapist)
     for weeks_ago in range(10, 0, -1):
-        rate(backend, client, alliance4(8.0, 8.2, 8.1, 8.0), weeks_ago=weeks_ago)
+        rate(
+            backend, client, alliance4(8.0, 8.2, 8.1, 8.0), weeks_ago=weeks_ago, wants_to_talk=True
+        )
     flags = backend.get(f"/api/clients/{client.code}/flags", clinic.therapist).json()
     live = live_flags(flags)
     assert len(live) > FLAGS_IN_FULL

@@ -108,3 +108,19 @@ def test_live_flags_keep_the_apis_attention_order_and_leave_out_closed_ones() ->
         flag(6, "info", 6),
     ]
     assert [f["id"] for f in live_flags(in_api_order)] == [2, 4, 3, 1, 6]
+
+
+def test_every_word_of_the_clinical_vocabulary_has_a_label():
+    from dashboard.labels import (
+        ACTION_LABELS,
+        EPISODE_LABELS,
+        FLAG_STATUS_LABELS,
+        SEVERITY_LABELS,
+        SEVERITY_SYMBOLS,
+    )
+    from scoring.vocabulary import Action, EpisodeStatus, FlagStatus, Severity
+
+    assert set(SEVERITY_LABELS) == set(Severity) == set(SEVERITY_SYMBOLS)
+    assert set(ACTION_LABELS) == set(Action)
+    assert set(FLAG_STATUS_LABELS) == set(FlagStatus)
+    assert set(EPISODE_LABELS) == set(EpisodeStatus)
