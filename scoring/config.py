@@ -41,13 +41,13 @@ class Thresholds:
     within_sd_source: str = "instrument default"
     #: Weight, in sessions, of ``within_sd`` against the client's own spread.
     shrink_sessions: float = 4.0
-    baseline_min_prior: int = 3
+    baseline_min_prior: int = 2
     #: A drop smaller than this many points is never a rupture, however steady the client.
     min_drop_points: float = 3.0
-    possible_sds: float = 1.4
+    possible_sds: float = 1.6
     probable_sds: float = 3.0
     far_sds: float = 4.0
-    repair_sds: float = 1.0
+    repair_sds: float = 0.8
     repair_within: int = 3
     ceiling_run: int = 3
     #: Ratings at or above the cutoff in a row that end a run below it.

@@ -102,7 +102,7 @@ def test_a_one_point_drop_is_context_not_a_flag():
         ([38, 38.5, 37.5, 38, 34], "possible", "info"),
         ([38, 38.5, 37.5, 38, 31], "probable", "warning"),
         ([38, 38.5, 37.5, 38, 24], "far", "urgent"),
-        ([38, 38, 31], None, None),  # two earlier ratings are too few to know a range by
+        ([38, 31], None, None),  # one earlier rating is too few to know a range by
     ],
 )
 def test_below_personal_baseline_levels(totals, level, severity):
