@@ -13,6 +13,7 @@ from backend.flags.schemas import (
     EpisodePublic,
     FlagPublic,
     FlagStatus,
+    RangePublic,
     Resolution,
 )
 from backend.flags.service import (
@@ -21,6 +22,7 @@ from backend.flags.service import (
     caseload_flags,
     episodes_of_client,
     flags_of_client,
+    ranges_of_client,
     resolve_flag,
 )
 from backend.problems import refusals
@@ -46,6 +48,14 @@ def client_flags(
         return flags_of_client(
             session=session, caller=caller, code=client_id, statuses=tuple(status or ())
         )
+
+
+@router.get("/clients/{client_id}/ranges", response_model=list[RangePublic])
+def client_ranges(client_id: ClientCode, caller: CallerDep, db: DatabaseDep) -> list[RangePublic]:
+    """Per rating, oldest first: the client's usual range scoring judged it by, the change
+    from the previous rating, and whether it fell inside a rupture episode."""
+    with db.reading() as session:
+        return ranges_of_client(session=session, caller=caller, code=client_id)
 
 
 @router.post("/clients/{client_id}/flags/{flag_id}/acknowledge", response_model=FlagPublic)

@@ -87,3 +87,18 @@ class CalibrationPublic(BaseModel):
     ratings: int | None
     clients: int | None
     estimated_at: datetime | None
+
+
+class RangePublic(BaseModel):
+    """One rating with the client's usual range that scoring judged it by."""
+
+    session_number: int
+    instrument: str
+    total: float
+    #: The client's usual level and its spread; None until two earlier ratings exist.
+    usual: float | None
+    usual_sd: float | None
+    #: Below this line a rating reads as a possible dip.
+    usual_low: float | None
+    change_from_previous: float | None
+    in_episode: bool

@@ -17,8 +17,10 @@ from backend.flags.schemas import (
     CalibrationPublic,
     EpisodePublic,
     FlagPublic,
+    RangePublic,
     Resolution,
 )
+from backend.flags.scoring_sync import score_clients
 from backend.users.models import Role
 from scoring.instruments import get_instrument, instrument_ids
 from scoring.vocabulary import LIVE_FLAG_STATUSES, FlagStatus, Severity
@@ -139,3 +141,28 @@ def calibrations(*, session: Session) -> list[CalibrationPublic]:
             )
         )
     return out
+
+
+def ranges_of_client(*, session: Session, caller: Caller, code: str) -> list[RangePublic]:
+    """Per rating, the usual range scoring judged it by, so a chart draws scoring's own
+    numbers and computes none. Recomputed from the stored history: the same function and
+    configuration that made the stored flags give the same numbers."""
+    client = client_for(session=session, caller=caller, code=code, action="read_ranges")
+    ranges = score_clients(session, [client.id]).evaluation.ranges
+    return [
+        RangePublic(
+            session_number=int(row.session_number),
+            instrument=row.instrument,
+            total=float(row.total),
+            usual=_rounded(row.usual),
+            usual_sd=_rounded(row.usual_sd),
+            usual_low=_rounded(row.usual_low),
+            change_from_previous=_rounded(row.change_from_previous),
+            in_episode=bool(row.in_episode),
+        )
+        for row in ranges.itertuples(index=False)
+    ]
+
+
+def _rounded(value: float) -> float | None:
+    return None if value != value else round(float(value), 2)

@@ -125,6 +125,7 @@ MATRIX: dict[tuple[str, str], Row] = {
         scoped(200, supervisor=403, admin=404), body={}
     ),
     ("GET", "/api/clients/{client_id}/episodes"): Row(scoped(200, supervisor=200, admin=404)),
+    ("GET", "/api/clients/{client_id}/ranges"): Row(scoped(200, supervisor=200, admin=404)),
     ("GET", "/api/public/ratings/{token}"): Row(anyone({"own": 200, "other": 200, "none": 404})),
     ("POST", "/api/public/ratings/{token}"): Row(
         anyone({"own": 201, "other": 201, "none": 404}),

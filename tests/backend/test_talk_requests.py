@@ -68,3 +68,24 @@ def test_a_request_stays_live_until_the_therapist_records_what_they_did(api, db)
         "raised_in_session",
         "Talked about the pace of sessions.",
     )
+
+
+def test_the_ranges_the_api_returns_are_the_ones_scoring_judged_by(api, db):
+    import pandas as pd
+
+    from scoring import evaluate
+    from tests.scoring.factories import ratings_frame, sessions_for
+
+    therapist = signed_in(db)
+    client = make_client(db, therapist)
+    totals = [38, 38.4, 37.6, 38, 30, 38]
+    for total in totals:
+        rate(api, db, client, total)
+    shown = api.get(f"/api/clients/{client.code}/ranges", headers=therapist.headers).json()
+    ratings = ratings_frame(totals, client_id=str(client.id))
+    expected = evaluate(ratings, sessions_for(ratings), today=pd.Timestamp.now().date()).ranges
+    assert [r["usual"] for r in shown] == [
+        None if v != v else round(v, 2) for v in expected["usual"].tolist()
+    ]
+    assert [r["in_episode"] for r in shown] == [False] * 4 + [True, False]
+    assert shown[4]["change_from_previous"] == -8.0
