@@ -11,6 +11,8 @@ SDs and thresholds stay in the evidence.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
 
 import numpy as np
 
@@ -41,7 +43,9 @@ class RuleHits:
         return len(self.rows)
 
 
+@lru_cache(maxsize=4096)
 def _num(value: float) -> str:
+    """'37.5', '38': totals repeat a lot, so each distinct value is formatted once."""
     text = f"{value:.1f}"
     return text[:-2] if text.endswith(".0") else text
 
@@ -54,7 +58,15 @@ def _points(value: float) -> str:
 
 def _day(value: np.datetime64) -> str:
     """'03 Nov 2026', the one way the product writes a date."""
-    return value.astype("datetime64[D]").item().strftime("%d %b %Y")
+    return _day_text(int(value.astype("datetime64[D]").astype(np.int64)))
+
+
+@lru_cache(maxsize=4096)
+def _day_text(days: int) -> str:
+    return (_EPOCH + timedelta(days=days)).strftime("%d %b %Y")
+
+
+_EPOCH = date(1970, 1, 1)
 
 
 def _constant(severity: Severity, n: int) -> np.ndarray:
@@ -67,13 +79,14 @@ def low_items_text(h: RatingHistory, row: int) -> str:
     'felt less listened to (7.5 of 10) and was less sure the session focused on what
     matters to them (8)'; empty when no item is low.
     """
-    instrument = get_instrument(h.instrument_ids[h.instrument[row]])
-    cutoff = h.thresholds[h.instrument[row]].item_cutoff
+    code = int(h.instrument[row])
+    instrument = get_instrument(h.instrument_ids[code])
+    cutoff = h.thresholds[code].item_cutoff
     parts = []
     for item in instrument.items:
-        value = h.items[item.key][row]
+        value = float(h.items[item.key][row])
         if value < cutoff - EPS:
-            scale = f" of {_num(instrument.item_max)}" if not parts else ""
+            scale = f" of {_num(float(instrument.item_max))}" if not parts else ""
             parts.append(f"{item.low_phrase} ({_num(value)}{scale})")
     if len(parts) > 1:
         return ", ".join(parts[:-1]) + " and " + parts[-1]
