@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from backend.audit.context import attempting
 from backend.audit.service import record
 from backend.auth.service import Caller
 from backend.clients.models import Client
@@ -149,6 +150,7 @@ def caseload_table(*, session: Session, caller: Caller) -> RatingsTable:
 
 def team_table(*, session: Session, caller: Caller, team_id: int | None) -> RatingsTable:
     """A supervisor's teams (or one of them), with each client's therapist and team."""
+    attempting("export_team_csv", object_id=None if team_id is None else f"team:{team_id}")
     if caller.role != Role.supervisor:
         raise Forbidden("Only supervisors export their teams' ratings.")
     if team_id is not None:

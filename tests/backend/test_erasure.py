@@ -147,12 +147,16 @@ def test_audit_rows_of_an_erased_client_hold_nothing_but_ids_and_the_code(api, d
     therapist, admin = signed_in(db), signed_in(db, role="admin")
     client = full_history(api, db, therapist)
     api.get(f"/api/clients/{client.code}/ratings", headers=therapist.headers)
+    api.get(f"/api/clients/{client.code}/export.fhir.json", headers=admin.headers)
     erase(api, admin, client.code)
     with db.reading() as session:
         events = session.exec(select(AuditEvent).where(AuditEvent.client_code == client.code))
         object_ids = {event.object_id for event in events}
-    # Flag ids and session numbers name rows that are gone; nothing the client said.
-    assert all(o is None or o.split(":")[0] in {"flag", "session"} for o in object_ids), object_ids
+    # Flag ids and session numbers name rows that are gone, exports name what was
+    # exported; nothing the client said.
+    named = {o.split(":")[0] for o in object_ids if o}
+    assert "fhir bundle" in named
+    assert named <= {"flag", "session", "fhir bundle"}, object_ids
 
 
 @sqlite_only
