@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Table, delete
+from sqlalchemy import ColumnElement, Table, delete, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -124,13 +124,11 @@ def apply_retention(
                 .order_by(col(Client.discharged_at), col(Client.code))
             )
         ]
-        undated = len(
-            session.exec(
-                select(Client.id).where(
-                    Client.status == "discharged", col(Client.discharged_at).is_(None)
-                )
-            ).all()
-        )
+        undated = session.exec(
+            select(func.count()).where(
+                Client.status == "discharged", col(Client.discharged_at).is_(None)
+            )
+        ).one()
     run = RetentionRun(due=due, undated=undated)
     if dry_run:
         return run

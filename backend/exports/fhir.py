@@ -15,14 +15,13 @@ Plain dictionaries are built here; the tests validate every bundle with the
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from backend.exports.record import ClientRecord, RatedSession
 from backend.flags.models import Flag
 from scoring.instruments import Instrument, get_instrument
 
-FHIR_VERSION = "4.0.1"
 #: Definitions (questionnaires, extensions, code systems) are the same in every installation.
 DEFINITIONS = "urn:rapport:fhir"
 MIN_VALUE = "http://hl7.org/fhir/StructureDefinition/minValue"
@@ -53,8 +52,8 @@ def _instant(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _decimal(value: float) -> float | int:
-    """FHIR decimals keep their written precision: 9.0 is written 9.0, 9.5 as 9.5."""
+def _decimal(value: float) -> float:
+    """Stored scores are floats rounded to 0.1, so their shortest repr is the exact answer."""
     return float(value)
 
 
@@ -184,9 +183,9 @@ def flag_resource(flag: Flag, *, code: str, patient_url: str) -> dict[str, Any]:
         extensions.append(_extension("acknowledged", "DateTime", _instant(flag.acknowledged_at)))
     if flag.resolution:
         extensions.append(_extension("resolution", "Code", flag.resolution))
-    period: dict[str, str] = {"start": _date(flag.held_on)}
+    period: dict[str, str] = {"start": flag.held_on.isoformat()}
     if flag.resolved_at:
-        period["end"] = _date(flag.resolved_at.date())
+        period["end"] = flag.resolved_at.date().isoformat()
     return {
         "resourceType": "Flag",
         "id": f"{code}-flag-{flag.id}",
@@ -199,10 +198,6 @@ def flag_resource(flag: Flag, *, code: str, patient_url: str) -> dict[str, Any]:
         "subject": {"reference": patient_url},
         "period": period,
     }
-
-
-def _date(day: date) -> str:
-    return day.isoformat()
 
 
 def fhir_bundle(record: ClientRecord, *, installation: str, now: datetime) -> dict[str, Any]:

@@ -141,6 +141,7 @@ def test_the_bundle_names_the_client_by_code_only_and_carries_wording_and_flags(
     assert_round_trip(bundle, stored_ratings(db, client.code))
 
 
+@sqlite_only  # typesetting is the same on both databases
 def test_an_export_is_audited_with_what_was_exported(api, db) -> None:
     therapist = signed_in(db)
     client = make_client(db, therapist)
@@ -282,6 +283,7 @@ def test_the_report_prints_the_code_and_the_latest_total(api, db, ratings) -> No
         assert pages > 3
 
 
+@sqlite_only
 def test_the_report_includes_comments_and_what_was_done_when_asked(api, db) -> None:
     therapist = signed_in(db)
     client = ruptured(
