@@ -153,14 +153,8 @@ def team_table(*, session: Session, caller: Caller, team_id: int | None) -> Rati
     attempting("export_team_csv", object_id=None if team_id is None else f"team:{team_id}")
     if caller.role != Role.supervisor:
         raise Forbidden("Only supervisors export their teams' ratings.")
-    if team_id is not None:
-        supervises = session.exec(
-            select(TeamSupervisor).where(
-                TeamSupervisor.user_id == caller.id, TeamSupervisor.team_id == team_id
-            )
-        ).first()
-        if supervises is None:
-            raise NotFound("No such team among the teams you supervise.")
+    if team_id is not None and session.get(TeamSupervisor, (team_id, caller.id)) is None:
+        raise NotFound("No such team among the teams you supervise.")
     table = ratings_table(session=session, caller=caller, team_id=team_id, with_staff=True)
     scope = "all teams" if team_id is None else f"team {team_id}"
     record(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -272,6 +273,7 @@ def test_the_report_prints_the_code_and_the_latest_total(api, db, ratings) -> No
 
     assert f"Alliance report · client {client.code}" in text
     assert f"Page 1 of {pages}" in text
+    assert re.search(r"Printed \d\d [A-Z][a-z]{2} \d{4} at \d\d:\d\d UTC", text)
     if ratings == 0:
         assert "Latest total none yet" in text
         assert "No ratings yet." in text
