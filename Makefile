@@ -14,7 +14,7 @@ help: ## List the targets
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.run-installed: pyproject.toml | $(BIN)/activate
+$(VENV)/.run-installed: pyproject.toml | $(BIN)/activate pdf-deps
 	$(BIN)/pip install $(PIP_QUIET) -e . 2>&1 | grep -v "^WARNING: Location" || true
 	$(BIN)/python -c "import backend, dashboard, scoring, streamlit, uvicorn"
 	touch $@
@@ -54,6 +54,19 @@ test: $(VENV)/.dev-installed lint ## Lint, then the whole test suite (SQLite and
 fuzz: $(VENV)/.dev-installed ## Only the schemathesis contract fuzzing, with more examples (RAPPORT_FUZZ_EXAMPLES=100)
 	RAPPORT_FUZZ_EXAMPLES=$${RAPPORT_FUZZ_EXAMPLES:-100} $(BIN)/python -m pytest -m contract_fuzz tests/backend/test_contract_fuzz.py
 
+# WeasyPrint (the PDF report) typesets with Debian's pango; harfbuzz-subset embeds only the
+# glyphs used. Checked on every install; installed with apt-get when missing (needs root).
+PDF_LIBS := libpango-1.0.so.0 libpangoft2-1.0.so.0 libharfbuzz-subset.so.0
+PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+pdf-deps: ## Install the Debian libraries the PDF report needs if any is missing (needs root)
+	@missing=$$(for lib in $(PDF_LIBS); do /sbin/ldconfig -p | grep -q "$$lib" || echo "$$lib"; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing the PDF report's libraries (missing: $$missing)"; \
+	  apt-get install -y --no-install-recommends $(PDF_PACKAGES) >/dev/null \
+	    || (apt-get update >/dev/null && apt-get install -y --no-install-recommends $(PDF_PACKAGES) >/dev/null) \
+	    || { echo "Cannot install $(PDF_PACKAGES); as root: apt-get install $(PDF_PACKAGES)"; exit 1; }; \
+	fi
+
 e2e-deps: ## Install Debian's Chromium for the browser tests if it is missing (needs root)
 	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y --no-install-recommends chromium)
 
@@ -66,4 +79,4 @@ bench: $(VENV)/.dev-installed ## Benchmarks against same-run baselines (first ru
 clean: ## Remove the venv, caches and the local database
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis tests/e2e/artifacts
 
-.PHONY: help install migrate demo run lint test fuzz e2e-deps e2e bench clean
+.PHONY: help install migrate demo run lint test fuzz pdf-deps e2e-deps e2e bench clean

@@ -122,6 +122,31 @@ def _demo_logins(database) -> list[str]:
 
 
 @app.command()
+def retention(
+    dry_run: Annotated[bool, typer.Option(help="Only print whom it would erase")] = False,
+) -> None:
+    """Erase clients discharged more than RAPPORT_RETENTION_YEARS ago (daily via cron)."""
+    from backend.clients.erasure import apply_retention
+
+    years = get_settings().retention_years
+    if years is None:
+        typer.echo(
+            "Retention is off: set RAPPORT_RETENTION_YEARS to erase discharged clients that "
+            "many years after discharge. Nobody was erased."
+        )
+        return
+    run = apply_retention(database=get_database(), years=years, dry_run=dry_run)
+    verb = "Would erase" if dry_run else "Erased"
+    for code, discharged_at in run.due:
+        if dry_run or code in run.erased:
+            typer.echo(f"{verb} {code} (discharged {discharged_at:%d %b %Y}).")
+    if not run.due:
+        typer.echo(f"Nobody to erase: no client was discharged more than {years} years ago.")
+    if run.undated:
+        typer.echo(f"{run.undated} discharged clients have no discharge date and are kept.")
+
+
+@app.command()
 def backup(path: Annotated[Path, typer.Argument(help="New file to write the copy to")]) -> None:
     """Write a consistent copy of the live SQLite database (safe while the API runs)."""
     from backend.backup import backup as make_backup

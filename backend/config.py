@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     #: Only behind a proxy you run: take the client IP from the last X-Forwarded-For hop.
     trust_forwarded_for: bool = False
 
+    #: Erase discharged clients this many years after discharge (``rapport retention``);
+    #: unset keeps every record until an administrator erases it.
+    retention_years: int | None = Field(default=None, ge=1, le=100)
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")

@@ -28,6 +28,7 @@ from backend.clients.router import router as clients_router
 from backend.config import ConfigurationError, get_settings
 from backend.db import get_database
 from backend.errors import RapportError
+from backend.exports.router import router as exports_router
 from backend.flags.rescore_queue import catch_up, queue_outdated
 from backend.flags.router import router as flags_router
 from backend.health import router as health_router
@@ -206,6 +207,7 @@ def create_app() -> FastAPI:
         public_ratings_router,
         rating_page_router,
         audit_router,
+        exports_router,
     )
     for router in routers:
         app.include_router(router)

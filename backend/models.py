@@ -2,7 +2,7 @@
 
 from backend.audit.models import AuditEvent
 from backend.auth.models import AccessToken
-from backend.clients.models import Client
+from backend.clients.models import Client, ClientErasure
 from backend.db import SQLModel
 from backend.flags.models import ClientSummary, Episode, Flag, RescoreRequest, ScoringCalibration
 from backend.ratings.models import Rating
@@ -16,6 +16,7 @@ __all__ = [
     "AccessToken",
     "AuditEvent",
     "Client",
+    "ClientErasure",
     "ClientSummary",
     "Episode",
     "Flag",

@@ -58,7 +58,7 @@ _CLIENT = httpx.Client(
 )
 
 
-def _request(method: str, path: str, token: str | None = None, **kwargs: Any) -> Any:
+def _send(method: str, path: str, token: str | None = None, **kwargs: Any) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
         response = _CLIENT.request(method, f"{api_url()}{path}", headers=headers, **kwargs)
@@ -68,6 +68,11 @@ def _request(method: str, path: str, token: str | None = None, **kwargs: Any) ->
         raise SessionExpired(_detail(response), 401)
     if response.status_code >= 400:
         raise ApiError(_detail(response), response.status_code)
+    return response
+
+
+def _request(method: str, path: str, token: str | None = None, **kwargs: Any) -> Any:
+    response = _send(method, path, token, **kwargs)
     return None if response.status_code == 204 else response.json()
 
 
@@ -143,6 +148,24 @@ class RapportAPI:
     ) -> dict[str, Any]:
         body = {"held_on": held_on.isoformat(), "instrument": instrument, "language": language}
         return self._post(f"/api/clients/{code}/sessions", body)
+
+    # Exports: files as the API writes them --------------------------------------
+    def _file(self, path: str, **params: Any) -> bytes:
+        clean = {k: v for k, v in params.items() if v is not None}
+        return _send("GET", path, self.token, params=clean).content
+
+    def fhir_bundle(self, code: str) -> bytes:
+        return self._file(f"/api/clients/{code}/export.fhir.json")
+
+    def report_pdf(self, code: str, *, comments: bool = False) -> bytes:
+        return self._file(f"/api/clients/{code}/report.pdf", comments=comments)
+
+    def caseload_csv(self) -> bytes:
+        return self._file("/api/caseload/export.csv")
+
+    def erase_client(self, code: str, *, confirm_code: str, reason: str) -> dict[str, Any]:
+        body = {"confirm_code": confirm_code, "reason": reason}
+        return self._post(f"/api/clients/{code}/erasure", body)
 
     # Administration -----------------------------------------------------------
     def users(self) -> list[dict[str, Any]]:

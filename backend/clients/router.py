@@ -5,7 +5,15 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, status
 
 from backend.auth.deps import CallerDep
-from backend.clients.schemas import ClientCreate, ClientPublic, ClientStatus, ClientUpdate
+from backend.clients.erasure import erase_client
+from backend.clients.schemas import (
+    ClientCreate,
+    ClientPublic,
+    ClientStatus,
+    ClientUpdate,
+    ErasurePublic,
+    ErasureRequest,
+)
 from backend.clients.scope import client_for
 from backend.clients.service import client_public, clients_of, create_client, update_client
 from backend.db import DatabaseDep
@@ -53,3 +61,28 @@ def change_client(
     with db.writing() as session:
         changed = update_client(session=session, caller=caller, code=client_id, change=body)
         return client_public(session=session, client=changed)
+
+
+@router.post("/{client_id}/erasure", response_model=ErasurePublic)
+def erase(
+    client_id: ClientCode, body: ErasureRequest, caller: CallerDep, db: DatabaseDep
+) -> ErasurePublic:
+    """Administrators only: delete everything of this client for good, in one transaction.
+
+    ``confirm_code`` must repeat the client's code. What remains is the tombstone (code,
+    who, when, reason); the code is never issued again.
+    """
+    with db.writing() as session:
+        erased = erase_client(
+            session=session,
+            caller=caller,
+            code=client_id,
+            confirm_code=body.confirm_code,
+            reason=body.reason,
+        )
+        return ErasurePublic(
+            code=erased.tombstone.code,
+            erased_at=erased.tombstone.erased_at,
+            reason=erased.tombstone.reason,
+            deleted=erased.deleted,
+        )

@@ -3,7 +3,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+
+from backend.clients.models import ERASURE_REASON_MAX_LENGTH
 
 ClientStatus = Literal["active", "discharged"]
 #: A user id as the database stores it (a 32-bit integer on PostgreSQL); never "12" or 12.0.
@@ -29,3 +31,26 @@ class ClientPublic(BaseModel):
     therapist_name: str
     status: ClientStatus
     created_at: datetime
+
+
+class ErasureRequest(BaseModel):
+    """An administrator's erasure: why, and the client's code typed again to confirm."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[
+        str,
+        StringConstraints(
+            strip_whitespace=True, min_length=3, max_length=ERASURE_REASON_MAX_LENGTH
+        ),
+    ]
+    confirm_code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=16)]
+
+
+class ErasurePublic(BaseModel):
+    """The tombstone that remains, and how many rows of each table were deleted."""
+
+    code: str
+    erased_at: datetime
+    reason: str
+    deleted: dict[str, int]

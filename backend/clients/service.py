@@ -9,9 +9,10 @@ from backend.audit.context import attempting
 from backend.audit.service import record
 from backend.auth.service import Caller
 from backend.clients.codes import new_client_code
-from backend.clients.models import Client
+from backend.clients.models import Client, ClientErasure
 from backend.clients.schemas import ClientCreate, ClientPublic, ClientUpdate
 from backend.clients.scope import client_for, visible_clients
+from backend.clock import utcnow
 from backend.errors import Forbidden, InvalidInput
 from backend.users.models import Role, User
 
@@ -37,6 +38,8 @@ def create_client(*, session: Session, caller: Caller, new: ClientCreate) -> Cli
         raise Forbidden("Supervisors have read-only access to clients.")
     for _ in range(5):
         client = Client(code=new_client_code(), therapist_id=therapist_id)
+        if session.get(ClientErasure, client.code) is not None:
+            continue  # an erased client's code is never given to anyone else
         try:
             with session.begin_nested():
                 session.add(client)
@@ -71,8 +74,9 @@ def update_client(*, session: Session, caller: Caller, code: str, change: Client
         if caller.role != Role.admin:
             raise Forbidden("Only an administrator can reassign a client.")
         client.therapist_id = _therapist(session, change.therapist_id).id
-    if change.status is not None:
+    if change.status is not None and change.status != client.status:
         client.status = change.status
+        client.discharged_at = utcnow() if change.status == "discharged" else None
     session.add(client)
     session.flush()
     return client

@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import session
 from dashboard.api import ApiError
+from dashboard.downloads import client_exports
 
 ROLES = {"therapist": "Therapist", "supervisor": "Supervisor", "admin": "Administrator"}
 
@@ -148,3 +149,28 @@ with clients_tab:
                     st.error(refused.detail)
                 else:
                     _done("Saved.")
+
+    st.subheader("A client's data rights")
+    st.caption(
+        "On the client's request: give them their record, or erase it for good. Erasure "
+        "deletes every session, rating, comment, flag and link of the client at once; only "
+        "the code, who erased it, when and why are kept, and the code is never reused."
+    )
+    rights_code = st.selectbox(
+        "Client", options=[c["code"] for c in clients], key="rights_code", index=None
+    )
+    if rights_code:
+        client_exports(api, rights_code, key="rights_export")
+        with st.form("erase_client", clear_on_submit=True):
+            st.markdown(f"**Erase client {rights_code}**")
+            reason = st.text_input(
+                "Reason", key="erase_reason", help="E.g. the client's request of 1 Dec 2026."
+            )
+            typed = st.text_input(f"Type {rights_code} to confirm", key="erase_confirm")
+            if st.form_submit_button("Erase for good"):
+                try:
+                    api.erase_client(rights_code, confirm_code=typed, reason=reason)
+                except ApiError as refused:
+                    st.error(refused.detail)
+                else:
+                    _done(f"Erased client {rights_code}.")

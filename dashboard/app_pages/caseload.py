@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import session
+from dashboard.downloads import caseload_csv
 from dashboard.labels import NO_FLAG, PALETTE, SEVERITY_LABELS, SEVERITY_ORDER
 from dashboard.tables import caseload_frame, filter_caseload
 
@@ -115,3 +116,4 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
     if st.button("Open client page", type="primary", key="open_client"):
         session.open_client(code)
 st.caption("Select a row, or choose a client above, to see their ratings and flags.")
+caseload_csv(session.api())

@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard import charts, session
 from dashboard.api import ApiError
+from dashboard.downloads import client_exports
 from dashboard.labels import (
     ACTION_LABELS,
     FLAG_STATUS_LABELS,
@@ -59,6 +60,7 @@ details = f"Therapist: {record['therapist_name']} · {record['status'].capitaliz
 if not is_therapist:
     details += " · Read-only: only the client's therapist acknowledges flags and issues links."
 st.caption(details)
+client_exports(api, code, key="client_export")
 
 if ratings:
     instrument_id = ratings[-1]["instrument"]

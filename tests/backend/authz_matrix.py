@@ -137,6 +137,19 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/audit"): Row(
         only({"admin": 200, "team_supervisor": 200, "other_supervisor": 200})
     ),
+    # Exports are scoped like the client record: administrators export on the client's
+    # request (the client has no account); the caseload CSVs are clinical aggregates.
+    ("GET", "/api/clients/{client_id}/export.fhir.json"): Row(
+        scoped(200, supervisor=200, admin=200)
+    ),
+    ("GET", "/api/clients/{client_id}/report.pdf"): Row(scoped(200, supervisor=200, admin=200)),
+    ("GET", "/api/caseload/export.csv"): Row(everyone(200) | {"admin": 403}),
+    ("GET", "/api/team/export.csv"): Row(only({"team_supervisor": 200, "other_supervisor": 200})),
+    # Types the addressed client's code to confirm, so only the role decides.
+    ("POST", "/api/clients/{client_id}/erasure"): Row(
+        scoped(403, supervisor=403, admin=200),
+        body=lambda w: {"reason": "The client asked", "confirm_code": w.sides[w.obj].client_code},
+    ),
 }
 
 

@@ -41,6 +41,8 @@ class World:
     sides: dict[str, Side]
     therapist_id: int
     role: str = "anonymous"
+    #: The object the request addresses ("own", "other", "none", or "-").
+    obj: str = "-"
 
     @property
     def login_body(self) -> dict[str, str]:
@@ -146,7 +148,7 @@ def url(path: str, world: World, obj: str) -> str:
 )
 def test_authorization_matrix(api, db, method, path, role, obj, expected) -> None:
     world = build_world(db)
-    world.role = role
+    world.role, world.obj = role, obj
     row = MATRIX[(method, path)]
     body = row.body(world) if callable(row.body) else row.body
     response = api.request(method, url(path, world, obj), json=body, headers=world.headers[role])

@@ -255,13 +255,15 @@ def real_path_values(path_parameters: dict[str, Any]) -> st.SearchStrategy[dict[
 #: Where a well-formed request can still be refused with a reason the schema cannot state,
 #: because it depends on data: a used or expired link is 410 and takes only its own
 #: instrument's items (422 otherwise); a client's therapist_id must name an active
-#: therapist (422); a new password must not be a common one (422).
+#: therapist (422); a new password must not be a common one (422); an erasure's
+#: confirm_code must repeat the addressed client's code (422).
 DATA_DEPENDENT_REFUSALS: dict[str, list[str]] = {
     "GET /api/public/ratings/{token}": ["410"],
     "POST /api/public/ratings/{token}": ["410", "422"],
     "POST /api/clients": ["422"],
     "PATCH /api/clients/{client_id}": ["422"],
     "POST /api/users": ["422"],
+    "POST /api/clients/{client_id}/erasure": ["422"],
 }
 #: positive_data_acceptance's own default, which the entries above extend (5xx is left to
 #: not_a_server_error).

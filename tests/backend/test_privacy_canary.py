@@ -48,6 +48,9 @@ def test_no_token_comment_email_or_password_reaches_any_log(api, db, caplog) -> 
     for path in ("ratings", "flags", "episodes", "sessions"):
         assert api.get(f"/api/clients/{code}/{path}", headers=headers).status_code == 200
     api.get("/api/flags", headers=headers)
+    for export in ("export.fhir.json", "report.pdf?comments=true"):
+        assert api.get(f"/api/clients/{code}/{export}", headers=headers).status_code == 200
+    assert api.get("/api/caseload/export.csv", headers=headers).status_code == 200
     api.get(f"/api/public/ratings/{link_token}")  # used link: 410
     api.post("/api/auth/logout", headers=headers)
     api.get("/api/me", headers=headers)  # revoked token: 401

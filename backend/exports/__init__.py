@@ -1,0 +1,1 @@
+"""What leaves Rapport: a client's FHIR bundle and printable report, caseload CSVs."""
