@@ -234,6 +234,26 @@ def test_static_files_do_not_get_the_public_page_headers(api, db) -> None:
     assert "Content-Security-Policy" not in css.headers
 
 
+def test_static_files_are_gzipped_and_kept_a_year_under_their_current_version(
+    api, db, opened
+) -> None:
+    _, token = opened
+    page = api.get(f"/r/{token}").text
+    assert re.search(r'<link rel="icon" href="/static/favicon\.svg\?v=\w{12}"', page)
+    assert re.search(r'<script src="/static/rating\.js\?v=\w{12}" defer>', page)
+    assert '<meta name="description" content="Tell your therapist how' in page
+    css = re.search(r'href="(/static/rating\.css\?v=\w{12})"', page).group(1)
+    fresh = api.get(css, headers={"Accept-Encoding": "gzip"})
+    assert fresh.status_code == 200
+    assert fresh.headers["Content-Encoding"] == "gzip"
+    assert fresh.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert "min-height" in fresh.text
+    # An old version's URL, or none, must ask again: the file may have changed.
+    assert api.get("/static/rating.css?v=000000000000").headers["Cache-Control"] == "no-cache"
+    assert api.get("/static/rating.js").headers["Cache-Control"] == "no-cache"
+    assert api.get("/static/no-such-file.css").status_code == 404
+
+
 def test_too_many_requests_from_one_address_are_refused_with_retry_after(api, db) -> None:
     limiter = api.app.state.public_rate_limiter
     limit = limiter.limit
