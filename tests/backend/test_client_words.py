@@ -321,3 +321,55 @@ def test_a_spanish_link_gets_the_spanish_wording_through_the_json_api_too(api, d
     assert form["choices"][2:4] == ["Con frecuencia", "Con mucha frecuencia"]
     assert form["items"][2]["prompt"] == "Siento que mi terapeuta me trata con calidez."
     assert form["items"][0]["low_anchor"] == "Rara vez"
+
+
+@pytest.fixture
+def fresh_locales(tmp_path, monkeypatch):
+    """A copy of the catalogs with no .mo, loaded afresh."""
+    import shutil
+
+    import backend.i18n as i18n
+
+    copy = tmp_path / "locales"
+    shutil.copytree(LOCALES_DIR, copy, ignore=shutil.ignore_patterns("*.mo"))
+    monkeypatch.setattr(i18n, "LOCALES_DIR", copy)
+    i18n.available_languages.cache_clear()
+    i18n.translations_for.cache_clear()
+    yield copy / "es" / "LC_MESSAGES"
+    monkeypatch.undo()
+    i18n.available_languages.cache_clear()
+    i18n.translations_for.cache_clear()
+
+
+def test_a_missing_mo_is_built_on_first_use(fresh_locales) -> None:
+    assert not (fresh_locales / "messages.mo").exists()
+    assert translations_for("es").gettext("Submit") == "Enviar"
+    assert (fresh_locales / "messages.mo").stat().st_size > 1000
+
+
+def test_a_read_only_install_compiles_the_catalog_in_memory(fresh_locales, monkeypatch) -> None:
+    import backend.i18n as i18n
+
+    def read_only(*args, **kwargs):
+        raise PermissionError(13, "Read-only file system")
+
+    monkeypatch.setattr(i18n.tempfile, "mkstemp", read_only)  # root ignores chmod
+    assert translations_for("es").gettext("Submit") == "Enviar"
+    assert not (fresh_locales / "messages.mo").exists()
+
+
+def test_a_new_language_is_a_new_po_file(fresh_locales) -> None:
+    import shutil
+
+    from babel.messages.pofile import write_po
+
+    portuguese = fresh_locales.parent.parent / "pt_BR" / "LC_MESSAGES"
+    portuguese.mkdir(parents=True)
+    catalog = read_catalog(fresh_locales / "messages.po")
+    catalog.get("Submit").string = "Enviar respostas"
+    with (portuguese / "messages.po").open("wb") as out:
+        write_po(out, catalog)
+    assert available_languages() == ("en", "es", "pt-BR")
+    assert negotiate_language("pt-BR,pt;q=0.9") == "pt-BR"
+    assert translations_for("pt-BR").gettext("Submit") == "Enviar respostas"
+    shutil.rmtree(portuguese.parent)
