@@ -373,3 +373,30 @@ def test_a_new_language_is_a_new_po_file(fresh_locales) -> None:
     assert negotiate_language("pt-BR,pt;q=0.9") == "pt-BR"
     assert translations_for("pt-BR").gettext("Submit") == "Enviar respostas"
     shutil.rmtree(portuguese.parent)
+
+
+def wording_fingerprint(instrument_id: str) -> str:
+    """A hash of everything a client reads of an instrument's items, in every catalog."""
+    import hashlib
+
+    contexts = (f"{instrument_id}.", f"{instrument_id}.choices")
+    texts = []
+    for po in sorted(LOCALES_DIR.glob("*/LC_MESSAGES/messages.po")):
+        for message in read_catalog(po):
+            if message.context and message.context.startswith(contexts):
+                texts.append(
+                    f"{po.parent.parent.name}|{message.context}|{message.id}|{message.string}"
+                )
+    return hashlib.sha256("\n".join(sorted(texts)).encode()).hexdigest()[:16]
+
+
+#: What each instrument's current wording version says. A change of wording in any
+#: language fails here: add a WordingVersion in scoring/instruments.py (saying which
+#: items changed construct), then update the fingerprint.
+WORDING_FINGERPRINTS = {("alliance4", 2): "6215cb915f986f47", ("wai12", 2): "6df1dce720513288"}
+
+
+@pytest.mark.parametrize("instrument_id", ["alliance4", "wai12"])
+def test_a_change_of_wording_comes_with_a_new_wording_version(instrument_id: str) -> None:
+    current = (instrument_id, registry.current_wording_version(instrument_id))
+    assert WORDING_FINGERPRINTS.get(current) == wording_fingerprint(instrument_id)
