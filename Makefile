@@ -4,12 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 PIP_QUIET := --quiet --disable-pip-version-check
+LOCALES := backend/locales
+CATALOGS := --domain messages -d $(LOCALES)
 export RAPPORT_MODE ?= demo
 
 .DEFAULT_GOAL := help
 
 help: ## List the targets
-	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +19,7 @@ $(BIN)/activate:
 $(VENV)/.run-installed: pyproject.toml | $(BIN)/activate pdf-deps
 	$(BIN)/pip install $(PIP_QUIET) -e . 2>&1 | grep -v "^WARNING: Location" || true
 	$(BIN)/python -c "import backend, dashboard, scoring, streamlit, uvicorn"
+	$(BIN)/pybabel compile $(CATALOGS) --statistics
 	touch $@
 
 $(VENV)/.dev-installed: pyproject.toml $(VENV)/.run-installed
@@ -67,6 +70,17 @@ pdf-deps: ## Install the Debian libraries the PDF report needs if any is missing
 	    || { echo "Cannot install $(PDF_PACKAGES); as root: apt-get install $(PDF_PACKAGES)"; exit 1; }; \
 	fi
 
+i18n-extract: $(VENV)/.run-installed ## Collect the client's English words into backend/locales/messages.pot
+	$(BIN)/pybabel extract --mapping-file babel.cfg --output-file $(LOCALES)/messages.pot \
+	  --sort-by-file --no-wrap \
+	  --add-comments TRANSLATORS: --omit-header .
+
+i18n-update: i18n-extract ## Merge new and changed words into every .po (changed ones come back fuzzy)
+	$(BIN)/pybabel update $(CATALOGS) --input-file $(LOCALES)/messages.pot --no-wrap --ignore-obsolete
+
+i18n-compile: $(VENV)/.run-installed ## Build the .mo files from the .po files (also done at install and first use)
+	$(BIN)/pybabel compile $(CATALOGS) --statistics
+
 e2e-deps: ## Install Debian's Chromium for the browser tests if it is missing (needs root)
 	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y --no-install-recommends chromium)
 
@@ -79,4 +93,4 @@ bench: $(VENV)/.dev-installed ## Benchmarks against same-run baselines (first ru
 clean: ## Remove the venv, caches and the local database
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis tests/e2e/artifacts
 
-.PHONY: help install migrate demo run lint test fuzz pdf-deps e2e-deps e2e bench clean
+.PHONY: help install migrate demo run lint test fuzz pdf-deps i18n-extract i18n-update i18n-compile e2e-deps e2e bench clean

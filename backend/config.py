@@ -29,15 +29,12 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=5000)
 
     https: bool = False
-    emergency_notice: str = (
-        "These answers are not monitored in real time. In an emergency call 911, "
-        "or call or text 988 (Suicide & Crisis Lifeline, US)."
-    )
-    emergency_notice_es: str = (
-        "Nadie revisa estas respuestas en tiempo real. En una emergencia llama al 911, "
-        "o llama o envía un mensaje de texto al 988 (Línea de Prevención del Suicidio "
-        "y Crisis, EE. UU.; opción en español)."
-    )
+    #: The clinic's own safety notice and its Spanish version (None: the US lines, translated).
+    emergency_notice: str | None = Field(default=None, min_length=1)
+    emergency_notice_es: str | None = Field(default=None, min_length=1)
+    #: Who reads a client's answers, as the clinic words it (None: therapist and supervisor).
+    who_reads_answers: str | None = Field(default=None, min_length=1)
+    who_reads_answers_es: str | None = Field(default=None, min_length=1)
 
     #: Requests per minute and client IP on /r/ and /api/public/ (per process; see public_edge).
     public_rate_limit_per_minute: int = Field(default=60, ge=1)
@@ -56,9 +53,20 @@ class Settings(BaseSettings):
     def sqlite_path(self) -> str:
         return sqlite_file(self.database_url)
 
-    def emergency_notice_in(self, language: str) -> str:
-        """The safety notice for a client page; English unless a translation is configured."""
-        return self.emergency_notice_es if language == "es" else self.emergency_notice
+    def clinic_text(self, name: str, language: str) -> str | None:
+        """A text the clinic set (``emergency_notice``, ``who_reads_answers``) for a page.
+
+        The one set for the page's language, else the clinic's main one, else any it set:
+        once a clinic words a text itself, no language falls back to the built-in default.
+        """
+        chosen = {
+            lang: getattr(self, f"{name}_{lang}" if lang != "en" else name, None)
+            for lang in ("en", "es")
+        }
+        chosen = {lang: text for lang, text in chosen.items() if text}
+        if not chosen:
+            return None
+        return chosen.get(language) or chosen.get("en") or next(iter(chosen.values()))
 
     @property
     def docs_enabled(self) -> bool:

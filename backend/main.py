@@ -5,13 +5,11 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.concurrency import run_in_threadpool
@@ -45,13 +43,13 @@ from backend.security import (
     UnexpectedErrorMiddleware,
     route_template,
 )
+from backend.static_assets import static_app
 from backend.therapy.router import router as therapy_router
 from backend.users.router import router as users_router
 
 log = logging.getLogger("rapport")
 
 RETRY_AFTER_SECONDS = "5"
-STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 def _rapport_error(request: Request, error: RapportError) -> JSONResponse:
@@ -214,7 +212,7 @@ def create_app() -> FastAPI:
     app.state.api_routes = [
         route for router in routers for route in router.routes if _has_methods(route)
     ]
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", static_app(), name="static")
     return app
 
 

@@ -16,7 +16,7 @@ from dashboard.labels import (
     percent,
     severity_label,
 )
-from scoring.instruments import Instrument
+from scoring.instruments import Instrument, comparable_items
 from scoring.vocabulary import LIVE_FLAG_STATUSES
 
 CASELOAD_COLUMNS = [
@@ -94,6 +94,31 @@ def ratings_frame(ratings: list[dict[str, Any]], instrument: Instrument) -> pd.D
         for r in chosen
     ]
     return pd.DataFrame.from_records(records, columns=columns)
+
+
+def wording_note(ratings: list[dict[str, Any]], instrument: Instrument) -> str | None:
+    """Which item wording each rated session answered, and which items not to compare across."""
+    sessions: dict[int, list[int]] = {}
+    for r in ratings:
+        if r["instrument"] == instrument.id:
+            sessions.setdefault(r["wording_version"], []).append(r["session_number"])
+    if not sessions:
+        return None
+    parts = [
+        f"version {version} (sessions {min(numbers)}–{max(numbers)})"
+        if len(numbers) > 1
+        else f"version {version} (session {numbers[0]})"
+        for version, numbers in sorted(sessions.items())
+    ]
+    note = "Item wording " + ", ".join(parts) + "."
+    versions = sorted(sessions)
+    kept = set(comparable_items(instrument.id, versions[0], versions[-1]))
+    changed = [key for key in instrument.item_keys if key not in kept]
+    if changed:
+        note += (
+            f" {', '.join(changed)} asked something else before: compare across versions with care."
+        )
+    return note
 
 
 def flags_frame(flags: list[dict[str, Any]], instrument_id: str) -> pd.DataFrame:

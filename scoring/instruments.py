@@ -150,7 +150,8 @@ ALLIANCE4 = Instrument(
             subscale="bond",
             text=_text(
                 (
-                    "How much did you feel listened to and taken seriously today?",
+                    "How much did you feel your therapist listened to you and took you "
+                    "seriously today?",
                     "Not at all",
                     "Completely",
                 ),
@@ -201,7 +202,7 @@ ALLIANCE4 = Instrument(
             subscale=None,
             text=_text(
                 (
-                    "Overall, how did today's session feel to you?",
+                    "Overall, how well did today's session work for you?",
                     "It didn't work for me",
                     "It worked well for me",
                 ),
@@ -388,3 +389,80 @@ def all_item_keys() -> tuple[str, ...]:
 
 DEFAULT_INSTRUMENT = register(ALLIANCE4).id
 register(WAI12)
+
+
+@dataclass(frozen=True)
+class WordingVersion:
+    """One wording of an instrument's items; each rating records the version its client read.
+
+    A new version is needed whenever what an item says changes in any language.
+    ``construct_changed`` lists the items that now ask something else: their answers
+    under earlier versions are not comparable with later ones. Every other item is
+    comparable across versions, including ``reworded`` ones (clearer words, same question).
+    """
+
+    number: int
+    introduced_on: str
+    reworded: tuple[str, ...] = ()
+    construct_changed: tuple[str, ...] = ()
+    note: str = ""
+
+
+# Issue 19: a bilingual clinician's review of the Spanish and of `overall`. The Spanish
+# item texts above are superseded by backend/locales/es (issue 19); the English is the source.
+WORDING_VERSIONS: dict[str, tuple[WordingVersion, ...]] = {
+    "alliance4": (
+        WordingVersion(1, "2026-11-26", note="First wording."),
+        WordingVersion(
+            2,
+            "2026-12-01",
+            reworded=("relationship", "approach"),
+            construct_changed=("overall",),
+            note=(
+                "overall asked how the session felt (mood) and now asks how well it worked, "
+                "so a painful but useful session no longer scores low. relationship now names "
+                "the therapist as the one who listened; approach in Spanish asked whether the "
+                "client was persuaded and now asks whether the way of working suited them."
+            ),
+        ),
+    ),
+    "wai12": (
+        WordingVersion(1, "2026-11-26", note="First wording."),
+        WordingVersion(
+            2,
+            "2026-12-01",
+            reworded=("wai_3", "wai_4", "wai_6", "wai_8", "wai_11"),
+            note=(
+                "Spanish only: warmth instead of esteem (3), no masculine 'juntos/ambos' "
+                "(4, 6), a priority instead of a preference (8), plain words (11), and "
+                "answers 3 and 4 in an order that reads the same in Mexico and Spain."
+            ),
+        ),
+    ),
+}
+
+#: The wording of items whose construct changed, as earlier versions asked them (English).
+EARLIER_WORDING: dict[tuple[str, str, int], str] = {
+    ("alliance4", "overall", 1): "Overall, how did today's session feel to you?",
+}
+
+
+def wording_versions(instrument_id: str) -> tuple[WordingVersion, ...]:
+    """Every wording of an instrument, oldest first; a clinic's own instrument has one."""
+    return WORDING_VERSIONS.get(instrument_id) or (WordingVersion(1, "", note="First wording."),)
+
+
+def current_wording_version(instrument_id: str) -> int:
+    return wording_versions(instrument_id)[-1].number
+
+
+def comparable_items(instrument_id: str, first: int, second: int) -> tuple[str, ...]:
+    """The items whose answers mean the same under both wording versions."""
+    low, high = sorted((first, second))
+    changed = {
+        key
+        for version in wording_versions(instrument_id)
+        if low < version.number <= high
+        for key in version.construct_changed
+    }
+    return tuple(key for key in get_instrument(instrument_id).item_keys if key not in changed)

@@ -31,6 +31,9 @@ class Rating(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     therapy_session_id: int = Field(foreign_key="therapy_session.id", unique=True)
     instrument: str = Field(max_length=40)
+    #: The item wording the client read (``scoring.instruments.WORDING_VERSIONS``); kept
+    #: when the wording changes later, so each answer stays tied to the question it answered.
+    wording_version: int
     scores: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     total: float
     comment: str | None = Field(default=None, max_length=COMMENT_MAX_LENGTH)

@@ -10,12 +10,15 @@ through the public JSON API with an idempotency key.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
+from babel.support import NullTranslations
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import Response
 from starlette.types import Scope
 
@@ -24,19 +27,57 @@ from backend.db import Database, DatabaseDep
 from backend.errors import Conflict, Gone, InvalidInput, NotFound
 from backend.flags.rescore_queue import catch_up
 from backend.flows import submit_rating
-from backend.ratings.messages import language_from_accept, messages_in
+from backend.i18n import SOURCE_LANGUAGE, negotiate_language, translations_for
 from backend.ratings.models import COMMENT_MAX_LENGTH
 from backend.ratings.schemas import InstrumentPublic, RatingForm, RatingSubmission
 from backend.ratings.service import link_language, rating_form
+from backend.ratings.wording import N_, emergency_notice, who_reads
+from backend.static_assets import static_url
 
 router = APIRouter(prefix="/r", tags=["client pages"], include_in_schema=False)
 
-TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 #: Longer tokens are never issued; treat them as unknown without touching the database.
 MAX_TOKEN_LENGTH = 512
 #: Without JavaScript a 0–10 scale is offered in halves: 21 choices are quick to pick from.
 FALLBACK_STRIDE = 0.5
+
+
+ERROR_MISSING = N_("Please choose an answer for this question.")
+ERROR_INVALID = N_("This answer could not be used. Please choose again.")
+ERROR_COMMENT_TOO_LONG = N_("Please keep this to %(max)s characters or fewer.")
+#: The calm pages that say why there is no form: (title, text).
+NOTICES: dict[str, tuple[str, str]] = {
+    "used": (N_("Already sent"), N_("This rating has already been sent — thank you.")),
+    "invalid": (
+        N_("Link not valid"),
+        N_("This link is no longer valid; ask your therapist for a new one."),
+    ),
+    "too_many": (
+        N_("Please wait a moment"),
+        N_("Too many tries from this connection. Please wait a minute and try again."),
+    ),
+}
+
+
+@cache
+def templates_in(language: str) -> Jinja2Templates:
+    """The page templates, speaking one language through its catalog (``_()`` in templates).
+
+    Old-style gettext: a translation is plain text that Jinja escapes like any other,
+    so a quote or ``<`` in a catalog can never become markup.
+    """
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(),
+        extensions=["jinja2.ext.i18n"],
+    )
+    environment.install_gettext_translations(  # type: ignore[attr-defined]
+        translations_for(language), newstyle=False
+    )
+    environment.globals["static_url"] = static_url
+    return Jinja2Templates(env=environment)
 
 
 @dataclass(frozen=True)
@@ -97,13 +138,15 @@ def item_views(instrument: InstrumentPublic) -> list[ItemView]:
 def _render(
     request: Request, template: str, *, language: str, status_code: int, **context: Any
 ) -> HTMLResponse:
-    return TEMPLATES.TemplateResponse(
+    settings = get_settings()
+    words = translations_for(language)
+    return templates_in(language).TemplateResponse(
         request,
         template,
         {
             "lang": language,
-            "msg": messages_in(language),
-            "emergency_notice": get_settings().emergency_notice_in(language),
+            "emergency_notice": emergency_notice(settings, language, words),
+            "who_reads": who_reads(settings, language, words),
             **context,
         },
         status_code=status_code,
@@ -111,17 +154,20 @@ def _render(
 
 
 def _unknown(request: Request) -> HTMLResponse:
-    language = language_from_accept(request.headers.get("accept-language"))
+    language = negotiate_language(request.headers.get("accept-language"))
     return _notice(request, "invalid", language=language, status_code=404)
 
 
 def _notice(request: Request, kind: str, *, language: str, status_code: int) -> HTMLResponse:
-    return _render(request, "notice.html", language=language, status_code=status_code, kind=kind)
+    title, text = NOTICES[kind]
+    return _render(
+        request, "notice.html", language=language, status_code=status_code, title=title, text=text
+    )
 
 
 def _closed(request: Request, db: DatabaseDep, token: str, gone: Gone | Conflict) -> HTMLResponse:
     with db.reading() as session:
-        language = link_language(session=session, token=token) or "en"
+        language = link_language(session=session, token=token) or SOURCE_LANGUAGE
     kind = "used" if gone.extra.get("state") == "used" else "invalid"
     return _notice(request, kind, language=language, status_code=410)
 
@@ -129,7 +175,7 @@ def _closed(request: Request, db: DatabaseDep, token: str, gone: Gone | Conflict
 def too_many_requests_page(scope: Scope, retry_after: int) -> Response:
     """What the rate limiter shows on ``/r/``: calm words, in the browser's language."""
     request = Request(scope)
-    language = language_from_accept(request.headers.get("accept-language"))
+    language = negotiate_language(request.headers.get("accept-language"))
     return _notice(request, "too_many", language=language, status_code=429)
 
 
@@ -142,11 +188,14 @@ def _form_page(
     errors: dict[str, str] | None = None,
 ) -> HTMLResponse:
     values = values or {}
+    words = translations_for(form.language)
     return _render(
         request,
         "form.html",
         language=form.language,
         status_code=status_code,
+        error_missing=words.gettext(ERROR_MISSING),
+        error_invalid=words.gettext(ERROR_INVALID),
         items=item_views(form.instrument),
         values=values,
         errors=errors or {},
@@ -187,7 +236,7 @@ FormFields = Annotated[dict[str, str], Depends(_form_fields)]
 
 
 def _parse_answers(
-    form: RatingForm, fields: dict[str, str], words: dict[str, str]
+    form: RatingForm, fields: dict[str, str], words: NullTranslations
 ) -> tuple[dict[str, float], dict[str, str]]:
     """Numbers for every answered item, and an error for every item left blank or garbled."""
     scores: dict[str, float] = {}
@@ -195,14 +244,14 @@ def _parse_answers(
     for item in form.instrument.items:
         raw = fields.get(item.key, "").strip()
         if not raw:
-            errors[item.key] = words["error_missing"]
+            errors[item.key] = words.gettext(ERROR_MISSING)
             continue
         try:
             scores[item.key] = float(raw)
         except ValueError:
-            errors[item.key] = words["error_invalid"]
+            errors[item.key] = words.gettext(ERROR_INVALID)
     if len(fields.get("comment", "")) > COMMENT_MAX_LENGTH:
-        errors["comment"] = words["error_comment_too_long"].format(max=COMMENT_MAX_LENGTH)
+        errors["comment"] = words.gettext(ERROR_COMMENT_TOO_LONG) % {"max": COMMENT_MAX_LENGTH}
     return scores, errors
 
 
@@ -214,7 +263,7 @@ def submit_rating_page(
     form = _open_form(request, db, token)
     if isinstance(form, HTMLResponse):
         return form
-    words = dict(messages_in(form.language))
+    words = translations_for(form.language)
     scores, errors = _parse_answers(form, fields, words)
     if not errors:
         submission = RatingSubmission(
@@ -225,7 +274,7 @@ def submit_rating_page(
         try:
             outcome = submit_rating(db=db, token=token, submission=submission, idempotency_key=None)
         except InvalidInput as invalid:
-            errors[str(invalid.extra.get("item", "form"))] = words["error_invalid"]
+            errors[str(invalid.extra.get("item", "form"))] = words.gettext(ERROR_INVALID)
         except NotFound:
             return _unknown(request)
         except (Gone, Conflict) as closed:
@@ -235,4 +284,10 @@ def submit_rating_page(
                 background.add_task(catch_up, db)
     if errors:
         return _form_page(request, form, status_code=422, values=fields, errors=errors)
-    return _render(request, "thanks.html", language=form.language, status_code=200)
+    return _render(
+        request,
+        "thanks.html",
+        language=form.language,
+        status_code=200,
+        wants_to_talk=bool(fields.get("wants_to_talk")),
+    )

@@ -36,6 +36,7 @@ class ItemPublic(BaseModel):
 class InstrumentPublic(BaseModel):
     id: str
     name: str
+    wording_version: int = Field(description="The wording the client reads; see the registry.")
     item_min: float
     item_max: float
     step: float
@@ -54,6 +55,9 @@ class RatingPublic(BaseModel):
     session_number: int
     held_on: date
     instrument: str
+    wording_version: int = Field(
+        description="The item wording the client answered (scoring.instruments.WORDING_VERSIONS)."
+    )
     scores: dict[str, float]
     total: float
     comment: str | None

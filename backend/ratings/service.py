@@ -13,16 +13,16 @@ from backend.auth.tokens import link_token_hash
 from backend.clients.scope import client_for
 from backend.clock import utcnow
 from backend.errors import Conflict, Gone, InvalidInput, NotFound
+from backend.i18n import translations_for
 from backend.ratings.models import Rating
 from backend.ratings.schemas import (
-    InstrumentPublic,
-    ItemPublic,
     RatingForm,
     RatingPublic,
     RatingSubmission,
 )
+from backend.ratings.wording import instrument_public
 from backend.therapy.models import RatingLink, TherapySession
-from scoring.instruments import Instrument, ScoreError, get_instrument
+from scoring.instruments import Instrument, ScoreError, current_wording_version, get_instrument
 
 LINK_NOT_FOUND = "This link is not valid."
 LINK_USED = "This rating has already been sent. Thank you."
@@ -60,28 +60,13 @@ def link_language(*, session: Session, token: str) -> str | None:
     ).first()
 
 
-def instrument_public(instrument: Instrument, language: str) -> InstrumentPublic:
-    return InstrumentPublic(
-        id=instrument.id,
-        name=instrument.name,
-        item_min=instrument.item_min,
-        item_max=instrument.item_max,
-        step=instrument.step,
-        choices=list(instrument.choices_in(language)),
-        items=[
-            ItemPublic(key=item.key, subscale=item.subscale, **vars(item.text_in(language)))
-            for item in instrument.items
-        ],
-    )
-
-
 def rating_form(*, session: Session, token: str) -> RatingForm:
     opened = _link(session, token)
     _ensure_open(opened)
     return RatingForm(
         language=opened.link.language,
         expires_at=opened.link.expires_at,
-        instrument=instrument_public(opened.instrument, opened.link.language),
+        instrument=instrument_public(opened.instrument, translations_for(opened.link.language)),
     )
 
 
@@ -126,6 +111,7 @@ def record_rating(
     rating = Rating(
         therapy_session_id=opened.therapy_session.id,
         instrument=opened.instrument.id,
+        wording_version=current_wording_version(opened.instrument.id),
         scores=scores,
         total=opened.instrument.total(scores),
         comment=(submission.comment or "").strip() or None,
@@ -154,6 +140,7 @@ def ratings_of(*, session: Session, caller: Caller, code: str) -> list[RatingPub
             session_number=ts.session_number,
             held_on=ts.held_on,
             instrument=rating.instrument,
+            wording_version=rating.wording_version,
             scores=rating.scores,
             total=rating.total,
             comment=rating.comment,

@@ -141,6 +141,7 @@
     pending = null;
     window.clearTimeout(timer);
     document.getElementById("rating").hidden = true;
+    document.getElementById("thanks-talk").hidden = !form.elements.wants_to_talk.checked;
     var thanks = document.getElementById("thanks");
     thanks.hidden = false;
     window.scrollTo(0, 0);

@@ -34,7 +34,6 @@ class RatingLink(SQLModel, table=True):
     """The client's personal link for one session. Only the SHA-256 of its token is kept."""
 
     __tablename__ = "rating_link"
-    __table_args__ = (CheckConstraint("language IN ('en', 'es')", name="language_known"),)
 
     id: int | None = Field(default=None, primary_key=True)
     therapy_session_id: int = Field(foreign_key="therapy_session.id", unique=True)

@@ -5,9 +5,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from backend.i18n import available_languages
 from scoring.instruments import DEFAULT_INSTRUMENT, instrument_ids
 
-Language = Literal["en", "es"]
+#: English and every language with a catalog in backend/locales: a new .po is a new choice.
+Language = Literal[available_languages()]  # type: ignore[valid-type]
 
 
 class TherapySessionCreate(BaseModel):

@@ -25,6 +25,7 @@ from dashboard.tables import (
     flags_table,
     live_flags,
     ratings_frame,
+    wording_note,
 )
 from scoring.instruments import DEFAULT_INSTRUMENT, get_instrument, instrument_ids
 
@@ -104,6 +105,7 @@ st.caption(
 )
 if not rated.empty:
     st.plotly_chart(charts.items_figure(rated, instrument), key="items")
+    st.caption(wording_note(ratings, instrument))
 
 
 def acknowledge_form(key: str, chosen: list[dict[str, Any]], submit: str) -> None:

@@ -63,3 +63,22 @@ def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(tmp_path) ->
         assert pragma("busy_timeout") >= 5000
         assert pragma("synchronous") == 2  # FULL
     database.engine.dispose()
+
+
+def test_ratings_made_before_wording_versions_read_version_1(scratch_database: Database) -> None:
+    from sqlalchemy import text
+
+    from backend.ratings.schemas import RatingSubmission
+    from backend.ratings.service import record_rating
+    from tests.backend.factories import alliance4, make_client, make_session_with_link, make_user
+
+    _run(scratch_database, command.upgrade, "head")
+    client = make_client(scratch_database, make_user(scratch_database))
+    _, token = make_session_with_link(scratch_database, client)
+    with scratch_database.writing() as session:
+        submission = RatingSubmission(scores=alliance4())
+        record_rating(session=session, token=token, submission=submission, idempotency_key=None)
+    _run(scratch_database, command.downgrade, "0012-1")  # as if rated before revision 0012
+    _run(scratch_database, command.upgrade, "head")
+    with scratch_database.engine.connect() as connection:
+        assert connection.execute(text("SELECT wording_version FROM rating")).scalars().all() == [1]

@@ -11,11 +11,12 @@ from markupsafe import escape
 from sqlmodel import select
 
 from backend.clock import utcnow
-from backend.config import get_settings
+from backend.i18n import translations_for
 from backend.log_redaction import redact_tokens
 from backend.public_edge import PUBLIC_HEADERS, SlidingWindowLimiter, client_ip
-from backend.ratings.messages import MESSAGES, language_from_accept
 from backend.ratings.models import Rating
+from backend.ratings.page_router import ERROR_INVALID, ERROR_MISSING, NOTICES
+from backend.ratings.wording import DEFAULT_EMERGENCY_NOTICE
 from backend.therapy.models import RatingLink
 from tests.backend.factories import alliance4, make_client, make_session_with_link, signed_in
 
@@ -33,6 +34,11 @@ def opened(db):
 def shown(text: str) -> str:
     """Text as it appears in the HTML (Jinja escapes &, < and quotes)."""
     return str(escape(text))
+
+
+def said(language: str, english: str) -> str:
+    """An English message as the page says it in a language, escaped as in the HTML."""
+    return shown(translations_for(language).gettext(english))
 
 
 def ratings(db) -> list[Rating]:
@@ -61,10 +67,10 @@ def test_the_form_shows_every_item_of_the_instrument_with_its_anchors(api, db, o
     assert '<html lang="en">' in page.text
     for key in ("relationship", "goals", "approach", "overall"):
         assert f'<select id="{key}" name="{key}" required' in page.text
-    assert "How much did you feel listened to and taken seriously today?" in page.text
+    assert shown("How much did you feel your therapist listened to you and took you") in page.text
     assert "0 = Not at all" in page.text and "10 = Completely" in page.text
-    assert shown(MESSAGES["en"]["intro"]) in page.text
-    assert shown(get_settings().emergency_notice) in page.text
+    assert shown("It's okay to choose low numbers.") in page.text
+    assert said("en", DEFAULT_EMERGENCY_NOTICE) in page.text
     assert "/static/rating.js" in page.text
     assert client.code not in page.text
 
@@ -78,8 +84,8 @@ def test_a_choice_instrument_offers_labelled_radios_in_the_links_language(api, d
     assert page.text.count('type="radio"') == 12 * 5
     assert page.text.count("<legend") == 12
     assert "Rara vez" in page.text and "Siempre" in page.text
-    assert shown(get_settings().emergency_notice_in("es")) in page.text
-    assert shown(MESSAGES["es"]["submit"]) in page.text
+    assert said("es", DEFAULT_EMERGENCY_NOTICE) in page.text
+    assert ">Enviar</button>" in page.text
 
 
 def test_a_used_link_thanks_the_client_with_410_and_nothing_else(api, db, opened) -> None:
@@ -108,7 +114,7 @@ def test_an_expired_spanish_link_answers_in_spanish(api, db) -> None:
     page = api.get(f"/r/{token}")
     assert page.status_code == 410
     assert '<html lang="es">' in page.text
-    assert shown(MESSAGES["es"]["invalid"]) in page.text
+    assert said("es", NOTICES["invalid"][1]) in page.text
 
 
 @pytest.mark.parametrize(
@@ -120,8 +126,8 @@ def test_an_unknown_link_is_404_in_the_browsers_language(api, db, accept_languag
     page = api.get("/r/" + "x" * 43, headers=headers)
     assert page.status_code == 404
     assert f'<html lang="{lang}">' in page.text
-    assert shown(MESSAGES[lang]["invalid"]) in page.text
-    assert shown(get_settings().emergency_notice_in(lang)) in page.text
+    assert said(lang, NOTICES["invalid"][1]) in page.text
+    assert said(lang, DEFAULT_EMERGENCY_NOTICE) in page.text
 
 
 def test_an_absurdly_long_token_is_simply_unknown(api, db) -> None:
@@ -136,8 +142,9 @@ def test_a_no_javascript_submission_records_one_rating_and_says_thank_you(api, d
         data={**NO_JS_ANSWERS, "comment": "  Felt rushed at the end.  ", "wants_to_talk": "yes"},
     )
     assert page.status_code == 200
-    assert "It is normal for the working relationship" in page.text
-    assert "never obligated to stay with a therapist" in page.text
+    assert "It is normal to have hard moments with a therapist" in page.text
+    assert shown("You never have to stay with a therapist") in page.text
+    assert shown("You asked to talk about how your sessions are going") in page.text
     [rating] = ratings(db)
     assert rating.scores == {"relationship": 7.5, "goals": 8.0, "approach": 6.5, "overall": 9.0}
     assert rating.comment == "Felt rushed at the end."
@@ -153,7 +160,7 @@ def test_missing_answers_are_shown_next_to_each_item_and_the_rest_is_kept(api, d
     )
     assert page.status_code == 422
     html = page.text
-    missing = MESSAGES["en"]["error_missing"]
+    missing = ERROR_MISSING
     for key in ("goals", "approach", "overall"):
         assert f'<p class="error" id="{key}-error">{missing}</p>' in html
     assert '<p class="error" id="relationship-error" hidden>' in html
@@ -168,7 +175,7 @@ def test_an_out_of_range_answer_is_refused_by_the_service_next_to_its_item(api, 
     _, token = opened
     page = api.post(f"/r/{token}", data={**NO_JS_ANSWERS, "goals": "11"})
     assert page.status_code == 422
-    assert f'<p class="error" id="goals-error">{MESSAGES["en"]["error_invalid"]}</p>' in page.text
+    assert f'<p class="error" id="goals-error">{ERROR_INVALID}</p>' in page.text
     assert ratings(db) == []
 
 
@@ -187,7 +194,7 @@ def test_a_radio_answer_is_kept_after_an_error(api, db) -> None:
     assert page.status_code == 422
     assert re.search(r'name="wai_1" value="4" required\s+checked', page.text)
     assert not re.search(r'name="wai_1" value="3" required\s+checked', page.text)
-    assert page.text.count(f">{MESSAGES['en']['error_missing']}</p>") == 11
+    assert page.text.count(f">{ERROR_MISSING}</p>") == 11
 
 
 def test_submitting_to_a_used_link_says_already_sent_without_a_second_row(api, db, opened) -> None:
@@ -227,6 +234,26 @@ def test_static_files_do_not_get_the_public_page_headers(api, db) -> None:
     assert "Content-Security-Policy" not in css.headers
 
 
+def test_static_files_are_gzipped_and_kept_a_year_under_their_current_version(
+    api, db, opened
+) -> None:
+    _, token = opened
+    page = api.get(f"/r/{token}").text
+    assert re.search(r'<link rel="icon" href="/static/favicon\.svg\?v=\w{12}"', page)
+    assert re.search(r'<script src="/static/rating\.js\?v=\w{12}" defer>', page)
+    assert '<meta name="description" content="Tell your therapist how' in page
+    css = re.search(r'href="(/static/rating\.css\?v=\w{12})"', page).group(1)
+    fresh = api.get(css, headers={"Accept-Encoding": "gzip"})
+    assert fresh.status_code == 200
+    assert fresh.headers["Content-Encoding"] == "gzip"
+    assert fresh.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert "min-height" in fresh.text
+    # An old version's URL, or none, must ask again: the file may have changed.
+    assert api.get("/static/rating.css?v=000000000000").headers["Cache-Control"] == "no-cache"
+    assert api.get("/static/rating.js").headers["Cache-Control"] == "no-cache"
+    assert api.get("/static/no-such-file.css").status_code == 404
+
+
 def test_too_many_requests_from_one_address_are_refused_with_retry_after(api, db) -> None:
     limiter = api.app.state.public_rate_limiter
     limit = limiter.limit
@@ -241,7 +268,7 @@ def test_too_many_requests_from_one_address_are_refused_with_retry_after(api, db
     assert refused.status_code == 429
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
     assert page.status_code == 429
-    assert shown(MESSAGES["es"]["too_many"]) in page.text
+    assert said("es", NOTICES["too_many"][1]) in page.text
     assert page.headers["Cache-Control"] == "no-store"
 
 
@@ -289,20 +316,6 @@ def test_the_token_never_reaches_a_log_record(api, db, opened, caplog) -> None:
 def test_redaction_leaves_other_paths_alone() -> None:
     assert redact_tokens("GET /api/clients/AB12/ratings") == "GET /api/clients/AB12/ratings"
     assert redact_tokens('"GET /r/abc-DEF_1?x=1 HTTP/1.1"') == '"GET /r/[redacted]?x=1 HTTP/1.1"'
-
-
-def test_every_language_has_every_message() -> None:
-    assert {lang: set(words) for lang, words in MESSAGES.items()} == {
-        lang: set(MESSAGES["en"]) for lang in MESSAGES
-    }
-
-
-@pytest.mark.parametrize(
-    ("header", "expected"),
-    [("es", "es"), ("en-US,en;q=0.9,es;q=0.8", "en"), ("es;q=0", "en"), ("*", "en"), ("", "en")],
-)
-def test_accept_language_picks_the_best_shipped_language(header, expected) -> None:
-    assert language_from_accept(header) == expected
 
 
 def test_uvicorns_access_formatter_still_works_on_a_redacted_record() -> None:

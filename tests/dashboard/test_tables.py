@@ -12,7 +12,9 @@ from dashboard.tables import (
     therapist_labels,
     therapist_table,
     therapist_weekly_frame,
+    wording_note,
 )
+from scoring.instruments import ALLIANCE4, WAI12
 
 
 def therapist(therapist_id: int, name: str) -> dict:
@@ -124,3 +126,21 @@ def test_every_word_of_the_clinical_vocabulary_has_a_label():
     assert set(ACTION_LABELS) == set(Action)
     assert set(FLAG_STATUS_LABELS) == set(FlagStatus)
     assert set(EPISODE_LABELS) == set(EpisodeStatus)
+
+
+def rated(session_number: int, wording_version: int, instrument: str = "alliance4") -> dict:
+    return {
+        "session_number": session_number,
+        "instrument": instrument,
+        "wording_version": wording_version,
+    }
+
+
+def test_the_item_detail_names_each_wording_and_what_not_to_compare_across_them() -> None:
+    ratings = [rated(1, 1), rated(2, 1), rated(3, 2), rated(4, 1, "wai12")]
+    assert wording_note(ratings, ALLIANCE4) == (
+        "Item wording version 1 (sessions 1–2), version 2 (session 3). overall asked "
+        "something else before: compare across versions with care."
+    )
+    assert wording_note([rated(5, 2, "wai12")], WAI12) == "Item wording version 2 (session 5)."
+    assert wording_note([], ALLIANCE4) is None
