@@ -34,7 +34,7 @@ from backend.teams.service import add_supervisor, team_named
 from backend.therapy.models import RatingLink, TherapySession
 from backend.therapy.service import issue_link, link_url
 from backend.users.models import Role, User
-from scoring.instruments import DEFAULT_INSTRUMENT, get_instrument
+from scoring.instruments import DEFAULT_INSTRUMENT, current_wording_version, get_instrument
 from scoring.simulate import simulate_caseload
 
 DEMO_PASSWORD = "demo-rapport-2026"
@@ -187,6 +187,7 @@ def load_demo(*, database: Database, scale: str = "small") -> str:
                 yield {
                     "therapy_session_id": sid,
                     "instrument": instrument.id,
+                    "wording_version": current_wording_version(instrument.id),
                     "scores": scores,
                     "total": instrument.total(scores),
                     "comment": comment if isinstance(comment, str) and comment else None,

@@ -20,7 +20,7 @@ from typing import Any
 
 from backend.exports.record import ClientRecord, RatedSession
 from backend.flags.models import Flag
-from scoring.instruments import Instrument, get_instrument
+from scoring.instruments import EARLIER_WORDING, Instrument, get_instrument
 
 #: Definitions (questionnaires, extensions, code systems) are the same in every installation.
 DEFINITIONS = "urn:rapport:fhir"
@@ -73,15 +73,20 @@ def _anchors(instrument: Instrument, item_key: str) -> str:
     )
 
 
-def questionnaire(instrument: Instrument) -> dict[str, Any]:
-    """The instrument as the client saw it, in English, with each item's answer range."""
+def questionnaire(instrument: Instrument, wording_version: int) -> dict[str, Any]:
+    """The instrument as the client saw it, in English, with each item's answer range.
+
+    One per wording version a client answered (``Questionnaire.version``): an item whose
+    question changed shows the words that version asked (``scoring.instruments``)."""
     own_keys = set(instrument.item_keys)
     if own_keys & {COMMENT_LINK_ID, TALK_LINK_ID}:
         raise ValueError(f"{instrument.id} has an item named like Rapport's own items")
     items: list[dict[str, Any]] = [
         {
             "linkId": item.key,
-            "text": item.text_in("en").prompt,
+            "text": EARLIER_WORDING.get(
+                (instrument.id, item.key, wording_version), item.text_in("en").prompt
+            ),
             "type": "decimal",
             "required": True,
             "extension": [
@@ -117,8 +122,9 @@ def questionnaire(instrument: Instrument) -> dict[str, Any]:
     )
     return {
         "resourceType": "Questionnaire",
-        "id": instrument.id,
+        "id": f"{instrument.id}-v{wording_version}",
         "url": questionnaire_url(instrument),
+        "version": str(wording_version),
         "name": instrument.id,
         "title": instrument.name,
         "status": "active",
@@ -152,7 +158,7 @@ def questionnaire_response(rated: RatedSession, *, code: str, patient_url: str) 
             "system": f"{DEFINITIONS}:session",
             "value": f"{code}/{therapy_session.session_number}",
         },
-        "questionnaire": questionnaire_url(instrument),
+        "questionnaire": f"{questionnaire_url(instrument)}|{rating.wording_version}",
         "status": "completed",
         "subject": {"reference": patient_url},
         "authored": _instant(rating.submitted_at),
@@ -220,13 +226,13 @@ def fhir_bundle(record: ClientRecord, *, installation: str, now: datetime) -> di
             },
         }
     ]
-    used = dict.fromkeys(r.rating.instrument for r in record.rated)
-    for instrument_id in used:
-        instrument = get_instrument(instrument_id)
+    used = dict.fromkeys((r.rating.instrument, r.rating.wording_version) for r in record.rated)
+    for instrument_id, version in used:
+        resource = questionnaire(get_instrument(instrument_id), version)
         entries.append(
             {
-                "fullUrl": _full_url(code, "Questionnaire", instrument.id),
-                "resource": questionnaire(instrument),
+                "fullUrl": _full_url(code, "Questionnaire", resource["id"]),
+                "resource": resource,
             }
         )
     for rated in record.rated:

@@ -9,7 +9,7 @@ from backend.db import Database
 from backend.flags.scoring_sync import rescore_clients
 from backend.ratings.models import Rating
 from backend.therapy.models import TherapySession
-from scoring.instruments import get_instrument
+from scoring.instruments import current_wording_version, get_instrument
 from tests.backend.factories import SignedIn, alliance4, make_client, make_session_with_link
 
 FIRST_SESSION = date(2022, 1, 3)
@@ -46,6 +46,7 @@ def rated_history(
                 Rating(
                     therapy_session_id=therapy_session.id,
                     instrument=instrument,
+                    wording_version=current_wording_version(instrument),
                     scores=scores,
                     total=scale.total(scores),
                     comment=comments.get(number),

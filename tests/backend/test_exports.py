@@ -19,6 +19,7 @@ from backend.exports.spreadsheet import csv_text, neutralised
 from backend.ratings.models import Rating
 from backend.therapy.models import TherapySession
 from backend.users.models import User
+from scoring.instruments import get_instrument
 from tests.backend.factories import (
     alliance4,
     make_client,
@@ -129,7 +130,7 @@ def test_the_bundle_names_the_client_by_code_only_and_carries_wording_and_flags(
         "comment",
         "wants_to_talk",
     ]
-    assert alliance.item[0].text == "How much did you feel listened to and taken seriously today?"
+    assert alliance.item[0].text == get_instrument("alliance4").items[0].text_in("en").prompt
     assert [e.valueDecimal for e in alliance.item[0].extension] == [0, 10]
     assert [e.valueDecimal for e in questionnaires["wai12"].item[0].extension] == [1, 5]
     assert len(by_kind["Flag"]) == len(flags)
@@ -303,3 +304,38 @@ def test_the_report_includes_comments_and_what_was_done_when_asked(api, db) -> N
     assert "Consulted supervisor" in text
     assert "Note: Discussed on Friday" in text
     assert "Rupture episodes" in text and "Open" in text
+
+
+def test_each_wording_version_answered_is_its_own_questionnaire_version(api, db) -> None:
+    therapist = signed_in(db)
+    client = make_client(db, therapist)
+    rate(api, db, client, alliance4())
+    rate(api, db, client, alliance4())
+    with db.writing() as session:
+        first = session.exec(
+            select(Rating)
+            .join(TherapySession, col(TherapySession.id) == Rating.therapy_session_id)
+            .where(TherapySession.client_id == client.id, TherapySession.session_number == 1)
+        ).one()
+        first.wording_version = 1  # answered before the wording review
+        session.add(first)
+
+    bundle = bundle_of(api, therapist, client.code)
+
+    questionnaires = {
+        e.resource.version: e.resource
+        for e in bundle.entry
+        if e.resource.get_resource_type() == "Questionnaire"
+    }
+    assert set(questionnaires) == {"1", "2"}
+    overall = {
+        v: next(i.text for i in q.item if i.linkId == "overall") for v, q in questionnaires.items()
+    }
+    assert overall["1"] == "Overall, how did today's session feel to you?"
+    assert overall["1"] != overall["2"]
+    responses = [
+        e.resource.questionnaire
+        for e in bundle.entry
+        if e.resource.get_resource_type() == "QuestionnaireResponse"
+    ]
+    assert [r.rsplit("|", 1)[1] for r in responses] == ["1", "2"]
