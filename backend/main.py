@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -31,7 +32,10 @@ from backend.errors import RapportError
 from backend.flags.rescore_queue import catch_up
 from backend.flags.router import router as flags_router
 from backend.health import router as health_router
+from backend.jobs.schedule import Scheduler, scheduled_jobs
 from backend.log_redaction import install_token_redaction
+from backend.metrics import MetricsMiddleware, ServiceMetrics
+from backend.metrics import router as metrics_router
 from backend.overview.router import router as overview_router
 from backend.problems import refusals
 from backend.public_edge import PublicEdgeMiddleware, SlidingWindowLimiter
@@ -85,6 +89,7 @@ def refusal_audited(request: Request, status_code: int) -> JSONResponse | None:
 
 
 def _database_unavailable(request: Request, error: Exception) -> JSONResponse:
+    request.app.state.metrics.database_errors.inc()
     log.warning(
         "database unavailable on %s %s: %s",
         request.method,
@@ -150,14 +155,30 @@ def _has_methods(route: BaseRoute) -> bool:
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     """Before serving, score what an earlier run queued and did not get to (a crash, a
     failed pass); with nothing queued this is one quick query. The API starts even when
-    the database cannot be reached: ``/health/ready`` says so, and the next pass scores."""
+    the database cannot be reached: ``/health/ready`` says so, and the next pass scores.
+    Then take part in running the scheduled jobs (``backend/jobs/schedule.py``)."""
     try:
         database = get_database()
     except Exception as failure:  # readiness reports it; serving goes on
         log.warning("No database to score leftovers in (%s).", type(failure).__name__)
-    else:
-        await run_in_threadpool(catch_up, database)
-    yield
+        yield
+        return
+    await run_in_threadpool(catch_up, database)
+    settings = get_settings()
+    scheduler = None
+    if settings.run_scheduled_jobs:
+        scheduler = Scheduler(
+            database,
+            scheduled_jobs(settings),
+            check_every=timedelta(seconds=settings.jobs_check_seconds),
+            lease=timedelta(seconds=settings.jobs_lease_seconds),
+        )
+        scheduler.start()
+    try:
+        yield
+    finally:
+        if scheduler is not None:
+            await run_in_threadpool(scheduler.stop)
 
 
 def create_app() -> FastAPI:
@@ -186,7 +207,9 @@ def create_app() -> FastAPI:
     )
     app.add_middleware(BodySizeLimitMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
-    app.add_middleware(RequestIdMiddleware)  # outermost: every response carries its id
+    app.add_middleware(RequestIdMiddleware)  # every response carries its id
+    app.state.metrics = ServiceMetrics()
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)  # outermost: times all
     app.add_exception_handler(RapportError, _rapport_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(IntegrityError, _concurrent_change)
@@ -195,6 +218,7 @@ def create_app() -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     routers = (
         health_router,
+        metrics_router,
         auth_router,
         users_router,
         clients_router,
