@@ -65,6 +65,11 @@ test: $(VENV)/.dev-installed lint ## Lint, then the whole test suite (SQLite and
 fuzz: $(VENV)/.dev-installed ## Only the schemathesis contract fuzzing, with more examples (RAPPORT_FUZZ_EXAMPLES=100)
 	RAPPORT_FUZZ_EXAMPLES=$${RAPPORT_FUZZ_EXAMPLES:-100} $(BIN)/python -m pytest -m contract_fuzz tests/backend/test_contract_fuzz.py
 
+prod-smoke: $(VENV)/.dev-installed ## nginx (TLS) + 2 API instances on PostgreSQL + dashboard, checked from outside
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || (apt-get update && \
+	  apt-get install -y --no-install-recommends nginx-light openssl gettext-base)
+	$(BIN)/python -m pytest -p no:cacheprovider deploy/smoke
+
 e2e-deps: ## Install Debian's Chromium for the browser tests if it is missing (needs root)
 	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y --no-install-recommends chromium)
 
@@ -77,4 +82,4 @@ bench: $(VENV)/.dev-installed ## Benchmarks against same-run baselines (first ru
 clean: ## Remove the venv, caches and the local database
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis tests/e2e/artifacts
 
-.PHONY: help install lock migrate demo run lint test fuzz e2e-deps e2e bench clean
+.PHONY: help install lock migrate demo run lint test prod-smoke fuzz e2e-deps e2e bench clean
