@@ -16,7 +16,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import tempfile
@@ -32,6 +31,8 @@ import httpx
 import psycopg
 import pytest
 
+from deploy.local_front import Front, free_port, nginx_binary, prepare_front
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -45,53 +46,46 @@ PUBLIC_BURST = 40
 SCORES = {"relationship": 8, "goals": 7, "approach": 7.5, "overall": 8}
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @dataclass
 class Stack:
-    https: str
-    http_port: int
+    front: Front
     api: list[str]
-    internal_api: str
     dashboard: str
     database: str
-    work: Path
     rating_token: str
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     killed_at: datetime | None = None
 
-    def client(self) -> httpx.Client:
-        # The certificate is the self-signed one this test made for 127.0.0.1.
-        return httpx.Client(base_url=self.https, verify=self.tls(), timeout=20)
+    @property
+    def https(self) -> str:
+        return self.front.https_url
 
-    def tls(self) -> ssl.SSLContext:
-        return ssl.create_default_context(cafile=self.work / "cert.pem")
+    def client(self) -> httpx.Client:
+        # The certificate is the self-signed one made for this run.
+        return httpx.Client(base_url=self.https, verify=self.front.tls(), timeout=20)
 
     def sql(self, query: str, *args: object) -> list[tuple]:
         with psycopg.connect(f"postgresql://postgres@127.0.0.1:5432/{self.database}") as db:
             return db.execute(query, args).fetchall()
 
     def upstreams_in_access_log(self, path: str) -> list[str]:
-        lines = (self.work / "access.log").read_text().splitlines()
+        lines = (self.front.work / "access.log").read_text().splitlines()
         return [line.split(" ")[-1] for line in lines if f" {path} " in line]
 
 
-def _wait_until_up(url: str, *, process: subprocess.Popen, log: Path, verify=True) -> None:
+def _wait_until_up(url: str, stack: Stack, name: str, verify: ssl.SSLContext | bool = True) -> None:
+    process, log = stack.processes[name], stack.front.work / f"{name}.log"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"{url} exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+            pytest.fail(f"{name} exited with {process.returncode}:\n{log.read_text()[-3000:]}")
         try:
             if httpx.get(url, timeout=2, verify=verify).status_code == 200:
                 return
         except httpx.TransportError:
             pass
         time.sleep(0.3)
-    pytest.fail(f"{url} did not come up in 60 s:\n{log.read_text()[-3000:]}")
+    pytest.fail(f"{name} did not come up in 60 s:\n{log.read_text()[-3000:]}")
 
 
 def _trusted_proxy_setting() -> str:
@@ -107,15 +101,8 @@ def _trusted_proxy_setting() -> str:
     )
 
 
-def _nginx() -> str:
-    found = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else "")
-    if not found:
-        pytest.fail("nginx is missing: make prod-smoke installs Debian's nginx-light (as root).")
-    return found
-
-
 def _start(stack: Stack, name: str, command: list[str], env: dict[str, str]) -> Path:
-    log = stack.work / f"{name}.log"
+    log = stack.front.work / f"{name}.log"
     stack.processes[name] = subprocess.Popen(
         command,
         cwd=ROOT,
@@ -129,45 +116,26 @@ def _start(stack: Stack, name: str, command: list[str], env: dict[str, str]) -> 
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
-    nginx = _nginx()
-    # World-readable, so nginx's unprivileged workers can read their temporary files.
+    if nginx_binary() is None:
+        pytest.fail("nginx is missing: make prod-smoke installs Debian's nginx-light (as root).")
     work = Path(tempfile.mkdtemp(prefix="rapport-smoke-"))
-    work.chmod(0o755)
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-            "-keyout",
-            str(work / "key.pem"),
-            "-out",
-            str(work / "cert.pem"),
-        ],
-        check=True,
-        capture_output=True,
-    )
     database = f"rapport_smoke_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{database}"')
-    ports = {
-        name: free_port() for name in ("api1", "api2", "dashboard", "https", "http", "internal")
-    }
-    https = f"https://127.0.0.1:{ports['https']}"
+    api = [f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"]
+    dashboard = f"127.0.0.1:{free_port()}"
+    front = prepare_front(
+        work,
+        api_servers=api,
+        dashboard_server=dashboard,
+        settings={"RAPPORT_PUBLIC_BURST": str(PUBLIC_BURST)},
+    )
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("RAPPORT_")},
         "RAPPORT_MODE": "production",
         "RAPPORT_SECRET_KEY": secrets.token_urlsafe(48),
         "RAPPORT_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:5432/{database}",
-        "RAPPORT_PUBLIC_BASE_URL": https,
+        "RAPPORT_PUBLIC_BASE_URL": front.https_url,
         "RAPPORT_HTTPS": "true",
     }
     processes: dict[str, subprocess.Popen] = {}
@@ -180,16 +148,12 @@ def stack() -> Iterator[Stack]:
             capture_output=True,
             text=True,
         )
-        token = re.search(r"/r/([A-Za-z0-9_-]+)", demo.stdout).group(1)
         stack = Stack(
-            https=https,
-            http_port=ports["http"],
-            api=[f"http://127.0.0.1:{ports['api1']}", f"http://127.0.0.1:{ports['api2']}"],
-            internal_api=f"http://127.0.0.1:{ports['internal']}",
-            dashboard=f"http://127.0.0.1:{ports['dashboard']}",
+            front=front,
+            api=[f"http://{address}" for address in api],
+            dashboard=f"http://{dashboard}",
             database=database,
-            work=work,
-            rating_token=token,
+            rating_token=re.search(r"/r/([A-Za-z0-9_-]+)", demo.stdout).group(1),
             processes=processes,
         )
         api_env = {
@@ -201,22 +165,14 @@ def stack() -> Iterator[Stack]:
             "RAPPORT_JOBS_CHECK_SECONDS": "0.3",
             "RAPPORT_JOBS_LEASE_SECONDS": str(LEASE_SECONDS),
         }
-        for name in ("api1", "api2"):
+        for name, address in zip(("api1", "api2"), api, strict=True):
             _start(
                 stack,
                 name,
                 [
-                    str(BIN / "uvicorn"),
-                    "backend.main:app",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(ports[name]),
-                    "--proxy-headers",
-                    "--forwarded-allow-ips",
-                    "127.0.0.1",
-                    "--log-level",
-                    "warning",
+                    *(str(BIN / "uvicorn"), "backend.main:app", "--host", "127.0.0.1"),
+                    *("--port", address.rsplit(":", 1)[1], "--proxy-headers"),
+                    *("--forwarded-allow-ips", "127.0.0.1", "--log-level", "warning"),
                 ],
                 api_env,
             )
@@ -224,76 +180,16 @@ def stack() -> Iterator[Stack]:
             stack,
             "dashboard",
             [
-                str(BIN / "streamlit"),
-                "run",
-                "dashboard/app.py",
-                "--server.headless",
-                "true",
-                "--server.address",
-                "127.0.0.1",
-                "--server.port",
-                str(ports["dashboard"]),
+                *(str(BIN / "streamlit"), "run", "dashboard/app.py", "--server.headless", "true"),
+                *("--server.address", "127.0.0.1", "--server.port", dashboard.rsplit(":", 1)[1]),
             ],
-            {**env, "RAPPORT_API_URL": stack.internal_api},
+            {**env, "RAPPORT_API_URL": front.internal_url},
         )
-        rendered = subprocess.run(
-            [ROOT / "deploy" / "nginx" / "render"],
-            env={
-                **os.environ,
-                "RAPPORT_SERVER_NAME": "127.0.0.1",
-                "RAPPORT_TLS_CERTIFICATE": str(work / "cert.pem"),
-                "RAPPORT_TLS_CERTIFICATE_KEY": str(work / "key.pem"),
-                "RAPPORT_API_SERVERS": " ".join(a.removeprefix("http://") for a in stack.api),
-                "RAPPORT_DASHBOARD_SERVER": f"127.0.0.1:{ports['dashboard']}",
-                "RAPPORT_HTTPS_LISTEN": f"127.0.0.1:{ports['https']}",
-                "RAPPORT_HTTP_LISTEN": f"127.0.0.1:{ports['http']}",
-                "RAPPORT_INTERNAL_API_LISTEN": f"127.0.0.1:{ports['internal']}",
-                "RAPPORT_PUBLIC_BURST": str(PUBLIC_BURST),
-            },
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        (work / "rapport.conf").write_text(rendered)
-        (work / "nginx.conf").write_text(
-            f"""
-worker_processes 1;
-pid {work}/nginx.pid;
-error_log {work}/nginx-error.log warn;
-events {{ worker_connections 512; }}
-http {{
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    log_format upstream '$request_method $uri $status $upstream_addr';
-    access_log {work}/access.log upstream;
-    client_body_temp_path {work}/body;
-    proxy_temp_path {work}/proxy;
-    fastcgi_temp_path {work}/fastcgi;
-    uwsgi_temp_path {work}/uwsgi;
-    scgi_temp_path {work}/scgi;
-    include {work}/rapport.conf;
-}}
-"""
-        )
-        nginx_log = _start(
-            stack,
-            "nginx",
-            [nginx, "-p", str(work), "-c", str(work / "nginx.conf"), "-g", "daemon off;"],
-            dict(os.environ),
-        )
+        _start(stack, "nginx", front.command(), dict(os.environ))
         for name, url in (("api1", stack.api[0]), ("api2", stack.api[1])):
-            _wait_until_up(f"{url}/health/ready", process=processes[name], log=work / f"{name}.log")
-        _wait_until_up(
-            f"{stack.dashboard}/_stcore/health",
-            process=processes["dashboard"],
-            log=work / "dashboard.log",
-        )
-        _wait_until_up(
-            f"{https}/health/ready",
-            process=processes["nginx"],
-            log=nginx_log,
-            verify=ssl.create_default_context(cafile=work / "cert.pem"),
-        )
+            _wait_until_up(f"{url}/health/ready", stack, name)
+        _wait_until_up(f"{stack.dashboard}/_stcore/health", stack, "dashboard")
+        _wait_until_up(f"{front.https_url}/health/ready", stack, "nginx", verify=front.tls())
         yield stack
     finally:
         for process in processes.values():
@@ -310,7 +206,7 @@ http {{
 
 
 def test_http_is_redirected_to_https(stack: Stack) -> None:
-    answer = httpx.get(f"http://127.0.0.1:{stack.http_port}/r/x", follow_redirects=False)
+    answer = httpx.get(f"http://127.0.0.1:{stack.front.http_port}/r/x", follow_redirects=False)
     assert answer.status_code == 301
     assert answer.headers["location"] == f"{stack.https}/r/x"
 
@@ -373,7 +269,7 @@ def test_a_body_over_64_kib_is_refused_by_the_proxy_with_413(stack: Stack) -> No
 def test_metrics_are_not_served_through_the_proxy(stack: Stack) -> None:
     with stack.client() as https:
         assert https.get("/metrics").status_code == 404
-    assert httpx.get(f"{stack.internal_api}/metrics").status_code == 404
+    assert httpx.get(f"{stack.front.internal_url}/metrics").status_code == 404
 
 
 def test_a_phone_submits_a_rating_through_https(stack: Stack) -> None:
