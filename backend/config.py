@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     #: Only behind a proxy you run: take the client IP from the last X-Forwarded-For hop.
     trust_forwarded_for: bool = False
 
+    #: "json": one JSON object a log line, with the request id (backend/log_format.py).
+    log_format: Literal["text", "json"] = "text"
+
     #: This process takes part in running the scheduled jobs (each runs on one instance).
     run_scheduled_jobs: bool = True
     #: How often every client's flags are recomputed (missing-rating flags need it daily).

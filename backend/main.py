@@ -33,6 +33,7 @@ from backend.flags.rescore_queue import catch_up
 from backend.flags.router import router as flags_router
 from backend.health import router as health_router
 from backend.jobs.schedule import Scheduler, scheduled_jobs
+from backend.log_format import install_log_format
 from backend.log_redaction import install_token_redaction
 from backend.metrics import MetricsMiddleware, ServiceMetrics
 from backend.metrics import router as metrics_router
@@ -184,6 +185,7 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
 def create_app() -> FastAPI:
     settings = get_settings()
     install_token_redaction()
+    install_log_format(settings.log_format)
     app = FastAPI(
         title="Rapport",
         version="0.1.0",
