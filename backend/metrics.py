@@ -12,11 +12,18 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
@@ -106,15 +113,13 @@ class QueueCollector(Collector):
         yield failed
 
 
-def _read_queue_and_jobs() -> tuple[int, Any, list[Any]]:
+def _read_queue_and_jobs() -> tuple[int, datetime | None, list[Any]]:
     table = RescoreRequest.__table__
     with get_database().reading() as db:
         queued, oldest = db.execute(select(func.count(), func.min(table.c.requested_at))).one()
         jobs = db.execute(select(ScheduledJob.__table__)).all()
     # min() comes back without the column's type on some engines: make it aware UTC.
     if oldest is not None and oldest.tzinfo is None:
-        from datetime import UTC
-
         oldest = oldest.replace(tzinfo=UTC)
     return queued, oldest, jobs
 
@@ -152,8 +157,6 @@ class MetricsMiddleware:
 
 @router.get("/metrics", response_class=Response, summary="Prometheus metrics")
 def metrics(request: Request) -> Response:
-    from prometheus_client import generate_latest
-
     return Response(
         generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST
     )

@@ -145,6 +145,8 @@ def server_env(database_url: str) -> dict[str, str]:
         "RAPPORT_SECRET_KEY": SECRET_KEY,
         "RAPPORT_DATABASE_URL": database_url,
         "RAPPORT_PUBLIC_RATE_LIMIT_PER_MINUTE": "100000000",  # every phone is 127.0.0.1
+        # The daily rescore would run once as the server starts, inside the measured window.
+        "RAPPORT_RUN_SCHEDULED_JOBS": "false",
     }
 
 

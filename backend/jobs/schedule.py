@@ -45,10 +45,15 @@ class Job:
     run: Callable[[Database], object]
 
 
+#: Clients a transaction in the scheduled rescore: it runs while the API serves, and on
+#: SQLite a submission waits for the write lock while a batch is stored.
+RESCORE_BATCH = 200
+
+
 def _rescore_everyone(database: Database) -> None:
     from backend.flags.scoring_sync import rescore_everyone
 
-    rescore_everyone(database=database)
+    rescore_everyone(database=database, batch=RESCORE_BATCH)
 
 
 def _score_leftovers(database: Database) -> None:
