@@ -41,7 +41,7 @@ DEMO_THERAPIST = "therapist@demo.rapport"
 DEMO_PASSWORD = "demo-rapport-2026"
 #: The daily rescore, every 3 seconds here, so its runs can be watched.
 RESCORE_EVERY_SECONDS = 3.0
-LEASE_SECONDS = 3
+LEASE_SECONDS = 5
 PUBLIC_BURST = 40
 SCORES = {"relationship": 8, "goals": 7, "approach": 7.5, "overall": 8}
 
