@@ -6,6 +6,8 @@ PYTHON ?= python3
 PIP_QUIET := --quiet --disable-pip-version-check
 LOCALES := backend/locales
 CATALOGS := --domain messages -d $(LOCALES)
+# Drop pip's warning about this machine's absent extra index, but keep pip's own exit status.
+PIP_NOISE := 2>&1 | { grep -v "^WARNING: Location" || true; }; test $${PIPESTATUS[0]} -eq 0
 export RAPPORT_MODE ?= demo
 
 .DEFAULT_GOAL := help
@@ -16,18 +18,27 @@ help: ## List the targets
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.run-installed: pyproject.toml | $(BIN)/activate pdf-deps
-	$(BIN)/pip install $(PIP_QUIET) -e . 2>&1 | grep -v "^WARNING: Location" || true
+# Installs are the locked versions, checked against their hashes (`make lock` refreshes
+# requirements/); Rapport itself goes in editable, with no dependencies of its own choosing.
+$(VENV)/.run-installed: requirements/run.txt pyproject.toml | $(BIN)/activate pdf-deps
+	$(BIN)/pip install $(PIP_QUIET) --require-hashes -r requirements/run.txt $(PIP_NOISE)
+	$(BIN)/pip install $(PIP_QUIET) --no-deps -e . $(PIP_NOISE)
 	$(BIN)/python -c "import backend, dashboard, scoring, streamlit, uvicorn"
 	$(BIN)/pybabel compile $(CATALOGS) --statistics
 	touch $@
 
-$(VENV)/.dev-installed: pyproject.toml $(VENV)/.run-installed
-	$(BIN)/pip install $(PIP_QUIET) -e '.[dev]' 2>&1 | grep -v "^WARNING: Location" || true
+$(VENV)/.dev-installed: requirements/dev.txt pyproject.toml $(VENV)/.run-installed
+	$(BIN)/pip install $(PIP_QUIET) --require-hashes -r requirements/dev.txt $(PIP_NOISE)
 	$(BIN)/python -c "import pytest, hypothesis, playwright, schemathesis"
 	touch $@
 
 install: $(VENV)/.run-installed ## Create .venv and install the app
+
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes --quiet
+
+lock: $(VENV)/.dev-installed ## Re-resolve requirements/*.txt (pinned, hashed) from pyproject.toml
+	$(UV_COMPILE) --upgrade -o requirements/run.txt
+	$(UV_COMPILE) --upgrade --extra dev -c requirements/run.txt -o requirements/dev.txt
 
 migrate: $(VENV)/.run-installed ## Bring the database to the latest schema
 	$(BIN)/rapport migrate
@@ -81,6 +92,11 @@ i18n-update: i18n-extract ## Merge new and changed words into every .po (changed
 i18n-compile: $(VENV)/.run-installed ## Build the .mo files from the .po files (also done at install and first use)
 	$(BIN)/pybabel compile $(CATALOGS) --statistics
 
+prod-smoke: $(VENV)/.dev-installed ## nginx (TLS) + 2 API instances on PostgreSQL + dashboard, checked from outside
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || (apt-get update && \
+	  apt-get install -y --no-install-recommends nginx-light openssl gettext-base)
+	$(BIN)/python -m pytest -p no:cacheprovider deploy/smoke
+
 e2e-deps: ## Install Debian's Chromium for the browser tests if it is missing (needs root)
 	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y --no-install-recommends chromium)
 
@@ -93,4 +109,4 @@ bench: $(VENV)/.dev-installed ## Benchmarks against same-run baselines (first ru
 clean: ## Remove the venv, caches and the local database
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis tests/e2e/artifacts
 
-.PHONY: help install migrate demo run lint test fuzz pdf-deps i18n-extract i18n-update i18n-compile e2e-deps e2e bench clean
+.PHONY: help install lock migrate demo run lint test prod-smoke fuzz pdf-deps i18n-extract i18n-update i18n-compile e2e-deps e2e bench clean

@@ -63,11 +63,26 @@ def user_create(
 def rescore(
     batch: Annotated[int, typer.Option(help="Clients scored per transaction")] = 2000,
 ) -> None:
-    """Recompute every client's flags after a rules change; safe to run again (daily via cron)."""
+    """Recompute every client's flags now, e.g. after a rules change (the API does it daily)."""
     from backend.flags.scoring_sync import rescore_everyone
 
     count = rescore_everyone(database=get_database(), batch=batch)
     typer.echo(f"Rescored {count} clients.")
+
+
+@app.command()
+def jobs() -> None:
+    """List the scheduled jobs the API runs (once across instances), with last and next run."""
+    from backend.jobs.schedule import job_statuses, scheduled_jobs
+
+    def when(moment) -> str:
+        return moment.strftime("%d %b %Y %H:%M:%S UTC") if moment else "-"
+
+    for job in job_statuses(get_database(), scheduled_jobs(get_settings())):
+        state = "running now" if job.running else (job.last_outcome or "never run")
+        typer.echo(f"{job.name}  every {job.every}  ({job.description})")
+        typer.echo(f"    last started {when(job.last_started_at)}, {state}")
+        typer.echo(f"    next run     {when(job.next_run_at)}")
 
 
 @app.command()

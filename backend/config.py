@@ -45,6 +45,18 @@ class Settings(BaseSettings):
     #: unset keeps every record until an administrator erases it.
     retention_years: int | None = Field(default=None, ge=1, le=100)
 
+    #: "json": one JSON object a log line, with the request id (backend/log_format.py).
+    log_format: Literal["text", "json"] = "text"
+
+    #: This process takes part in running the scheduled jobs (each runs on one instance).
+    run_scheduled_jobs: bool = True
+    #: How often every client's flags are recomputed (missing-rating flags need it daily).
+    rescore_every_minutes: float = Field(default=1440, gt=0)
+    #: How often a process looks for a due job, and how long a claim on one lasts unrenewed
+    #: (the time another instance waits before taking over from one that died).
+    jobs_check_seconds: float = Field(default=30, gt=0)
+    jobs_lease_seconds: float = Field(default=120, ge=1)
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
@@ -30,7 +31,11 @@ from backend.exports.router import router as exports_router
 from backend.flags.rescore_queue import catch_up, queue_outdated
 from backend.flags.router import router as flags_router
 from backend.health import router as health_router
+from backend.jobs.schedule import Scheduler, scheduled_jobs
+from backend.log_format import install_log_format
 from backend.log_redaction import install_token_redaction
+from backend.metrics import MetricsMiddleware, ServiceMetrics
+from backend.metrics import router as metrics_router
 from backend.overview.router import router as overview_router
 from backend.problems import refusals
 from backend.public_edge import PublicEdgeMiddleware, SlidingWindowLimiter
@@ -84,6 +89,7 @@ def refusal_audited(request: Request, status_code: int) -> JSONResponse | None:
 
 
 def _database_unavailable(request: Request, error: Exception) -> JSONResponse:
+    request.app.state.metrics.database_errors.inc()
     log.warning(
         "database unavailable on %s %s: %s",
         request.method,
@@ -150,20 +156,37 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     """Before serving, score what an earlier run queued and did not get to (a crash, a
     failed pass) and every client scored by an older rules version; with nothing to do
     this is two quick queries. The API starts even when the database cannot be reached:
-    ``/health/ready`` says so, and the next pass scores."""
+    ``/health/ready`` says so, and the next pass scores. Then take part in running the
+    scheduled jobs (``backend/jobs/schedule.py``)."""
     try:
         database = get_database()
         await run_in_threadpool(queue_outdated, database)
     except Exception as failure:  # readiness reports it; serving goes on
         log.warning("No database to score leftovers in (%s).", type(failure).__name__)
-    else:
-        await run_in_threadpool(catch_up, database)
-    yield
+        yield
+        return
+    await run_in_threadpool(catch_up, database)
+    settings = get_settings()
+    scheduler = None
+    if settings.run_scheduled_jobs:
+        scheduler = Scheduler(
+            database,
+            scheduled_jobs(settings),
+            check_every=timedelta(seconds=settings.jobs_check_seconds),
+            lease=timedelta(seconds=settings.jobs_lease_seconds),
+        )
+        scheduler.start()
+    try:
+        yield
+    finally:
+        if scheduler is not None:
+            await run_in_threadpool(scheduler.stop)
 
 
 def create_app() -> FastAPI:
     settings = get_settings()
     install_token_redaction()
+    install_log_format(settings.log_format)
     app = FastAPI(
         title="Rapport",
         version="0.1.0",
@@ -187,7 +210,9 @@ def create_app() -> FastAPI:
     )
     app.add_middleware(BodySizeLimitMiddleware)
     app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
-    app.add_middleware(RequestIdMiddleware)  # outermost: every response carries its id
+    app.add_middleware(RequestIdMiddleware)  # every response carries its id
+    app.state.metrics = ServiceMetrics()
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)  # outermost: times all
     app.add_exception_handler(RapportError, _rapport_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(IntegrityError, _concurrent_change)
@@ -196,6 +221,7 @@ def create_app() -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     routers = (
         health_router,
+        metrics_router,
         auth_router,
         users_router,
         clients_router,

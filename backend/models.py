@@ -5,6 +5,7 @@ from backend.auth.models import AccessToken
 from backend.clients.models import Client, ClientErasure
 from backend.db import SQLModel
 from backend.flags.models import ClientSummary, Episode, Flag, RescoreRequest, ScoringCalibration
+from backend.jobs.models import JobRun, ScheduledJob
 from backend.ratings.models import Rating
 from backend.teams.models import Team, TeamSupervisor
 from backend.therapy.models import RatingLink, TherapySession
@@ -20,9 +21,11 @@ __all__ = [
     "ClientSummary",
     "Episode",
     "Flag",
+    "JobRun",
     "Rating",
     "RatingLink",
     "RescoreRequest",
+    "ScheduledJob",
     "ScoringCalibration",
     "Team",
     "TeamSupervisor",

@@ -38,7 +38,9 @@ Default plan, about four minutes on two cores:
 ``--phones N [--seconds S] [--think T]`` runs one scenario instead
 (``python -m bench load --seconds 20 --phones 50``; ``--think`` is the mean pause,
 0 by default). ``--postgres`` runs the plan against a fresh database on the PostgreSQL at
-127.0.0.1:5432 with two uvicorn workers (migrated before they start).
+127.0.0.1:5432 with two uvicorn workers (migrated before they start). ``--proxy`` runs it
+as production does: two API instances (one worker each) on a fresh PostgreSQL database
+behind nginx with ``deploy/nginx/rapport.conf``, the phones speaking HTTPS to nginx.
 
 Targets (exit 1 if one is missed): every run without errors and with nothing lost or
 duplicated; with pausing phones, at most 50 of them, a submission's p99 under 100 ms;
@@ -60,6 +62,7 @@ import contextlib
 import itertools
 import os
 import random
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -78,6 +81,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.serving import free_port, serving  # noqa: E402
+from deploy.local_front import Front, prepare_front  # noqa: E402
 
 SECRET_KEY = "load-bench-secret-key-that-is-long-enough-0123456789"
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -141,6 +145,8 @@ def server_env(database_url: str) -> dict[str, str]:
         "RAPPORT_SECRET_KEY": SECRET_KEY,
         "RAPPORT_DATABASE_URL": database_url,
         "RAPPORT_PUBLIC_RATE_LIMIT_PER_MINUTE": "100000000",  # every phone is 127.0.0.1
+        # The daily rescore would run once as the server starts, inside the measured window.
+        "RAPPORT_RUN_SCHEDULED_JOBS": "false",
     }
 
 
@@ -324,6 +330,7 @@ async def drive(
     signing_in: list[str] = (),
     retries: bool = True,
     route: str = SUBMIT,
+    verify: ssl.SSLContext | bool = True,
 ) -> RunResult:
     """Run the phones (and pollers) for ``seconds``; in-flight requests are let finish."""
     result = RunResult(label=label, phones=phones, think=think)
@@ -332,7 +339,9 @@ async def drive(
     rng = random.Random(20261126)
     now = time.perf_counter
     limits = httpx.Limits(max_connections=phones + len(therapist_headers) + 5)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30) as http:
+    async with httpx.AsyncClient(
+        base_url=base_url, limits=limits, timeout=30, verify=verify
+    ) as http:
 
         async def post(route: str, url: str, body: dict, key: str) -> tuple[int, int | None]:
             started = time.perf_counter()
@@ -530,10 +539,50 @@ def fresh_postgres() -> Iterator[str]:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def run_rapport(database_url: str, scenario: Scenario, *, label: str, workers: int) -> RunResult:
+@contextlib.contextmanager
+def nginx_front(api_urls: list[str]) -> Iterator[Front]:
+    """``deploy/nginx/rapport.conf`` over HTTPS in front of the API instances.
+
+    Every phone here is 127.0.0.1, so the per-address limits are lifted; the rest
+    (TLS, gzip, headers, balancing) is the production configuration.
+    """
+    with tempfile.TemporaryDirectory(prefix="rapport-front-") as scratch:
+        front = prepare_front(
+            Path(scratch),
+            api_servers=[url.removeprefix("http://") for url in api_urls],
+            dashboard_server="127.0.0.1:9",  # not used by the load
+            settings={
+                "RAPPORT_PUBLIC_RATE_PER_MINUTE": "6000000",
+                "RAPPORT_PUBLIC_BURST": "100000",
+                "RAPPORT_LOGIN_RATE_PER_MINUTE": "6000000",
+            },
+        )
+        log = Path(scratch) / "nginx.log"
+        with serving(
+            front.command(),
+            env=dict(os.environ),
+            health=f"{front.internal_url}/health/ready",
+            log=log,
+        ):
+            yield front
+
+
+def run_rapport(
+    database_url: str, scenario: Scenario, *, label: str, workers: int, instances: int = 1
+) -> RunResult:
+    """Rapport under load: one uvicorn with ``workers``, or ``instances`` behind nginx."""
     migrate(database_url)
     seeded = seed(database_url, ratings_needed=int(LINK_RATE_CEILING * scenario.seconds))
-    with uvicorn_server("backend.main:app", server_env(database_url), workers=workers) as url:
+    env = server_env(database_url)
+    with contextlib.ExitStack() as running:
+        urls = [
+            running.enter_context(uvicorn_server("backend.main:app", env, workers=workers))
+            for _ in range(instances)
+        ]
+        url, verify = urls[0], True
+        if instances > 1:
+            front = running.enter_context(nginx_front(urls))
+            url, verify = front.https_url, front.tls()
         result = asyncio.run(
             drive(
                 url,
@@ -545,6 +594,7 @@ def run_rapport(database_url: str, scenario: Scenario, *, label: str, workers: i
                 think=scenario.think,
                 therapist_headers=seeded.therapist_headers,
                 signing_in=seeded.signing_in,
+                verify=verify,
             )
         )
         result.scoring_lag = wait_for_scoring(database_url)
@@ -650,14 +700,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--postgres", action="store_true", help="PostgreSQL with 2 workers instead of SQLite"
     )
+    parser.add_argument(
+        "--proxy",
+        action="store_true",
+        help="PostgreSQL, 2 API instances behind nginx (deploy/nginx) over HTTPS",
+    )
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     plan = [Scenario(args.phones, args.seconds, args.think)] if args.phones else list(PLAN)
-    label = "Rapport, PostgreSQL x2" if args.postgres else "Rapport, SQLite x1"
+    label = "Rapport, SQLite x1"
+    if args.postgres:
+        label = "Rapport, PostgreSQL x2"
+    if args.proxy:
+        label = "Rapport, nginx + 2 on PG"
     print(f"load average before: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     runs = []
     with tempfile.TemporaryDirectory(prefix="rapport-load-") as scratch:
         for n, scenario in enumerate(plan):
-            if args.postgres:
+            if args.proxy:
+                with fresh_postgres() as url:
+                    rapport = run_rapport(url, scenario, label=label, workers=1, instances=2)
+            elif args.postgres:
                 with fresh_postgres() as url:
                     rapport = run_rapport(url, scenario, label=label, workers=2)
             else:

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 os.environ["RAPPORT_MODE"] = "dev"
 os.environ.setdefault("RAPPORT_SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
 # Never var/: each test picks its own database; this one is only the settings' default.
+# Scheduled jobs would rescore a test's database behind its back; tests run them by hand.
+os.environ["RAPPORT_RUN_SCHEDULED_JOBS"] = "false"
 os.environ["RAPPORT_DATABASE_URL"] = (
     f"sqlite:///{tempfile.mkdtemp(prefix='rapport-tests-')}/unused.db"
 )

@@ -79,6 +79,8 @@ def anyone(per_object: dict[str, int]) -> Expect:
 MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/health/live"): Row(everyone(200, anonymous=200, deactivated=200)),
     ("GET", "/health/ready"): Row(everyone(200, anonymous=200, deactivated=200)),
+    # Carries no client data; the proxy does not pass it on (scrape instances directly).
+    ("GET", "/metrics"): Row(everyone(200, anonymous=200, deactivated=200)),
     # Signs in as the role's own account with the right password.
     ("POST", "/api/auth/login"): Row(everyone(200), body=lambda w: w.login_body),
     ("POST", "/api/auth/logout"): Row(everyone(204)),

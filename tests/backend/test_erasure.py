@@ -296,3 +296,13 @@ def test_a_tombstone_keeps_nothing_but_code_who_when_and_why() -> None:
         "reason",
     }
     assert col(ClientErasure.code).primary_key
+
+
+def test_retention_is_a_scheduled_job_only_when_it_is_set() -> None:
+    from backend.config import Settings
+    from backend.jobs.schedule import scheduled_jobs
+
+    names = {job.name for job in scheduled_jobs(Settings(mode="dev"))}
+    assert "retention" not in names
+    names = {job.name for job in scheduled_jobs(Settings(mode="dev", retention_years=7))}
+    assert "retention" in names
