@@ -32,6 +32,8 @@ from backend.flags.rescore_queue import catch_up
 from backend.flags.router import router as flags_router
 from backend.health import router as health_router
 from backend.log_redaction import install_token_redaction
+from backend.notifications.router import router as notifications_router
+from backend.notifications.sender import start_sender
 from backend.overview.router import router as overview_router
 from backend.problems import refusals
 from backend.public_edge import PublicEdgeMiddleware, SlidingWindowLimiter
@@ -150,14 +152,19 @@ def _has_methods(route: BaseRoute) -> bool:
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     """Before serving, score what an earlier run queued and did not get to (a crash, a
     failed pass); with nothing queued this is one quick query. The API starts even when
-    the database cannot be reached: ``/health/ready`` says so, and the next pass scores."""
+    the database cannot be reached: ``/health/ready`` says so, and the next pass scores.
+    The notification sender runs beside the API until it stops."""
+    sender = None
     try:
         database = get_database()
     except Exception as failure:  # readiness reports it; serving goes on
         log.warning("No database to score leftovers in (%s).", type(failure).__name__)
     else:
         await run_in_threadpool(catch_up, database)
+        sender = start_sender(database, get_settings())
     yield
+    if sender is not None:
+        await run_in_threadpool(sender.stop)
 
 
 def create_app() -> FastAPI:
@@ -204,6 +211,7 @@ def create_app() -> FastAPI:
         public_ratings_router,
         rating_page_router,
         audit_router,
+        notifications_router,
     )
     for router in routers:
         app.include_router(router)

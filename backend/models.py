@@ -5,6 +5,7 @@ from backend.auth.models import AccessToken
 from backend.clients.models import Client
 from backend.db import SQLModel
 from backend.flags.models import ClientSummary, Episode, Flag, RescoreRequest
+from backend.notifications.models import NotificationPreference, OutboxMessage
 from backend.ratings.models import Rating
 from backend.teams.models import Team, TeamSupervisor
 from backend.therapy.models import RatingLink, TherapySession
@@ -19,6 +20,8 @@ __all__ = [
     "ClientSummary",
     "Episode",
     "Flag",
+    "NotificationPreference",
+    "OutboxMessage",
     "Rating",
     "RatingLink",
     "RescoreRequest",
