@@ -8,6 +8,7 @@ doing. An alert names only the pseudonymous code, in its link; a digest only cou
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -42,15 +43,16 @@ def urgent_alert(*, dashboard_url: str, client_code: str) -> Mail:
 
 
 def supervisor_digest(*, dashboard_url: str, counts: dict[str, Any]) -> Mail:
-    rate = counts.get("response_rate")
-    rate_text = "no sessions held" if rate is None else f"{round(100 * rate)}%"
+    rate, held = counts.get("response_rate"), counts["sessions_held"]
+    rated = "no sessions held" if rate is None else f"{round(100 * rate)}% of {held} sessions rated"
+    week = date.fromisoformat(counts["week_start"]).strftime("%d %b %Y")
     return Mail(
         subject="Rapport: your teams' week",
         body=(
-            f"Hello,\n\nYour teams in Rapport, for the week starting {counts['week_start']}:\n\n"
+            "Hello,\n\nYour teams in Rapport:\n\n"
             f"  Requests to talk waiting: {counts['talk_requests_waiting']}\n"
             f"  Ruptures unrepaired: {counts['ruptures_unrepaired']}\n"
-            f"  Response rate: {rate_text} of {counts['sessions_held']} sessions rated\n\n"
+            f"  Response rate in the week from {week}: {rated}\n\n"
             f"The team overview: {dashboard_url.rstrip('/')}/team" + _FOOTER
         ),
     )

