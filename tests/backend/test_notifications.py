@@ -126,6 +126,17 @@ def talk_request(db: Database, client, *, comment: str | None = COMMENT) -> None
     score_queued(db)
 
 
+def clients_with_an_alert_waiting(db: Database, count: int) -> list:
+    therapist = signed_in(db)
+    clients = [make_client(db, therapist) for _ in range(count)]
+    with db.writing() as session:
+        queue_urgent_alerts(
+            session,
+            raised=[{"client_id": c.id, "severity": "urgent", "held_on": today()} for c in clients],
+        )
+    return clients
+
+
 def outbox(db: Database) -> list[OutboxMessage]:
     with db.reading() as session:
         return list(session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all())
@@ -244,13 +255,7 @@ def test_a_mail_server_in_trouble_for_a_while_gets_the_mail_later_exactly_once(d
 
 
 def test_two_sender_loops_deliver_every_message_exactly_once(db, smtp) -> None:
-    therapist = signed_in(db)
-    clients = [make_client(db, therapist) for _ in range(25)]
-    with db.writing() as session:
-        queue_urgent_alerts(
-            session,
-            raised=[{"client_id": c.id, "severity": "urgent", "held_on": today()} for c in clients],
-        )
+    clients = clients_with_an_alert_waiting(db, 25)
     # Two processes' worth: each sender has its own engine and, on SQLite, its own writer lock.
     settings = mail_settings(db, smtp.port)
     databases = [Database(settings), Database(settings)]
@@ -481,28 +486,22 @@ def test_a_slow_server_makes_a_sender_give_back_what_it_could_not_send_in_half_i
     db, smtp
 ) -> None:
     """So that no message is still being sent when another sender may take it."""
-    therapist = signed_in(db)
-    clients = [make_client(db, therapist) for _ in range(3)]
-    with db.writing() as session:
-        queue_urgent_alerts(
-            session,
-            raised=[{"client_id": c.id, "severity": "urgent", "held_on": today()} for c in clients],
-        )
-    settings = mail_settings(db, smtp.port, notify_lease_seconds=0.6)
+    clients_with_an_alert_waiting(db, 3)
+    settings = mail_settings(db, smtp.port, notify_lease_seconds=2.0)
 
     def slow_server(settings: Settings):
         connection = open_smtp(settings)
         send = connection.send_message
 
         def slowly(message):
-            time.sleep(0.35)
+            time.sleep(1.1)
             return send(message)
 
         connection.send_message = slowly
         return connection
 
     first = Sender(db, settings, connect=slow_server).run_pass()
-    assert first.sent == 1  # then half the lease (0.3 s) was gone
+    assert first.sent == 1  # then half the lease (1 s) was gone
     waiting = [m for m in outbox(db) if m.status == MessageStatus.pending]
     assert len(waiting) == 2
     assert all(m.claim_token is None and m.attempts == 0 for m in waiting)
