@@ -24,7 +24,12 @@ from backend.clients.models import Client
 from backend.clock import today, utcnow
 from backend.config import Settings
 from backend.db import Database
-from backend.notifications.models import MessageKind, MessageStatus, OutboxMessage
+from backend.notifications.models import (
+    MessageKind,
+    MessageStatus,
+    NotificationPreference,
+    OutboxMessage,
+)
 
 _OUTBOX: Table = OutboxMessage.__table__
 _UPSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
@@ -56,6 +61,12 @@ def queue_urgent_alerts(session: Session, *, raised: Iterable[Mapping[str, Any]]
     therapists = session.execute(
         select(Client.id, Client.therapist_id).where(Client.id.in_(client_ids))
     ).all()
+    opted_out = _opted_out_of_alerts(session, {therapist for _, therapist in therapists})
+    therapists = [
+        (client, therapist) for client, therapist in therapists if therapist not in opted_out
+    ]
+    if not therapists:
+        return
     now = utcnow()
     insert = _UPSERTS[session.get_bind().dialect.name]
     session.execute(
@@ -77,6 +88,25 @@ def queue_urgent_alerts(session: Session, *, raised: Iterable[Mapping[str, Any]]
         .on_conflict_do_nothing(
             index_elements=[_OUTBOX.c.recipient_id, _OUTBOX.c.client_id],
             index_where=_WAITING_ALERT,
+        )
+    )
+
+
+def _opted_out_of_alerts(session: Session, user_ids: set[int]) -> set[int]:
+    """Those who turned urgent alerts off and have no active client (e.g. a late rating from
+    a discharged client); with an active client the choice is not theirs to make."""
+    has_active = (
+        select(Client.id)
+        .where(Client.therapist_id == NotificationPreference.user_id, Client.status == "active")
+        .exists()
+    )
+    return set(
+        session.scalars(
+            select(NotificationPreference.user_id).where(
+                NotificationPreference.user_id.in_(sorted(user_ids)),
+                NotificationPreference.urgent_alerts.is_(False),
+                ~has_active,
+            )
         )
     )
 

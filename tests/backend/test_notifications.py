@@ -507,3 +507,28 @@ def test_a_slow_server_makes_a_sender_give_back_what_it_could_not_send_in_half_i
     assert all(m.claim_token is None and m.attempts == 0 for m in waiting)
     Sender(db, settings).run_pass()
     assert len(smtp.mailbox.received) == 3
+
+
+def test_someone_without_active_clients_who_turned_alerts_off_gets_none(db) -> None:
+    """A discharged client's late rating, say: the choice was theirs to make."""
+    from backend.notifications.schemas import NotificationPreferencesUpdate
+    from backend.notifications.service import change_preferences
+
+    quiet, busy = make_user(db), make_user(db)
+    discharged = make_client(db, quiet, status="discharged")
+    with db.writing() as session:
+        change_preferences(
+            session=session,
+            user_id=quiet.id,
+            change=NotificationPreferencesUpdate(urgent_alerts=False),
+        )
+    active = make_client(db, busy)
+    with db.writing() as session:
+        queue_urgent_alerts(
+            session,
+            raised=[
+                {"client_id": c.id, "severity": "urgent", "held_on": today()}
+                for c in (discharged, active)
+            ],
+        )
+    assert [m.recipient_id for m in outbox(db)] == [busy.id]
