@@ -532,3 +532,22 @@ def test_someone_without_active_clients_who_turned_alerts_off_gets_none(db) -> N
             ],
         )
     assert [m.recipient_id for m in outbox(db)] == [busy.id]
+
+
+def test_an_alert_is_committed_with_its_flag_or_not_at_all(db, monkeypatch) -> None:
+    import backend.flags.scoring_sync as scoring_sync
+    from backend.flags.models import Flag
+    from backend.flags.rescore_queue import queued_count
+
+    def fails_after_the_flags(*_args, **_kwargs):
+        raise RuntimeError("injected: scoring's transaction fails after the flags are written")
+
+    monkeypatch.setattr(scoring_sync, "_sync_episodes", fails_after_the_flags)
+    talk_request(db, make_client(db, signed_in(db)))
+    with db.reading() as session:
+        assert session.exec(select(Flag)).all() == []
+    assert outbox(db) == [] and queued_count(db) == 1  # to be scored, and alerted, again
+
+    monkeypatch.undo()
+    score_queued(db)
+    assert len(outbox(db)) == 1
