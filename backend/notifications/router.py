@@ -20,11 +20,11 @@ def my_notifications(caller: CallerDep, db: DatabaseDep) -> NotificationPreferen
         return preferences_for(session=session, user_id=caller.id)
 
 
-@router.patch("/notifications", response_model=NotificationPreferences)
+@router.patch("/notifications", response_model=NotificationPreferences, responses=refusals(409))
 def change_my_notifications(
     body: NotificationPreferencesUpdate, caller: CallerDep, db: DatabaseDep
 ) -> NotificationPreferences:
-    """Choose the digests; urgent alerts stay on while the person has clients (422)."""
+    """Choose the digests; urgent alerts stay on while the person has clients (409)."""
     with db.writing() as session:
         attempting("change_notifications")
         preferences = change_preferences(session=session, user_id=caller.id, change=body)

@@ -7,7 +7,7 @@ from sqlmodel import Session, col, select
 
 from backend.clients.models import Client
 from backend.clock import utcnow
-from backend.errors import InvalidInput
+from backend.errors import Conflict
 from backend.notifications.models import NotificationPreference
 from backend.notifications.schemas import (
     NotificationPreferences,
@@ -46,7 +46,7 @@ def change_preferences(
 ) -> NotificationPreferences:
     """Store the person's choices; refuses to turn urgent alerts off while they have clients."""
     if change.urgent_alerts is False and _has_clients(session, user_id):
-        raise InvalidInput(URGENT_REQUIRED, field="urgent_alerts")
+        raise Conflict(URGENT_REQUIRED, field="urgent_alerts")
     stored = session.get(NotificationPreference, user_id) or NotificationPreference(user_id=user_id)
     for name, value in change.model_dump(exclude_none=True).items():
         setattr(stored, name, value)

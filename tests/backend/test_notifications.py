@@ -407,7 +407,7 @@ def test_urgent_alerts_stay_on_while_the_person_has_clients_and_digests_are_thei
     refused = api.patch(
         "/api/me/notifications", json={"urgent_alerts": False}, headers=therapist.headers
     )
-    assert refused.status_code == 422
+    assert refused.status_code == 409
     assert "cannot be turned off while you have clients" in refused.json()["detail"]
     chosen = api.patch(
         "/api/me/notifications", json={"daily_digest": True}, headers=therapist.headers
