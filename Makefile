@@ -9,6 +9,9 @@ CATALOGS := --domain messages -d $(LOCALES)
 # Drop pip's warning about this machine's absent extra index, but keep pip's own exit status.
 PIP_NOISE := 2>&1 | { grep -v "^WARNING: Location" || true; }; test $${PIPESTATUS[0]} -eq 0
 export RAPPORT_MODE ?= demo
+API_PORT ?= 8000
+DASHBOARD_PORT ?= 8501
+MAIL_PORT ?= 8025
 
 .DEFAULT_GOAL := help
 
@@ -46,16 +49,22 @@ migrate: $(VENV)/.run-installed ## Bring the database to the latest schema
 demo: migrate ## Load demo data if the database is empty; print sign-ins and a rating link
 	$(BIN)/rapport demo
 
-run: demo ## Install, migrate, load demo data, start the API (:8000) and dashboard (:8501)
-	@$(BIN)/uvicorn backend.main:app --host 127.0.0.1 --port 8000 --log-level warning & api=$$!; \
-	RAPPORT_API_URL=http://127.0.0.1:8000 $(BIN)/streamlit run dashboard/app.py \
-	  --server.port 8501 --server.address 127.0.0.1 --server.headless true & dash=$$!; \
-	trap 'trap - INT TERM EXIT; kill $$api $$dash 2>/dev/null; wait' INT TERM EXIT; \
+run: demo ## Install, migrate, load demo data, start the API (:8000), dashboard (:8501) and a local mail server (:8025)
+	@$(BIN)/python -m backend.devmail --port $(MAIL_PORT) & mail=$$!; \
+	sleep 1; \
+	RAPPORT_SMTP_HOST=127.0.0.1 RAPPORT_SMTP_PORT=$(MAIL_PORT) RAPPORT_SMTP_SECURITY=none \
+	  RAPPORT_SMTP_SENDER=rapport@localhost RAPPORT_DASHBOARD_URL=http://127.0.0.1:$(DASHBOARD_PORT) \
+	  $(BIN)/uvicorn backend.main:app --host 127.0.0.1 --port $(API_PORT) --log-level warning & api=$$!; \
+	RAPPORT_API_URL=http://127.0.0.1:$(API_PORT) $(BIN)/streamlit run dashboard/app.py \
+	  --server.port $(DASHBOARD_PORT) --server.address 127.0.0.1 --server.headless true & dash=$$!; \
+	trap 'trap - INT TERM EXIT; kill $$api $$dash $$mail 2>/dev/null; wait' INT TERM EXIT; \
 	sleep 4; \
 	echo ""; \
-	echo "  API        http://127.0.0.1:8000   (OpenAPI docs: http://127.0.0.1:8000/docs)"; \
-	echo "  Dashboard  http://127.0.0.1:8501   (sign in with a demo account above)"; \
-	echo "  Ctrl-C stops both."; \
+	echo "  API        http://127.0.0.1:$(API_PORT)   (OpenAPI docs: http://127.0.0.1:$(API_PORT)/docs)"; \
+	echo "  Dashboard  http://127.0.0.1:$(DASHBOARD_PORT)   (sign in with a demo account above)"; \
+	echo "  Mail       a local SMTP server on 127.0.0.1:$(MAIL_PORT) prints every mail Rapport sends here"; \
+	echo "             (a rating with \"I'd like to talk\" mails its therapist within a minute)"; \
+	echo "  Ctrl-C stops all three."; \
 	wait
 
 lint: $(VENV)/.dev-installed ## ruff check and format check

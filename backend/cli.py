@@ -86,6 +86,34 @@ def jobs() -> None:
 
 
 @app.command()
+def notify(
+    watch: Annotated[
+        bool, typer.Option(help="Keep sending every RAPPORT_NOTIFY_INTERVAL_SECONDS until Ctrl-C")
+    ] = False,
+) -> None:
+    """Send the notifications that are due, digests included (the API also sends them)."""
+    import time
+
+    from backend.notifications.outbox import pending_count
+    from backend.notifications.sender import Sender
+
+    settings = get_settings()
+    if not settings.sends_mail:
+        _fail("RAPPORT_SMTP_HOST is not set: there is no mail server to send notifications to.")
+    database = get_database()
+    sender = Sender(database, settings)
+    while True:
+        outcome = sender.run_pass()
+        line = f"Sent {outcome.sent}"
+        if outcome.failed:
+            line += f"; {outcome.failed} not taken by the mail server ({outcome.failure})"
+        typer.echo(f"{line}; {pending_count(database)} waiting.")
+        if not watch:
+            return
+        time.sleep(settings.notify_interval_seconds)
+
+
+@app.command()
 def demo(
     scale: Annotated[
         str, typer.Option(help="small (about 60 clients) or large (20,000 clients)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: Shipped so that ``make run`` works out of the box; refused outside dev/demo mode.
@@ -57,6 +57,27 @@ class Settings(BaseSettings):
     jobs_check_seconds: float = Field(default=30, gt=0)
     jobs_lease_seconds: float = Field(default=120, ge=1)
 
+    #: Where people open the dashboard; the link in a notification points here.
+    dashboard_url: str = "http://127.0.0.1:8501"
+    #: Empty: notifications wait in the outbox, unsent, until a server is configured.
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    #: "starttls" upgrades a plain connection (port 587); "tls" is TLS from the start (465).
+    smtp_security: Literal["none", "starttls", "tls"] = "starttls"
+    smtp_user: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_sender: str = ""
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    #: How often the sender looks for mail to send and digests that are due.
+    notify_interval_seconds: float = Field(default=10.0, gt=0)
+    #: The first retry after a failed delivery; each further one waits twice as long.
+    notify_retry_seconds: float = Field(default=30.0, gt=0)
+    notify_retry_max_seconds: float = Field(default=3600.0, gt=0)
+    #: A claimed message not confirmed sent by then (its sender died) is sent again.
+    notify_lease_seconds: float = Field(default=300.0, gt=0)
+    #: Digests go out from this hour (UTC): daily ones every day, weekly ones on Mondays.
+    digest_hour_utc: int = Field(default=7, ge=0, le=23)
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
@@ -79,6 +100,10 @@ class Settings(BaseSettings):
         if not chosen:
             return None
         return chosen.get(language) or chosen.get("en") or next(iter(chosen.values()))
+
+    @property
+    def sends_mail(self) -> bool:
+        return bool(self.smtp_host)
 
     @property
     def docs_enabled(self) -> bool:
@@ -106,6 +131,24 @@ class Settings(BaseSettings):
             raise ValueError(
                 "RAPPORT_DATABASE_URL names an in-memory SQLite database, which would lose "
                 "every rating when the service stops; give a file, e.g. sqlite:///var/rapport.db"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_mail_without_a_sender(self) -> Settings:
+        if self.smtp_host and "@" not in self.smtp_sender:
+            raise ValueError(
+                "RAPPORT_SMTP_SENDER must be the address notifications come from "
+                "(e.g. rapport@clinic.example) when RAPPORT_SMTP_HOST is set"
+            )
+        if bool(self.smtp_user) != bool(self.smtp_password.get_secret_value()):
+            raise ValueError(
+                "RAPPORT_SMTP_USER and RAPPORT_SMTP_PASSWORD are set together or not at all"
+            )
+        if not self.dashboard_url.startswith(("http://", "https://")):
+            raise ValueError(
+                "RAPPORT_DASHBOARD_URL must be the dashboard's http(s) address, "
+                "e.g. https://rapport.clinic.example"
             )
         return self
 

@@ -36,6 +36,8 @@ from backend.log_format import install_log_format
 from backend.log_redaction import install_token_redaction
 from backend.metrics import MetricsMiddleware, ServiceMetrics
 from backend.metrics import router as metrics_router
+from backend.notifications.router import router as notifications_router
+from backend.notifications.sender import start_sender
 from backend.overview.router import router as overview_router
 from backend.problems import refusals
 from backend.public_edge import PublicEdgeMiddleware, SlidingWindowLimiter
@@ -157,7 +159,8 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     failed pass) and every client scored by an older rules version; with nothing to do
     this is two quick queries. The API starts even when the database cannot be reached:
     ``/health/ready`` says so, and the next pass scores. Then take part in running the
-    scheduled jobs (``backend/jobs/schedule.py``)."""
+    scheduled jobs (``backend/jobs/schedule.py``), and run the notification sender beside
+    the API until it stops."""
     try:
         database = get_database()
         await run_in_threadpool(queue_outdated, database)
@@ -167,6 +170,7 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         return
     await run_in_threadpool(catch_up, database)
     settings = get_settings()
+    sender = start_sender(database, settings)
     scheduler = None
     if settings.run_scheduled_jobs:
         scheduler = Scheduler(
@@ -181,6 +185,8 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     finally:
         if scheduler is not None:
             await run_in_threadpool(scheduler.stop)
+        if sender is not None:
+            await run_in_threadpool(sender.stop)
 
 
 def create_app() -> FastAPI:
@@ -232,6 +238,7 @@ def create_app() -> FastAPI:
         rating_page_router,
         audit_router,
         exports_router,
+        notifications_router,
     )
     for router in routers:
         app.include_router(router)

@@ -6,6 +6,7 @@ from backend.clients.models import Client, ClientErasure
 from backend.db import SQLModel
 from backend.flags.models import ClientSummary, Episode, Flag, RescoreRequest, ScoringCalibration
 from backend.jobs.models import JobRun, ScheduledJob
+from backend.notifications.models import NotificationPreference, OutboxMessage
 from backend.ratings.models import Rating
 from backend.teams.models import Team, TeamSupervisor
 from backend.therapy.models import RatingLink, TherapySession
@@ -22,6 +23,8 @@ __all__ = [
     "Episode",
     "Flag",
     "JobRun",
+    "NotificationPreference",
+    "OutboxMessage",
     "Rating",
     "RatingLink",
     "RescoreRequest",

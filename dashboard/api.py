@@ -113,6 +113,12 @@ class RapportAPI:
     def me(self) -> dict[str, Any]:
         return self._get("/api/me")
 
+    def notifications(self) -> dict[str, Any]:
+        return self._get("/api/me/notifications")
+
+    def update_notifications(self, **choices: bool) -> dict[str, Any]:
+        return self._patch("/api/me/notifications", choices)
+
     # Overview ---------------------------------------------------------------
     def caseload(self, status: str = "active") -> list[dict[str, Any]]:
         return self._get("/api/caseload", status=status)

@@ -13,6 +13,7 @@ from dashboard.api import ApiError, SessionExpired
 st.set_page_config(page_title="Rapport", page_icon="🤝", layout="wide")
 session.init_state()
 session.check_idle()
+session.remember_linked_client(st.query_params)
 
 SIGN_IN = st.Page("app_pages/sign_in.py", title="Sign in", icon=":material/login:")
 CASELOAD = st.Page(
@@ -28,15 +29,25 @@ TEAM = st.Page(
 ADMIN = st.Page(
     "app_pages/admin.py", title="Administration", icon=":material/settings:", url_path="admin"
 )
+NOTIFICATIONS = st.Page(
+    "app_pages/notifications.py",
+    title="Notifications",
+    icon=":material/mail:",
+    url_path="notifications",
+)
 
 PAGES_BY_ROLE = {
-    "therapist": [CASELOAD, CLIENT],
-    "supervisor": [TEAM, TEAM_CASELOAD, CLIENT],
-    "admin": [ADMIN],
+    "therapist": [CASELOAD, CLIENT, NOTIFICATIONS],
+    "supervisor": [TEAM, TEAM_CASELOAD, CLIENT, NOTIFICATIONS],
+    "admin": [ADMIN, NOTIFICATIONS],
 }
 
 if session.is_signed_in():
-    page = st.navigation(PAGES_BY_ROLE.get(session.role() or "", [SIGN_IN]))
+    pages = PAGES_BY_ROLE.get(session.role() or "", [SIGN_IN])
+    page = st.navigation(pages)
+    linked = st.session_state.pop("linked_client", None)
+    if linked and CLIENT in pages:  # a notification's link, followed before or after sign-in
+        session.open_client(linked)
     with st.sidebar:
         user = session.user()
         st.caption(f"Signed in as **{user.get('display_name', '')}** ({user.get('role', '')})")

@@ -69,6 +69,15 @@ def role() -> str | None:
     return user().get("role")
 
 
+def remember_linked_client(query_params: Any) -> None:
+    """A notification links to ``?client=CODE``: keep the code for after sign-in, and take
+    it out of the address bar."""
+    code = query_params.get("client")
+    if code:
+        st.session_state.linked_client = str(code).strip().upper()[:16]
+        del query_params["client"]
+
+
 def open_client(code: str) -> None:
     """Remember the client in the session (not the URL) and go to the client page."""
     st.session_state.client_code = code

@@ -30,6 +30,7 @@ from backend.clients.models import Client
 from backend.clock import today, utcnow
 from backend.db import Database
 from backend.flags.models import ClientSummary, Episode, Flag, ScoringCalibration
+from backend.notifications.outbox import queue_urgent_alerts
 from backend.ratings.models import Rating
 from backend.therapy.models import TherapySession
 from scoring import RULES_VERSION, ScoringConfig, estimate_psychometrics, evaluate
@@ -290,6 +291,7 @@ def _sync_flags(
             if row["status"] != FlagStatus.withdrawn:
                 row["withdrawn_reason"] = None
     _write(session, _FLAG, new=new, changed=changed)
+    queue_urgent_alerts(session, raised=new)  # in this transaction: the flag and its mail
     gone = [row for key, row in stored.items() if key not in seen and row.status in _LIVE]
     if gone:
         session.execute(

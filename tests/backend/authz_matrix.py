@@ -85,6 +85,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/api/auth/login"): Row(everyone(200), body=lambda w: w.login_body),
     ("POST", "/api/auth/logout"): Row(everyone(204)),
     ("GET", "/api/me"): Row(everyone(200)),
+    # Each person's own notification choices; nobody else's.
+    ("GET", "/api/me/notifications"): Row(everyone(200)),
+    ("PATCH", "/api/me/notifications"): Row(everyone(200), body={"daily_digest": True}),
     ("GET", "/api/users"): Row(only({"admin": 200})),
     ("POST", "/api/users"): Row(
         only({"admin": 201}),
