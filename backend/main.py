@@ -181,7 +181,6 @@ def create_app() -> FastAPI:
     app.add_middleware(
         PublicEdgeMiddleware,
         limiter=app.state.public_rate_limiter,
-        trust_forwarded_for=settings.trust_forwarded_for,
         page_refusal=too_many_requests_page,
     )
     app.add_middleware(BodySizeLimitMiddleware)

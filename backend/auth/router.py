@@ -1,11 +1,17 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+import logging
+import time
+from typing import Annotated
 
+from fastapi import APIRouter, Header, Request, status
+
+from backend.audit.context import current_request
+from backend.auth.browser_address import HEADER, verified_browser_address
 from backend.auth.deps import CallerDep
 from backend.auth.schemas import LoginRequest, LoginResponse
 from backend.auth.service import sign_in, sign_out
-from backend.config import get_settings
+from backend.config import Settings, get_settings
 from backend.db import DatabaseDep
 from backend.errors import RapportError
 from backend.problems import refusals
@@ -13,16 +19,46 @@ from backend.users.schemas import UserPublic
 from backend.users.service import user_public
 
 router = APIRouter(prefix="/api", tags=["auth"], responses=refusals(401, 422))
+log = logging.getLogger("rapport")
+
+
+def signed_address(header: str | None, *, settings: Settings) -> str | None:
+    """The browser's address the dashboard signed; a bad signature is logged and ignored."""
+    if header is None:
+        return None
+    address = verified_browser_address(header, key=settings.dashboard_key, now=time.time())
+    if address is None:
+        log.warning(
+            "A sign-in carried %s with a signature that does not verify: check that the "
+            "dashboard and the API share RAPPORT_DASHBOARD_KEY and a clock.",
+            HEADER,
+        )
+    return address
 
 
 @router.post("/auth/login", response_model=LoginResponse, responses=refusals(429))
-def login(body: LoginRequest, request: Request, db: DatabaseDep) -> LoginResponse:
+def login(
+    body: LoginRequest,
+    request: Request,
+    db: DatabaseDep,
+    browser: Annotated[
+        str | None,
+        Header(
+            alias=HEADER,
+            max_length=200,
+            description="Sent by the dashboard only: the browser's address, signed.",
+        ),
+    ] = None,
+) -> LoginResponse:
+    settings = get_settings()
+    address = signed_address(browser, settings=settings) or (
+        request.client.host if request.client else None
+    )
+    context = current_request()
+    if context is not None:
+        context.address = address  # the audit row names the browser, not the dashboard
     signed_in = sign_in(
-        database=db,
-        settings=get_settings(),
-        email=body.email,
-        password=body.password,
-        address=request.client.host if request.client else None,
+        database=db, settings=settings, email=body.email, password=body.password, address=address
     )
     if isinstance(signed_in, RapportError):
         raise signed_in

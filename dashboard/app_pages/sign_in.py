@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import api, session
+from dashboard.browser import browser_address
 
 st.title("Rapport")
 st.caption(
@@ -27,7 +28,7 @@ if submitted:
         st.error("Enter your email and password.")
     else:
         try:
-            signed = api.login(email.strip(), password)
+            signed = api.login(email.strip(), password, browser_address=browser_address())
         except api.ApiError as refused:
             st.error(refused.detail)
         else:

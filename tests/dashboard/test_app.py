@@ -220,3 +220,24 @@ def test_an_empty_caseload_says_what_to_do(backend) -> None:
     at = app_as(backend, signed_in(backend.database))
     assert not at.exception
     assert "No clients here yet" in texts(at)
+
+
+def test_a_sign_in_through_the_dashboard_is_audited_at_the_browsers_address(
+    backend, clinic, monkeypatch
+) -> None:
+    from sqlmodel import select
+
+    from backend.audit.models import AuditEvent
+    from dashboard import browser
+
+    monkeypatch.setattr(browser, "connection_address", lambda: "198.51.100.23")
+    at = app_as(backend, None)
+    at.text_input(key="email").input(clinic.therapist.user.email)
+    at.text_input(key="password").input("not the password")
+    at.button[0].click().run()
+    assert at.error
+    with backend.database.reading() as session:
+        attempt = session.exec(
+            select(AuditEvent).where(AuditEvent.action == "sign_in").order_by(AuditEvent.id)
+        ).all()[-1]
+    assert (attempt.outcome, attempt.address) == ("failed", "198.51.100.23")

@@ -97,6 +97,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
                 str(port),
                 "--log-level",
                 "info",
+                "--forwarded-allow-ips",
+                "",  # as make run starts it: no proxy believed
             ],
             cwd=ROOT,
             env=env,
