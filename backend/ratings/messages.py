@@ -30,6 +30,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "error_missing": "Please choose an answer for this question.",
         "error_invalid": "This answer could not be used. Please choose again.",
         "error_comment_too_long": "Please keep this to {max} characters or fewer.",
+        "error_comment_control_characters": (
+            "This contains invisible control characters. Please type it again."
+        ),
         "thanks_title": "Thank you",
         "thanks_heading": "Thank you — your answers were sent",
         "thanks_rough_patches": (
@@ -72,6 +75,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "error_missing": "Elige una respuesta para esta pregunta.",
         "error_invalid": "No se pudo usar esta respuesta. Elige de nuevo, por favor.",
         "error_comment_too_long": "Escribe {max} caracteres como máximo, por favor.",
+        "error_comment_control_characters": (
+            "Contiene caracteres de control invisibles. Escríbelo de nuevo, por favor."
+        ),
         "thanks_title": "Gracias",
         "thanks_heading": "Gracias — tus respuestas se han enviado",
         "thanks_rough_patches": (

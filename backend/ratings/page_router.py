@@ -28,6 +28,7 @@ from backend.ratings.messages import language_from_accept, messages_in
 from backend.ratings.models import COMMENT_MAX_LENGTH
 from backend.ratings.schemas import InstrumentPublic, RatingForm, RatingSubmission
 from backend.ratings.service import link_language, rating_form
+from backend.text_fields import has_control_characters
 
 router = APIRouter(prefix="/r", tags=["client pages"], include_in_schema=False)
 
@@ -203,6 +204,8 @@ def _parse_answers(
             errors[item.key] = words["error_invalid"]
     if len(fields.get("comment", "")) > COMMENT_MAX_LENGTH:
         errors["comment"] = words["error_comment_too_long"].format(max=COMMENT_MAX_LENGTH)
+    elif has_control_characters(fields.get("comment", "")):
+        errors["comment"] = words["error_comment_control_characters"]
     return scores, errors
 
 

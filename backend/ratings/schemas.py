@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat
 
 from backend.ratings.models import COMMENT_MAX_LENGTH
+from backend.text_fields import Text
 
 
 class RatingSubmission(BaseModel):
@@ -14,7 +15,7 @@ class RatingSubmission(BaseModel):
     scores: dict[str, StrictFloat] = Field(
         description="Item key -> score, for every item of the instrument."
     )
-    comment: str | None = Field(default=None, max_length=COMMENT_MAX_LENGTH)
+    comment: Text | None = Field(default=None, max_length=COMMENT_MAX_LENGTH)
     wants_to_talk: StrictBool = False
 
 
