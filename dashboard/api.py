@@ -191,6 +191,9 @@ class RapportAPI:
     def update_user(self, user_id: int, **fields: Any) -> dict[str, Any]:
         return self._patch(f"/api/users/{user_id}", fields)
 
+    def set_supervised_teams(self, user_id: int, teams: list[str]) -> dict[str, Any]:
+        return _request("PUT", f"/api/users/{user_id}/teams", self.token, json={"teams": teams})
+
     def clients(self, status: str | None = None) -> list[dict[str, Any]]:
         return self._get("/api/clients", status=status)
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from backend.auth.passwords import MIN_LENGTH
@@ -22,6 +24,7 @@ class UserPublic(BaseModel):
     team_id: int | None
     team_name: str | None = None
     supervised_team_ids: list[int] = []
+    supervised_teams: list[str] = []
     active: bool
 
 
@@ -42,3 +45,13 @@ class UserUpdate(BaseModel):
     active: StrictBool | None = None  # 0 is not false: deactivating must be meant
     team: Text | None = Field(default=None, min_length=1, max_length=120)
     display_name: Text | None = Field(default=None, min_length=1, max_length=120)
+
+
+class SupervisedTeams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    teams: list[Annotated[Text, Field(min_length=1, max_length=120)]] = Field(
+        max_length=50,
+        description="Names of every team the supervisor oversees from now on; new names "
+        "create the team. An empty list oversees none.",
+    )

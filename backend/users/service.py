@@ -10,7 +10,14 @@ from backend.auth.passwords import hash_password, password_problem
 from backend.clock import utcnow
 from backend.errors import Conflict, InvalidInput, NotFound
 from backend.teams.models import Team
-from backend.teams.service import add_supervisor, supervised_team_ids, team_named
+from backend.teams.service import (
+    add_supervisor,
+    remove_supervisor,
+    set_supervised_teams,
+    supervised_team_ids,
+    supervised_team_names,
+    team_named,
+)
 from backend.users.models import Role, User
 from backend.users.schemas import UserCreate, UserPublic, UserUpdate
 
@@ -49,6 +56,9 @@ def user_public(*, session: Session, user: User) -> UserPublic:
         supervised_team_ids=supervised_team_ids(session=session, user_id=user.id)
         if user.role == Role.supervisor
         else [],
+        supervised_teams=supervised_team_names(session=session, user_id=user.id)
+        if user.role == Role.supervisor
+        else [],
         active=user.active,
     )
 
@@ -64,8 +74,11 @@ def update_user(*, session: Session, user_id: int, change: UserUpdate) -> User:
     if change.display_name is not None:
         user.display_name = change.display_name
     if change.team is not None:
-        user.team_id = team_named(session=session, name=change.team).id
-        if user.role == Role.supervisor:
+        moved_from, user.team_id = user.team_id, team_named(session=session, name=change.team).id
+        if user.role == Role.supervisor and moved_from != user.team_id:
+            # A move: the old home team is no longer overseen (other teams stay).
+            if moved_from is not None:
+                remove_supervisor(session=session, team_id=moved_from, user_id=user.id)
             add_supervisor(session=session, team_id=user.team_id, user_id=user.id)
     if change.active is not None:
         user.active = change.active
@@ -73,6 +86,20 @@ def update_user(*, session: Session, user_id: int, change: UserUpdate) -> User:
             end_sessions(session=session, user_id=user.id)
     session.add(user)
     session.flush()
+    return user
+
+
+NOT_A_SUPERVISOR = "Only a supervisor oversees teams; change the person's role first."
+
+
+def change_supervised_teams(*, session: Session, user_id: int, teams: list[str]) -> User:
+    """Replace the set of teams a supervisor oversees; takes effect on their next request."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    if user.role != Role.supervisor:
+        raise Conflict(NOT_A_SUPERVISOR)
+    set_supervised_teams(session=session, user_id=user.id, names=teams)
     return user
 
 

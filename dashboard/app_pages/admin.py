@@ -30,11 +30,12 @@ with users_tab:
                     "Email": u["email"],
                     "Role": ROLES.get(u["role"], u["role"]),
                     "Team": u["team_name"] or "",
+                    "Oversees": ", ".join(u.get("supervised_teams") or []),
                     "Active": "Yes" if u["active"] else "No",
                 }
                 for u in users
             ],
-            columns=["Name", "Email", "Role", "Team", "Active"],
+            columns=["Name", "Email", "Role", "Team", "Oversees", "Active"],
         ),
         hide_index=True,
         key="users_table",
@@ -79,6 +80,37 @@ with users_tab:
                 st.error(refused.detail)
             else:
                 _done("Saved.")
+
+    supervisors = {u["id"]: u for u in users if u["role"] == "supervisor"}
+    if supervisors:
+        st.markdown("**Teams a supervisor oversees**")
+        st.caption("A team taken off the list hides its clients from them at once.")
+        known_teams = sorted(
+            {u["team_name"] for u in users if u["team_name"]}
+            | {t for u in users for t in u.get("supervised_teams") or []}
+        )
+        supervisor_id = st.selectbox(
+            "Supervisor",
+            options=list(supervisors),
+            format_func=lambda i: supervisors[i]["display_name"],
+            key="oversee_user_id",
+        )
+        with st.form("supervised_teams"):
+            overseen = st.multiselect(
+                "Oversees",
+                options=known_teams,
+                default=supervisors[supervisor_id].get("supervised_teams") or [],
+                key=f"oversee_teams_{supervisor_id}",
+            )
+            extra = st.text_input("And a new team (optional)", key="oversee_new_team")
+            if st.form_submit_button("Save teams"):
+                teams = [*overseen, *([extra.strip()] if extra.strip() else [])]
+                try:
+                    api.set_supervised_teams(supervisor_id, teams)
+                except ApiError as refused:
+                    st.error(refused.detail)
+                else:
+                    _done("Saved.")
 
 with clients_tab:
     therapists = {u["id"]: u for u in users if u["role"] == "therapist" and u["active"]}

@@ -98,6 +98,11 @@ MATRIX: dict[tuple[str, str], Row] = {
         only({"admin": {"own": 200, "other": 200, "none": 404}}),
         body={"display_name": "Renamed"},
     ),
+    # The objects are therapists' records: only a supervisor oversees teams (409).
+    ("PUT", "/api/users/{user_id}/teams"): Row(
+        only({"admin": {"own": 409, "other": 409, "none": 404}}),
+        body={"teams": ["North", "South"]},
+    ),
     ("GET", "/api/clients"): Row(everyone(200)),
     # Always asks for the therapist's caseload: the other therapist may not add to it.
     ("POST", "/api/clients"): Row(

@@ -241,3 +241,12 @@ def test_a_sign_in_through_the_dashboard_is_audited_at_the_browsers_address(
             select(AuditEvent).where(AuditEvent.action == "sign_in").order_by(AuditEvent.id)
         ).all()[-1]
     assert (attempt.outcome, attempt.address) == ("failed", "198.51.100.23")
+
+
+def test_an_admin_takes_a_team_off_a_supervisors_list(backend, clinic) -> None:
+    at = app_as(backend, clinic.admin)
+    at.multiselect(key=f"oversee_teams_{clinic.supervisor.id}").unselect("North")
+    next(b for b in at.button if b.label == "Save teams").click().run()
+    assert not at.exception
+    path = f"/api/clients/{clinic.ruptured.code}"
+    assert backend.get(path, clinic.supervisor).status_code == 404
