@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 PYTHON ?= python3
 PIP_QUIET := --quiet --disable-pip-version-check
 export RAPPORT_MODE ?= demo
+# Demo data lives apart from the production default (var/rapport.db), so a database
+# made by make run is never the one a production start picks up by default.
+export RAPPORT_DATABASE_URL ?= sqlite:///var/demo/rapport-demo.db
 
 .DEFAULT_GOAL := help
 

@@ -12,7 +12,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -27,6 +27,7 @@ from backend.auth.router import router as auth_router
 from backend.clients.router import router as clients_router
 from backend.config import ConfigurationError, get_settings
 from backend.db import get_database
+from backend.demo_accounts import demo_account_count, demo_accounts_refusal
 from backend.errors import RapportError
 from backend.flags.rescore_queue import catch_up
 from backend.flags.router import router as flags_router
@@ -160,8 +161,24 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
+def _refuse_demo_accounts_in_production() -> None:
+    """Production does not start on a database with demo accounts in it.
+
+    A database that cannot be read yet (unreachable, not migrated) is left to
+    ``/health/ready``; the check runs again at the next start."""
+    try:
+        with get_database().reading() as session:
+            count = demo_account_count(session=session)
+    except SQLAlchemyError:
+        return
+    if count:
+        raise ConfigurationError(demo_accounts_refusal(count))
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
+    if settings.mode == "production":
+        _refuse_demo_accounts_in_production()
     install_token_redaction()
     app = FastAPI(
         title="Rapport",
