@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard import session
 from dashboard.api import ApiError, SessionExpired
+from dashboard.safe_text import plain
 
 st.set_page_config(page_title="Rapport", page_icon="🤝", layout="wide")
 session.init_state()
@@ -39,7 +40,8 @@ if session.is_signed_in():
     page = st.navigation(PAGES_BY_ROLE.get(session.role() or "", [SIGN_IN]))
     with st.sidebar:
         user = session.user()
-        st.caption(f"Signed in as **{user.get('display_name', '')}** ({user.get('role', '')})")
+        name, role = plain(user.get("display_name", "")), plain(user.get("role", ""))
+        st.caption(f"Signed in as **{name}** ({role})")
         if st.button("Sign out", key="sign_out", icon=":material/logout:"):
             session.end("You are signed out.")
             st.rerun()

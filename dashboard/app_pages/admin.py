@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import session
 from dashboard.api import ApiError
+from dashboard.safe_text import csv_safe, plain
 
 ROLES = {"therapist": "Therapist", "supervisor": "Supervisor", "admin": "Administrator"}
 
@@ -36,7 +37,7 @@ with users_tab:
                 for u in users
             ],
             columns=["Name", "Email", "Role", "Team", "Oversees", "Active"],
-        ),
+        ).pipe(csv_safe),
         hide_index=True,
         key="users_table",
     )
@@ -56,7 +57,7 @@ with users_tab:
             except ApiError as refused:
                 st.error(refused.detail)
             else:
-                _done(f"Added {name}.")
+                _done(f"Added {plain(name)}.")
     with right, st.form("change_user"):
         st.markdown("**Change a person**")
         by_id = {u["id"]: u for u in users}
@@ -126,7 +127,7 @@ with clients_tab:
                     }
                     for c in clients
                 ]
-            ),
+            ).pipe(csv_safe),
             hide_index=True,
             key="clients_table",
         )
