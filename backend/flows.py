@@ -8,6 +8,7 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from backend.auth.tokens import rating_receipt_id
 from backend.db import Database
 from backend.errors import RapportError
 from backend.flags.rescore_queue import queue_rescore
@@ -108,7 +109,8 @@ def _write_batch(db: Database, batch: list[_Pending]) -> None:
             queue_rescore(session, [r.therapy_session.client_id for _, r in recorded if r.created])
         for pending, rating in recorded:
             receipt = RatingReceipt(
-                rating_id=rating.rating.id, submitted_at=rating.rating.submitted_at
+                rating_id=rating_receipt_id(rating.rating.id, db.settings.secret_key),
+                submitted_at=rating.rating.submitted_at,
             )
             pending.outcome = SubmissionOutcome(receipt=receipt, created=rating.created)
     except BaseException as failure:

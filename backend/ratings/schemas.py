@@ -22,7 +22,10 @@ class RatingSubmission(BaseModel):
 class RatingReceipt(BaseModel):
     """What the client's phone gets back: nothing about the client."""
 
-    rating_id: int
+    rating_id: str = Field(
+        description="Opaque receipt: the same for a retry of the same answer, and says "
+        "nothing about how many ratings the clinic holds."
+    )
     submitted_at: datetime
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from backend.auth.models import AccessToken
 from backend.auth.passwords import hash_password, password_problem
 from backend.clock import utcnow
+from backend.db import lock_until_commit
 from backend.errors import Conflict, InvalidInput, NotFound
 from backend.teams.models import Team
 from backend.teams.service import (
@@ -80,6 +81,8 @@ def update_user(*, session: Session, user_id: int, change: UserUpdate) -> User:
             if moved_from is not None:
                 remove_supervisor(session=session, team_id=moved_from, user_id=user.id)
             add_supervisor(session=session, team_id=user.team_id, user_id=user.id)
+    if change.active is False and user.active and user.role == Role.admin:
+        _keep_an_admin(session=session, leaving=user.id)
     if change.active is not None:
         user.active = change.active
         if not change.active:
@@ -87,6 +90,24 @@ def update_user(*, session: Session, user_id: int, change: UserUpdate) -> User:
     session.add(user)
     session.flush()
     return user
+
+
+LAST_ADMIN = (
+    "This is the last active administrator; make someone else an administrator first, "
+    "or nobody could manage accounts."
+)
+
+
+def _keep_an_admin(*, session: Session, leaving: int) -> None:
+    """Refuse to leave the clinic without an active administrator."""
+    lock_until_commit(session, "active-administrators")  # two admins leaving at once
+    others = session.exec(
+        select(func.count())
+        .select_from(User)
+        .where(User.role == Role.admin, col(User.active).is_(True), User.id != leaving)
+    ).one()
+    if others == 0:
+        raise Conflict(LAST_ADMIN)
 
 
 NOT_A_SUPERVISOR = "Only a supervisor oversees teams; change the person's role first."

@@ -129,3 +129,17 @@ def test_only_a_supervisor_has_teams_to_oversee(api, db) -> None:
     )
     assert refused.status_code == 409
     assert "Only a supervisor" in refused.json()["detail"]
+
+
+def test_the_last_active_admin_cannot_deactivate_themselves(api, db) -> None:
+    admin = signed_in(db, role="admin")
+    refused = api.patch(f"/api/users/{admin.id}", json={"active": False}, headers=admin.headers)
+    assert refused.status_code == 409
+    assert "last active administrator" in refused.json()["detail"]
+    assert api.get("/api/me", headers=admin.headers).status_code == 200
+
+    second = signed_in(db, role="admin")
+    allowed = api.patch(f"/api/users/{admin.id}", json={"active": False}, headers=second.headers)
+    assert allowed.status_code == 200
+    refused = api.patch(f"/api/users/{second.id}", json={"active": False}, headers=second.headers)
+    assert refused.status_code == 409
