@@ -14,6 +14,7 @@ from dashboard.safe_text import plain
 st.set_page_config(page_title="Rapport", page_icon="🤝", layout="wide")
 session.init_state()
 session.check_idle()
+session.retry_sign_out()
 
 SIGN_IN = st.Page("app_pages/sign_in.py", title="Sign in", icon=":material/login:")
 CASELOAD = st.Page(

@@ -15,7 +15,9 @@ st.caption(
     "See when the working relationship with a client starts to strain, early enough to repair it."
 )
 
-if st.session_state.get("notice"):
+if st.session_state.get("notice") == session.NOT_SIGNED_OUT:
+    st.warning(session.NOT_SIGNED_OUT)
+elif st.session_state.get("notice"):
     st.info(st.session_state.notice)
 
 with st.form("sign_in"):

@@ -250,3 +250,23 @@ def test_an_admin_takes_a_team_off_a_supervisors_list(backend, clinic) -> None:
     assert not at.exception
     path = f"/api/clients/{clinic.ruptured.code}"
     assert backend.get(path, clinic.supervisor).status_code == 404
+
+
+def test_signing_out_while_the_api_is_unreachable_says_so_and_retries(
+    backend, clinic, monkeypatch
+) -> None:
+    from tests.dashboard.conftest import free_port
+
+    monkeypatch.setattr(session, "SIGN_OUT_PAUSE_SECONDS", 0)
+    at = app_as(backend, clinic.therapist)
+    monkeypatch.setenv("RAPPORT_API_URL", f"http://127.0.0.1:{free_port()}")  # nobody there
+    at.button(key="sign_out").click().run()
+    assert is_sign_in(at)
+    assert [w.value for w in at.warning] == [session.NOT_SIGNED_OUT]
+    assert backend.get("/api/me", clinic.therapist).status_code == 200  # still valid there
+
+    monkeypatch.setenv("RAPPORT_API_URL", backend.url)  # the API is back
+    at.run()
+    assert backend.get("/api/me", clinic.therapist).status_code == 401
+    assert not at.session_state["unrevoked_token"]
+    assert not at.warning
