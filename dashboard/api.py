@@ -123,6 +123,15 @@ def login(email: str, password: str, *, browser_address: str) -> SignIn:
     return SignIn(token=body["access_token"], user=body["user"])
 
 
+def redeem_password_reset(email: str, reset_code: str, new_password: str) -> None:
+    """Set a new password with an administrator's one-time code; refusals raise ``ApiError``."""
+    body = {"email": email, "reset_code": reset_code, "new_password": new_password}
+    try:
+        _request("POST", "/api/auth/password-reset", json=body)
+    except SessionExpired as refused:
+        raise ApiError(refused.detail, 401) from None
+
+
 @dataclass(frozen=True)
 class RapportAPI:
     """The signed-in user's view of the API."""
@@ -141,6 +150,13 @@ class RapportAPI:
 
     def logout(self) -> None:
         _request("POST", "/api/auth/logout", self.token)
+
+    def change_password(self, current_password: str, new_password: str) -> None:
+        body = {"current_password": current_password, "new_password": new_password}
+        self._post("/api/me/password", body)
+
+    def issue_password_reset(self, user_id: int) -> dict[str, Any]:
+        return _request("POST", f"/api/users/{user_id}/password-reset", self.token)
 
     def me(self) -> dict[str, Any]:
         return self._get("/api/me")

@@ -46,6 +46,24 @@ if session.is_signed_in():
         if st.button("Sign out", key="sign_out", icon=":material/logout:"):
             session.end("You are signed out.")
             st.rerun()
+        with st.expander("Change password"), st.form("change_password", border=False):
+            current = st.text_input("Current password", type="password", key="pw_current")
+            new = st.text_input(
+                "New password",
+                type="password",
+                key="pw_new",
+                help="At least 12 characters; a phrase of your own words is best.",
+            )
+            if st.form_submit_button("Change password"):
+                try:
+                    session.api().change_password(current, new)
+                except SessionExpired:
+                    session.end(session.EXPIRED_NOTICE)
+                    st.rerun()
+                except ApiError as refused:
+                    st.error(refused.detail)
+                else:
+                    st.success("Password changed. Your other sessions have been signed out.")
 else:
     page = st.navigation([SIGN_IN], position="hidden")
 

@@ -77,6 +77,9 @@ def record(
 ) -> None:
     """Audit an action: inside ``session`` if it is a write transaction, else in a new one."""
     attempting(action, client_code=client_code, object_id=object_id)
+    context = current_request()
+    if context is not None and outcome != "allowed":
+        context.refusal_recorded = True
     event = _event(
         action=action,
         outcome=outcome,
@@ -104,7 +107,7 @@ def record_separately(*, database: Database, event: AuditEvent) -> None:
 def record_refusal(*, database: Database, status_code: int) -> None:
     """Audit a refused request of a signed-in caller, after its own transaction rolled back."""
     context = current_request()
-    if context is None or context.actor_id is None:
+    if context is None or context.actor_id is None or context.refusal_recorded:
         return
     record_separately(
         database=database,
@@ -118,6 +121,10 @@ def record_refusal(*, database: Database, status_code: int) -> None:
             login_key=None,
         ),
     )
+
+
+#: Audited actions that check a password or a reset code.
+CREDENTIAL_CHECKS = ("sign_in", "change_password", "redeem_password_reset")
 
 
 @dataclass(frozen=True)
@@ -147,7 +154,10 @@ def sign_in_history(
     """Read the audit trail for the sign-in throttle (see ``backend.auth.service``)."""
     now = utcnow()
     since = now - window
-    sign_ins = select(func.count(), func.max(AuditEvent.at)).where(AuditEvent.action == "sign_in")
+    # A wrong current password or reset code counts like a wrong password at sign-in.
+    sign_ins = select(func.count(), func.max(AuditEvent.at)).where(
+        col(AuditEvent.action).in_(CREDENTIAL_CHECKS)
+    )
     last_success = session.exec(
         select(func.max(AuditEvent.at)).where(
             AuditEvent.login_key == login_key,

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Header, Request, status
 from backend.audit.context import current_request
 from backend.auth.browser_address import HEADER, verified_browser_address
 from backend.auth.deps import CallerDep
-from backend.auth.schemas import LoginRequest, LoginResponse
+from backend.auth.password_changes import change_password, redeem_password_reset
+from backend.auth.schemas import LoginRequest, LoginResponse, PasswordChange, PasswordReset
 from backend.auth.service import sign_in, sign_out
 from backend.config import Settings, get_settings
 from backend.db import DatabaseDep
@@ -65,6 +66,36 @@ def login(
     with db.reading() as session:
         user = user_public(session=session, user=signed_in.user)
     return LoginResponse(access_token=signed_in.token, expires_at=signed_in.expires_at, user=user)
+
+
+@router.post(
+    "/auth/password-reset", status_code=status.HTTP_204_NO_CONTENT, responses=refusals(429)
+)
+def reset_password(body: PasswordReset, db: DatabaseDep) -> None:
+    """Set a new password with the one-time code an administrator issued."""
+    refused = redeem_password_reset(
+        database=db,
+        settings=get_settings(),
+        email=body.email,
+        code=body.reset_code,
+        new=body.new_password,
+    )
+    if refused is not None:
+        raise refused
+
+
+@router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT, responses=refusals(429))
+def change_own_password(body: PasswordChange, caller: CallerDep, db: DatabaseDep) -> None:
+    """Change the signed-in user's password; their other sessions end."""
+    refused = change_password(
+        database=db,
+        settings=get_settings(),
+        caller=caller,
+        current=body.current_password,
+        new=body.new_password,
+    )
+    if refused is not None:
+        raise refused
 
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)

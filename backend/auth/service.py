@@ -80,14 +80,14 @@ def sign_in(
     """
     key = login_key(email, settings.secret_key)
     with database.reading() as session:
-        throttled = _throttled(session=session, login_key=key, address=address)
+        throttled = sign_in_refusal(session=session, login_key=key, address=address)
         user = None if throttled else _user_by_email(session=session, email=email)
     # Always verify (against a dummy hash for unknown emails) so timing says nothing.
     valid = not throttled and verify_password(user.password_hash if user else None, password)
     upgraded_hash = hash_password(password) if valid and needs_rehash(user.password_hash) else None
     with database.writing() as session:
         lock_until_commit(session, *_throttle_counters(login_key=key, address=address))
-        throttled = throttled or _throttled(session=session, login_key=key, address=address)
+        throttled = throttled or sign_in_refusal(session=session, login_key=key, address=address)
         if throttled:
             audit(session=session, action="sign_in", outcome="denied", login_key=key)
             return throttled
@@ -107,7 +107,9 @@ def sign_in(
         return _new_session(session=session, settings=settings, user=current, login_key=key)
 
 
-def _throttled(*, session: Session, login_key: str, address: str | None) -> TooManyRequests | None:
+def sign_in_refusal(
+    *, session: Session, login_key: str, address: str | None
+) -> TooManyRequests | None:
     """The refusal for an attempt made now, or None when it may be checked."""
     history = sign_in_history(
         session=session,

@@ -7,6 +7,8 @@ from fastapi import APIRouter, Path, status
 from backend.audit.context import attempting
 from backend.audit.service import record
 from backend.auth.deps import AdminDep
+from backend.auth.password_changes import issue_password_reset
+from backend.auth.schemas import IssuedPasswordReset
 from backend.db import DatabaseDep
 from backend.problems import refusals
 from backend.users.schemas import SupervisedTeams, UserCreate, UserPublic, UserUpdate
@@ -50,6 +52,25 @@ def change_user(
         action = "deactivate_user" if body.active is False else "update_user"
         record(session=session, action=action, caller=admin, subject_user_id=user.id)
         return user_public(session=session, user=user)
+
+
+@router.post(
+    "/{user_id}/password-reset",
+    response_model=IssuedPasswordReset,
+    status_code=status.HTTP_201_CREATED,
+)
+def issue_reset(
+    user_id: Annotated[int, Path(ge=1, le=2**31 - 1)], admin: AdminDep, db: DatabaseDep
+) -> IssuedPasswordReset:
+    """A one-time code (shown once) for the person to set a new password; their sessions
+    end at once. Their old password keeps working until the code is used."""
+    with db.writing() as session:
+        attempting("issue_password_reset", object_id=f"user:{user_id}")
+        issued = issue_password_reset(session=session, user_id=user_id)
+        record(
+            session=session, action="issue_password_reset", caller=admin, subject_user_id=user_id
+        )
+        return IssuedPasswordReset(reset_code=issued.code, expires_at=issued.expires_at)
 
 
 @router.put("/{user_id}/teams", response_model=UserPublic)

@@ -24,7 +24,7 @@ from backend.users.schemas import UserCreate, UserPublic, UserUpdate
 
 
 def create_user(*, session: Session, new: UserCreate) -> User:
-    problem = password_problem(new.password)
+    problem = password_problem(new.password, email=new.email, name=new.display_name, team=new.team)
     if problem:
         raise InvalidInput(problem, field="password")
     email = new.email.lower()
@@ -124,10 +124,11 @@ def change_supervised_teams(*, session: Session, user_id: int, teams: list[str])
     return user
 
 
-def end_sessions(*, session: Session, user_id: int) -> None:
-    """Revoke every live access token of the user at once."""
-    session.execute(
-        update(AccessToken)
-        .where(col(AccessToken.user_id) == user_id, col(AccessToken.revoked_at).is_(None))
-        .values(revoked_at=utcnow())
+def end_sessions(*, session: Session, user_id: int, keep_token_id: int | None = None) -> None:
+    """Revoke every live access token of the user at once (but ``keep_token_id``)."""
+    query = update(AccessToken).where(
+        col(AccessToken.user_id) == user_id, col(AccessToken.revoked_at).is_(None)
     )
+    if keep_token_id is not None:
+        query = query.where(col(AccessToken.id) != keep_token_id)
+    session.execute(query.values(revoked_at=utcnow()))

@@ -82,6 +82,31 @@ with users_tab:
             else:
                 _done("Saved.")
 
+    with st.form("password_reset"):
+        st.markdown("**One-time password reset**")
+        st.caption(
+            "For someone who forgot their password: they are signed out everywhere, and "
+            "the code (shown once, valid for 24 hours) lets them set a new one."
+        )
+        resettable = {u["id"]: u for u in users if u["active"]}
+        reset_id = st.selectbox(
+            "Person",
+            options=list(resettable),
+            format_func=lambda i: f"{resettable[i]['display_name']} ({resettable[i]['email']})",
+            key="reset_user_id",
+        )
+        if st.form_submit_button("Issue a reset code"):
+            try:
+                issued = api.issue_password_reset(reset_id)
+            except ApiError as refused:
+                st.error(refused.detail)
+            else:
+                st.success(
+                    f"Give this code to {plain(resettable[reset_id]['display_name'])} in "
+                    "person or by phone. It is shown only now."
+                )
+                st.code(issued["reset_code"], language=None)
+
     supervisors = {u["id"]: u for u in users if u["role"] == "supervisor"}
     if supervisors:
         st.markdown("**Teams a supervisor oversees**")

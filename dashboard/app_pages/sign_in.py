@@ -38,6 +38,24 @@ if submitted:
             st.rerun()
 
 
+with st.expander("Have a reset code from your administrator?"), st.form("reset_password"):
+    reset_email = st.text_input("Email", key="reset_email")
+    reset_code = st.text_input("Reset code", key="reset_code")
+    reset_new = st.text_input(
+        "New password",
+        type="password",
+        key="reset_new_password",
+        help="At least 12 characters; a phrase of your own words is best.",
+    )
+    if st.form_submit_button("Set new password"):
+        try:
+            api.redeem_password_reset(reset_email.strip(), reset_code.strip(), reset_new)
+        except api.ApiError as refused:
+            st.error(refused.detail)
+        else:
+            st.success("Your new password is set. Sign in with it above.")
+
+
 @st.fragment(run_every=timedelta(seconds=1))
 def load_landing_components() -> None:
     """While the user types, have the browser load the code of the table, chart and

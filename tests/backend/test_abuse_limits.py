@@ -262,17 +262,36 @@ def test_a_hash_with_old_parameters_is_upgraded_at_sign_in(api, db) -> None:
 @pytest.mark.parametrize(
     ("password", "refused"),
     [
-        ("short phrase", False),  # exactly 12
-        ("eleven char", True),
-        ("qwerty123456", True),  # in the common-password list
-        ("1qaz2wsx3edc", True),
-        ("LeaveMeAlone", True),  # common, whatever the case
-        ("therapist123", True),
-        ("lowercase only is fine here", False),  # no composition rules
+        ("plum anvil 7", None),  # exactly 12
+        ("eleven char", "at least 12"),
+        ("qwerty123456", "too common"),  # in the common-password list
+        ("1qaz2wsx3edc", "too common"),
+        ("LeaveMeAlone", "too common"),  # common, whatever the case
+        ("therapist123", "too common"),
+        ("a" * 16, "repeats"),
+        (" " * 12, "repeats"),
+        ("abcabcabcabc", "repeats"),
+        ("sam.lee@clinic.test", "your email address"),
+        ("sam.lee is my name", "the first part of your email"),
+        ("I am Sam Lee, hello", "your name"),
+        ("Riverside2026", "your team's name"),
+        ("Riverside 2026!", "your team's name"),
+        ("password2026", "too"),
+        ("Welcome2026!", "too easy to guess"),  # zxcvbn score 2
+        ("Football2026", "too easy to guess"),  # zxcvbn score 1
+        ("lowercase only is fine here", None),  # no composition rules
     ],
 )
-def test_passwords_are_checked_for_length_and_commonness_only(password, refused) -> None:
-    assert (passwords.password_problem(password) is not None) is refused
+def test_a_new_password_is_long_unguessable_and_not_the_accounts_own_words(
+    password, refused
+) -> None:
+    problem = passwords.password_problem(
+        password, email="sam.lee@clinic.test", name="Sam Lee", team="Riverside"
+    )
+    if refused is None:
+        assert problem is None
+    else:
+        assert problem is not None and refused in problem, problem
 
 
 def test_the_common_password_list_is_substantial() -> None:

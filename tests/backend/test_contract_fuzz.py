@@ -254,13 +254,16 @@ def real_path_values(path_parameters: dict[str, Any]) -> st.SearchStrategy[dict[
 
 #: Where a well-formed request can still be refused with a reason the schema cannot state,
 #: because it depends on data: a used or expired link is 410 and takes only its own
-#: instrument's items (422 otherwise); a new password must not be a common one (422).
+#: instrument's items (422 otherwise); a new password must not be guessable or the
+#: account's own words (422).
 #: (A client's therapist_id that names no active therapist is 404 or 409, which every
 #: operation may answer.)
 DATA_DEPENDENT_REFUSALS: dict[str, list[str]] = {
     "GET /api/public/ratings/{token}": ["410"],
     "POST /api/public/ratings/{token}": ["410", "422"],
     "POST /api/users": ["422"],
+    "POST /api/me/password": ["422"],
+    "POST /api/auth/password-reset": ["422"],
 }
 #: positive_data_acceptance's own default, which the entries above extend (5xx is left to
 #: not_a_server_error).

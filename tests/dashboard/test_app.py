@@ -270,3 +270,32 @@ def test_signing_out_while_the_api_is_unreachable_says_so_and_retries(
     assert backend.get("/api/me", clinic.therapist).status_code == 401
     assert not at.session_state["unrevoked_token"]
     assert not at.warning
+
+
+def test_an_admin_issues_a_reset_code_and_the_person_sets_a_new_password_with_it(
+    backend, clinic
+) -> None:
+    admin = app_as(backend, clinic.admin)
+    admin.selectbox(key="reset_user_id").select(clinic.therapist.id)
+    next(b for b in admin.button if b.label == "Issue a reset code").click().run()
+    assert not admin.exception
+    code = admin.code[0].value
+    assert backend.get("/api/me", clinic.therapist).status_code == 401  # signed out everywhere
+
+    at = app_as(backend, None)
+    at.text_input(key="reset_email").input(clinic.therapist.user.email)
+    at.text_input(key="reset_code").input(code)
+    at.text_input(key="reset_new_password").input("plum anvil sorrow seven")
+    next(b for b in at.button if b.label == "Set new password").click().run()
+    assert not at.error, [e.value for e in at.error]
+    at.text_input(key="email").input(clinic.therapist.user.email)
+    at.text_input(key="password").input("plum anvil sorrow seven")
+    at.button[0].click().run()
+    assert at.title[0].value == "My caseload"
+
+    at.sidebar.text_input(key="pw_current").input("plum anvil sorrow seven")
+    at.sidebar.text_input(key="pw_new").input("harbour lantern quietly 9")
+    next(b for b in at.sidebar.button if b.label == "Change password").click().run()
+    assert [s.value for s in at.sidebar.success] == [
+        "Password changed. Your other sessions have been signed out."
+    ]

@@ -1,0 +1,28 @@
+"""one-time password reset codes an admin issues
+
+Revision ID: 0008
+Revises: 0006
+Create Date: 2026-12-01 23:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0008"
+down_revision: str | None = "0006"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("user") as batch:
+        batch.add_column(sa.Column("password_reset_hash", sa.String(length=64), nullable=True))
+        batch.add_column(sa.Column("password_reset_expires_at", sa.DateTime(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("user") as batch:
+        batch.drop_column("password_reset_expires_at")
+        batch.drop_column("password_reset_hash")
