@@ -38,7 +38,7 @@ demo: migrate ## Load demo data if the database is empty; print sign-ins and a r
 run: demo ## Install, migrate, load demo data, start the API (:8000) and dashboard (:8501)
 	@$(BIN)/uvicorn backend.main:app --host 127.0.0.1 --port 8000 --log-level warning \
 	  --forwarded-allow-ips "$${RAPPORT_TRUST_FORWARDED_FOR:-}" & api=$$!; \
-	RAPPORT_API_URL=http://127.0.0.1:8000 $(BIN)/streamlit run dashboard/app.py \
+	RAPPORT_API_URL=http://127.0.0.1:8000 $(BIN)/streamlit run dashboard/asgi.py \
 	  --server.port 8501 --server.address 127.0.0.1 --server.headless true & dash=$$!; \
 	trap 'trap - INT TERM EXIT; kill $$api $$dash 2>/dev/null; wait' INT TERM EXIT; \
 	sleep 4; \

@@ -149,7 +149,7 @@ def artifacts() -> Path:
 
 @pytest.fixture
 def dashboard_url(backend) -> Iterator[str]:
-    """``streamlit run dashboard/app.py`` from the repository root, as ``make run`` does."""
+    """``streamlit run dashboard/asgi.py`` from the repository root, as ``make run`` does."""
     port = free_port()
     env = {**os.environ, "RAPPORT_API_URL": backend.url}
     process = subprocess.Popen(
@@ -158,7 +158,7 @@ def dashboard_url(backend) -> Iterator[str]:
             "-m",
             "streamlit",
             "run",
-            "dashboard/app.py",
+            "dashboard/asgi.py",
             "--server.port",
             str(port),
             "--server.address",
