@@ -314,8 +314,16 @@ def load_schema(role: str) -> Any:
 
 
 CASES: Counter[str] = Counter()
-#: Signing out revokes the caller's token; an admin may deactivate their own account.
-ENDS_SESSIONS = frozenset({"POST /api/auth/logout", "PATCH /api/users/{user_id}"})
+#: Signing out revokes the caller's token; an admin may deactivate their own account or
+#: issue themselves a reset code; a password change ends the caller's other sessions.
+ENDS_SESSIONS = frozenset(
+    {
+        "POST /api/auth/logout",
+        "PATCH /api/users/{user_id}",
+        "POST /api/users/{user_id}/password-reset",
+        "POST /api/me/password",
+    }
+)
 SIGNED_IN = "signed-in-placeholder"
 NO_FIXTURE_CHECK = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 
