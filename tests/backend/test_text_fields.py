@@ -3,39 +3,27 @@ databases, on the JSON API and on the client's no-JavaScript form."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from sqlmodel import select
 
 from backend.audit.models import AuditEvent
-from backend.flags.models import Flag
 from backend.ratings.messages import MESSAGES
 from backend.ratings.models import Rating
 from backend.text_fields import has_control_characters
-from tests.backend.factories import alliance4, make_client, make_session_with_link, signed_in
+from tests.backend.factories import (
+    alliance4,
+    make_client,
+    make_flag,
+    make_session_with_link,
+    signed_in,
+)
 
 UNSTORABLE = ["\x00", "\x1b"]
 
 
 def with_flag(db, therapist) -> tuple[str, int]:
     client = make_client(db, therapist)
-    with db.writing() as session:
-        flag = Flag(
-            client_id=client.id,
-            session_number=1,
-            held_on=date(2026, 11, 2),
-            instrument="alliance4",
-            rule="wants_to_talk",
-            severity="talk",
-            explanation="The client asked to talk.",
-            guidance="Ask about it at the start of the next session.",
-            evidence={},
-            rules_version="test",
-        )
-        session.add(flag)
-        session.flush()
-        return client.code, flag.id
+    return client.code, make_flag(db, client).id
 
 
 def requests_with(db, text: str) -> list[tuple[str, str, dict, dict, str]]:
