@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from backend.audit.models import AuditEvent
+from backend.auth import passwords
 from backend.users.models import User
 from tests.backend.factories import PASSWORD, make_user, sign_in_as, signed_in
-from tests.backend.test_abuse_limits import cheap_argon2, cheap_user  # noqa: F401
+from tests.backend.test_abuse_limits import _CHEAP, cheap_user
 
 NEW_PASSWORD = "plum anvil sorrow seven"
+
+
+@pytest.fixture(autouse=True)
+def cheap_argon2(monkeypatch) -> None:
+    """Every test here hashes and verifies several times; argon2's cost is tested elsewhere."""
+    monkeypatch.setattr(passwords, "_hasher", _CHEAP)
+    monkeypatch.setattr(passwords, "_DUMMY_HASH", _CHEAP.hash("dummy"))
 
 
 def sign_in(api, email: str, password: str):
@@ -48,7 +57,7 @@ def test_a_change_needs_the_current_password_and_a_new_one_the_policy_accepts(ap
     assert failed == ["failed"]
 
 
-def test_wrong_current_passwords_count_like_wrong_sign_ins(api, db, cheap_argon2) -> None:  # noqa: F811
+def test_wrong_current_passwords_count_like_wrong_sign_ins(api, db) -> None:
     me = sign_in_as(db, cheap_user(db))
     answers = [change(api, me, "not my password").status_code for _ in range(6)]
     assert answers == [422] * 5 + [429]

@@ -29,7 +29,9 @@ def shown_codes(at: AppTest) -> set[str]:
 
 
 def is_sign_in(at: AppTest) -> bool:
-    return [t.label for t in at.text_input] == ["Email", "Password"]
+    """The sign-in form (and the reset-code form beside it), and nothing of a signed-in page."""
+    keys = [t.key for t in at.text_input]
+    return keys == ["email", "password", "reset_email", "reset_code", "reset_new_password"]
 
 
 def test_signed_out_shows_only_sign_in(backend, clinic) -> None:
