@@ -12,6 +12,9 @@ export RAPPORT_MODE ?= demo
 API_PORT ?= 8000
 DASHBOARD_PORT ?= 8501
 MAIL_PORT ?= 8025
+# Demo data lives apart from the production default (var/rapport.db), so a database
+# made by make run is never the one a production start picks up by default.
+export RAPPORT_DATABASE_URL ?= sqlite:///var/demo/rapport-demo.db
 
 .DEFAULT_GOAL := help
 
@@ -54,8 +57,9 @@ run: demo ## Install, migrate, load demo data, start the API (:8000), dashboard 
 	sleep 1; \
 	RAPPORT_SMTP_HOST=127.0.0.1 RAPPORT_SMTP_PORT=$(MAIL_PORT) RAPPORT_SMTP_SECURITY=none \
 	  RAPPORT_SMTP_SENDER=rapport@localhost RAPPORT_DASHBOARD_URL=http://127.0.0.1:$(DASHBOARD_PORT) \
-	  $(BIN)/uvicorn backend.main:app --host 127.0.0.1 --port $(API_PORT) --log-level warning & api=$$!; \
-	RAPPORT_API_URL=http://127.0.0.1:$(API_PORT) $(BIN)/streamlit run dashboard/app.py \
+	  $(BIN)/uvicorn backend.main:app --host 127.0.0.1 --port $(API_PORT) --log-level warning \
+	  --forwarded-allow-ips "$${RAPPORT_TRUST_FORWARDED_FOR:-}" & api=$$!; \
+	RAPPORT_API_URL=http://127.0.0.1:$(API_PORT) $(BIN)/streamlit run dashboard/asgi.py \
 	  --server.port $(DASHBOARD_PORT) --server.address 127.0.0.1 --server.headless true & dash=$$!; \
 	trap 'trap - INT TERM EXIT; kill $$api $$dash $$mail 2>/dev/null; wait' INT TERM EXIT; \
 	sleep 4; \

@@ -118,10 +118,20 @@ def demo(
     scale: Annotated[
         str, typer.Option(help="small (about 60 clients) or large (20,000 clients)")
     ] = "small",
+    remove: Annotated[
+        bool, typer.Option("--remove", help="Delete the demo accounts and their clients instead")
+    ] = False,
 ) -> None:
     """Load demo data into an empty database, then print the sign-ins and a fresh rating link."""
     from backend.demo import DEMO_PASSWORD, demo_rating_link, load_demo
 
+    if remove:
+        from backend.demo_accounts import remove_demo_accounts
+
+        with get_database().writing() as session:
+            accounts, clients = remove_demo_accounts(session=session)
+        typer.echo(f"Removed {accounts} demo accounts and the {clients} clients they treated.")
+        return
     if get_settings().mode == "production":
         _fail("Demo data is refused in production mode (set RAPPORT_MODE=demo).")
     database = get_database()

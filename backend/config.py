@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from typing import Literal
 
@@ -10,6 +11,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: Shipped so that ``make run`` works out of the box; refused outside dev/demo mode.
 DEMO_SECRET_KEY = "rapport-demo-secret-do-not-use-in-production"
+#: The dashboard's key in dev/demo mode (see ``dashboard_key``); refused in production.
+DEMO_DASHBOARD_KEY = "rapport-demo-dashboard-key-do-not-use-in-production"
 
 
 class Settings(BaseSettings):
@@ -38,8 +41,15 @@ class Settings(BaseSettings):
 
     #: Requests per minute and client IP on /r/ and /api/public/ (per process; see public_edge).
     public_rate_limit_per_minute: int = Field(default=60, ge=1)
-    #: Only behind a proxy you run: take the client IP from the last X-Forwarded-For hop.
-    trust_forwarded_for: bool = False
+    #: The proxies whose X-Forwarded-For is believed: comma-separated addresses or networks
+    #: ("" trusts none). uvicorn must be started with the same list as --forwarded-allow-ips.
+    trust_forwarded_for: str = ""
+    #: Shared with the dashboard, which signs the browser's address with it on sign-in.
+    dashboard_key: str = ""
+
+    @property
+    def trusted_proxies(self) -> list[str]:
+        return [part.strip() for part in self.trust_forwarded_for.split(",") if part.strip()]
 
     #: Erase discharged clients this many years after discharge (``rapport retention``);
     #: unset keeps every record until an administrator erases it.
@@ -121,6 +131,33 @@ class Settings(BaseSettings):
             )
         if not self.secret_key:
             self.secret_key = DEMO_SECRET_KEY
+        return self
+
+    @model_validator(mode="after")
+    def _proxies_are_addresses(self) -> Settings:
+        if self.trust_forwarded_for.strip().lower() in ("false", "no", "0", "none"):
+            self.trust_forwarded_for = ""
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{proxy!r} is not an address or network; name the proxies whose "
+                    "X-Forwarded-For to believe, e.g. 127.0.0.1 or 10.0.0.0/24 "
+                    "(comma-separated; empty trusts none)"
+                ) from None
+        return self
+
+    @model_validator(mode="after")
+    def _dashboard_key_is_secret(self) -> Settings:
+        weak = len(self.dashboard_key) < 32 or self.dashboard_key == DEMO_DASHBOARD_KEY
+        if self.mode == "production" and self.dashboard_key and weak:
+            raise ValueError(
+                "RAPPORT_DASHBOARD_KEY must be a random value of at least 32 characters "
+                "in production, the same for the API and the dashboard"
+            )
+        if not self.dashboard_key and self.mode != "production":
+            self.dashboard_key = DEMO_DASHBOARD_KEY
         return self
 
     @model_validator(mode="after")

@@ -6,6 +6,9 @@ import threading
 from dataclasses import dataclass
 from weakref import WeakKeyDictionary
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from backend.auth.tokens import rating_receipt_id
 from backend.db import Database
 from backend.errors import RapportError
 from backend.flags.rescore_queue import queue_rescore
@@ -50,9 +53,9 @@ class _SubmissionBatches:
     """Group commit: whoever gets to write takes every submission queued meanwhile.
 
     Under load, the commit (and its fsync) is paid once for all queued submissions. Each
-    submission runs in its own savepoint, so a refused one (used link, bad score) is
-    answered on its own; a failure of the transaction fails them all, and nothing of it
-    is written.
+    submission runs in its own savepoint, so a refused one (used link, bad score) or one
+    the database refuses is answered on its own; a failure of the commit itself fails
+    them all, and nothing of it is written.
     """
 
     def __init__(self) -> None:
@@ -97,11 +100,17 @@ def _write_batch(db: Database, batch: list[_Pending]) -> None:
                 except RapportError as refusal:
                     pending.error = refusal
                     continue
+                except SQLAlchemyError as failure:
+                    # Only this submission's savepoint is rolled back: one row the
+                    # database refuses must not cost the other clients their ratings.
+                    pending.error = failure
+                    continue
                 recorded.append((pending, rating))
             queue_rescore(session, [r.therapy_session.client_id for _, r in recorded if r.created])
         for pending, rating in recorded:
             receipt = RatingReceipt(
-                rating_id=rating.rating.id, submitted_at=rating.rating.submitted_at
+                rating_id=rating_receipt_id(rating.rating.id, db.settings.secret_key),
+                submitted_at=rating.rating.submitted_at,
             )
             pending.outcome = SubmissionOutcome(receipt=receipt, created=rating.created)
     except BaseException as failure:

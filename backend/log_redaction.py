@@ -15,10 +15,24 @@ from typing import Any
 
 TOKEN_PATH = re.compile(r"(/r/|/api/public/ratings/)[^/?#%\[\s\"'<>]+")
 REDACTED = r"\1[redacted]"
+#: Anything shaped like a token, wherever it stands: a malformed path (``/r//TOKEN``,
+#: ``/R/TOKEN``, a zero-width space before it) still carries a working token. Tokens are
+#: 43 URL-safe characters; percent-escapes count as part of the run.
+TOKEN_SHAPED = re.compile(r"(?<![A-Za-z0-9_-])(?:[A-Za-z0-9_-]|%[0-9A-Fa-f]{2}){32,}")
+
+
+def _shaped(match: re.Match[str]) -> str:
+    run = match.group(0)
+    looks_random = any(c.isdigit() for c in run) and any(c.isalpha() for c in run)
+    return "[redacted]" if looks_random else run
 
 
 def redact_tokens(text: str) -> str:
-    return TOKEN_PATH.sub(REDACTED, text)
+    return TOKEN_SHAPED.sub(_shaped, TOKEN_PATH.sub(REDACTED, text))
+
+
+def _needs_redaction(text: str) -> bool:
+    return redact_tokens(text) != text
 
 
 def _redacted(value: Any) -> Any:
@@ -27,7 +41,7 @@ def _redacted(value: Any) -> Any:
     if value is None or isinstance(value, int | float):
         return value
     text = str(value)  # e.g. an httpx.URL
-    return redact_tokens(text) if TOKEN_PATH.search(text) else value
+    return redact_tokens(text) if _needs_redaction(text) else value
 
 
 class TokenRedactingFilter(logging.Filter):
@@ -50,7 +64,7 @@ class TokenRedactingFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a malformed record is the logging module's to report
             return True
-        if TOKEN_PATH.search(message):  # the path and the token came in separate pieces
+        if _needs_redaction(message):  # the path and the token came in separate pieces
             record.msg, record.args = redact_tokens(message), ()
         return True
 

@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -26,6 +26,7 @@ from backend.auth.router import router as auth_router
 from backend.clients.router import router as clients_router
 from backend.config import ConfigurationError, get_settings
 from backend.db import get_database
+from backend.demo_accounts import demo_account_count, demo_accounts_refusal
 from backend.errors import RapportError
 from backend.exports.router import router as exports_router
 from backend.flags.rescore_queue import catch_up, queue_outdated
@@ -189,8 +190,24 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
             await run_in_threadpool(sender.stop)
 
 
+def _refuse_demo_accounts_in_production() -> None:
+    """Production does not start on a database with demo accounts in it.
+
+    A database that cannot be read yet (unreachable, not migrated) is left to
+    ``/health/ready``; the check runs again at the next start."""
+    try:
+        with get_database().reading() as session:
+            count = demo_account_count(session=session)
+    except SQLAlchemyError:
+        return
+    if count:
+        raise ConfigurationError(demo_accounts_refusal(count))
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
+    if settings.mode == "production":
+        _refuse_demo_accounts_in_production()
     install_token_redaction()
     install_log_format(settings.log_format)
     app = FastAPI(
@@ -211,7 +228,6 @@ def create_app() -> FastAPI:
     app.add_middleware(
         PublicEdgeMiddleware,
         limiter=app.state.public_rate_limiter,
-        trust_forwarded_for=settings.trust_forwarded_for,
         page_refusal=too_many_requests_page,
     )
     app.add_middleware(BodySizeLimitMiddleware)

@@ -13,7 +13,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import MutableHeaders
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -79,17 +79,13 @@ class SlidingWindowLimiter:
             del self._hits[key]
 
 
-def client_ip(scope: Scope, *, trust_forwarded_for: bool) -> str:
-    """The peer address, or the last X-Forwarded-For hop when our own proxy sets it.
+def client_ip(scope: Scope) -> str:
+    """The client's address as the server resolved it.
 
-    The last hop is the one our proxy appended; earlier ones are whatever the
-    client chose to send and must not be trusted.
+    X-Forwarded-For is resolved by uvicorn, and only from the proxies named in
+    ``RAPPORT_TRUST_FORWARDED_FOR`` (uvicorn started with the same list as
+    ``--forwarded-allow-ips``); the app never reads the header itself.
     """
-    if trust_forwarded_for:
-        forwarded = Headers(scope=scope).get("x-forwarded-for", "")
-        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        if hops:
-            return hops[-1]
     client = scope.get("client")
     return client[0] if client else "unknown"
 
@@ -105,12 +101,10 @@ class PublicEdgeMiddleware:
         app: ASGIApp,
         *,
         limiter: SlidingWindowLimiter,
-        trust_forwarded_for: bool = False,
         page_refusal: RefusalPage | None = None,
     ) -> None:
         self.app = app
         self.limiter = limiter
-        self.trust_forwarded_for = trust_forwarded_for
         self.page_refusal = page_refusal
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -126,7 +120,7 @@ class PublicEdgeMiddleware:
                     headers[name] = value
             await send(message)
 
-        ip = client_ip(scope, trust_forwarded_for=self.trust_forwarded_for)
+        ip = client_ip(scope)
         retry_after = self.limiter.hit(ip)
         if retry_after is None:
             await self.app(scope, receive, send_with_headers)

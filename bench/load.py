@@ -455,6 +455,7 @@ def check_rapport_database(database_url: str, result: RunResult, links: list[tup
     from sqlalchemy import func
     from sqlmodel import col, select
 
+    from backend.auth.tokens import rating_receipt_id
     from backend.config import Settings
     from backend.db import Database
     from backend.flags.models import ClientSummary
@@ -465,7 +466,12 @@ def check_rapport_database(database_url: str, result: RunResult, links: list[tup
     session_of = dict(links)
     try:
         with database.reading() as session:
-            stored = dict(session.exec(select(Rating.id, Rating.therapy_session_id)).all())
+            stored = {
+                rating_receipt_id(rating_id, SECRET_KEY): therapy_session_id
+                for rating_id, therapy_session_id in session.exec(
+                    select(Rating.id, Rating.therapy_session_id)
+                ).all()
+            }
             duplicated = session.exec(
                 select(Rating.therapy_session_id)
                 .group_by(Rating.therapy_session_id)

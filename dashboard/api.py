@@ -8,12 +8,16 @@ refusal raises ``ApiError`` with the API's own short, human message.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from datetime import date
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
 import httpx
+
+from backend.auth.browser_address import HEADER, signed_browser_address
+from backend.config import DEMO_DASHBOARD_KEY
 
 DEFAULT_API_URL = "http://127.0.0.1:8000"
 TIMEOUT_SECONDS = 15.0
@@ -58,8 +62,15 @@ _CLIENT = httpx.Client(
 )
 
 
-def _send(method: str, path: str, token: str | None = None, **kwargs: Any) -> httpx.Response:
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
+def _send(
+    method: str,
+    path: str,
+    token: str | None = None,
+    *,
+    headers: dict[str, str] | None = None,
+    **kwargs: Any,
+) -> httpx.Response:
+    headers = {**(headers or {}), **({"Authorization": f"Bearer {token}"} if token else {})}
     try:
         response = _CLIENT.request(method, f"{api_url()}{path}", headers=headers, **kwargs)
     except httpx.HTTPError:
@@ -82,13 +93,48 @@ class SignIn:
     user: dict[str, Any]
 
 
-def login(email: str, password: str) -> SignIn:
-    """Exchange email and password for a token; a wrong password raises ``ApiError``."""
+NOT_CONFIGURED = (
+    "The dashboard cannot sign anyone in: set RAPPORT_DASHBOARD_KEY to the API's value."
+)
+
+
+def dashboard_key() -> str:
+    """The key shared with the API; dev and demo mode have a built-in one, as the API does."""
+    key = os.environ.get("RAPPORT_DASHBOARD_KEY", "")
+    if not key and os.environ.get("RAPPORT_MODE", "production") in ("demo", "dev"):
+        return DEMO_DASHBOARD_KEY
+    return key
+
+
+def login(email: str, password: str, *, browser_address: str) -> SignIn:
+    """Exchange email and password for a token; a wrong password raises ``ApiError``.
+
+    The browser's address goes along, signed, so the API throttles failures by the
+    browser that made them rather than by this dashboard's own address.
+    """
+    key = dashboard_key()
+    if not key:
+        raise ApiError(NOT_CONFIGURED)
+    signed = signed_browser_address(key=key, address=browser_address, now=time.time())
     try:
-        body = _request("POST", "/api/auth/login", json={"email": email, "password": password})
+        body = _request(
+            "POST",
+            "/api/auth/login",
+            json={"email": email, "password": password},
+            headers={HEADER: signed},
+        )
     except SessionExpired as refused:
         raise ApiError(refused.detail, 401) from None
     return SignIn(token=body["access_token"], user=body["user"])
+
+
+def redeem_password_reset(email: str, reset_code: str, new_password: str) -> None:
+    """Set a new password with an administrator's one-time code; refusals raise ``ApiError``."""
+    body = {"email": email, "reset_code": reset_code, "new_password": new_password}
+    try:
+        _request("POST", "/api/auth/password-reset", json=body)
+    except SessionExpired as refused:
+        raise ApiError(refused.detail, 401) from None
 
 
 @dataclass(frozen=True)
@@ -109,6 +155,13 @@ class RapportAPI:
 
     def logout(self) -> None:
         _request("POST", "/api/auth/logout", self.token)
+
+    def change_password(self, current_password: str, new_password: str) -> None:
+        body = {"current_password": current_password, "new_password": new_password}
+        self._post("/api/me/password", body)
+
+    def issue_password_reset(self, user_id: int) -> dict[str, Any]:
+        return _request("POST", f"/api/users/{user_id}/password-reset", self.token)
 
     def me(self) -> dict[str, Any]:
         return self._get("/api/me")
@@ -182,6 +235,9 @@ class RapportAPI:
 
     def update_user(self, user_id: int, **fields: Any) -> dict[str, Any]:
         return self._patch(f"/api/users/{user_id}", fields)
+
+    def set_supervised_teams(self, user_id: int, teams: list[str]) -> dict[str, Any]:
+        return _request("PUT", f"/api/users/{user_id}/teams", self.token, json={"teams": teams})
 
     def clients(self, status: str | None = None) -> list[dict[str, Any]]:
         return self._get("/api/clients", status=status)

@@ -9,11 +9,13 @@ import streamlit as st
 
 from dashboard import session
 from dashboard.api import ApiError, SessionExpired
+from dashboard.safe_text import plain
 
 st.set_page_config(page_title="Rapport", page_icon="🤝", layout="wide")
 session.init_state()
 session.check_idle()
 session.remember_linked_client(st.query_params)
+session.retry_sign_out()
 
 SIGN_IN = st.Page("app_pages/sign_in.py", title="Sign in", icon=":material/login:")
 CASELOAD = st.Page(
@@ -50,10 +52,29 @@ if session.is_signed_in():
         session.open_client(linked)
     with st.sidebar:
         user = session.user()
-        st.caption(f"Signed in as **{user.get('display_name', '')}** ({user.get('role', '')})")
+        name, role = plain(user.get("display_name", "")), plain(user.get("role", ""))
+        st.caption(f"Signed in as **{name}** ({role})")
         if st.button("Sign out", key="sign_out", icon=":material/logout:"):
             session.end("You are signed out.")
             st.rerun()
+        with st.expander("Change password"), st.form("change_password", border=False):
+            current = st.text_input("Current password", type="password", key="pw_current")
+            new = st.text_input(
+                "New password",
+                type="password",
+                key="pw_new",
+                help="At least 12 characters; a phrase of your own words is best.",
+            )
+            if st.form_submit_button("Change password"):
+                try:
+                    session.api().change_password(current, new)
+                except SessionExpired:
+                    session.end(session.EXPIRED_NOTICE)
+                    st.rerun()
+                except ApiError as refused:
+                    st.error(refused.detail)
+                else:
+                    st.success("Password changed. Your other sessions have been signed out.")
 else:
     page = st.navigation([SIGN_IN], position="hidden")
 

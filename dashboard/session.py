@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 from typing import Any
 
 import streamlit as st
 
-from dashboard.api import ApiError, RapportAPI, SignIn
+from dashboard.api import ApiError, RapportAPI, SessionExpired, SignIn
 
 IDLE_LIMIT_SECONDS = 30 * 60
+#: Attempts to end the session on the server before telling the user it could not.
+SIGN_OUT_ATTEMPTS = 3
+SIGN_OUT_PAUSE_SECONDS = 0.5
+NOT_SIGNED_OUT = (
+    "You are signed out here, but the Rapport service could not be reached to end your "
+    "session there. This page keeps trying while it stays open; the session also ends "
+    "by itself after 30 minutes without use."
+)
 IDLE_NOTICE = "You were signed out after 30 minutes without activity. Please sign in again."
 EXPIRED_NOTICE = "Your session has ended. Please sign in again."
 _USER_KEYS = ("token", "user", "last_active", "client_code", "issued_link")
@@ -20,6 +27,7 @@ def init_state() -> None:
     for key in _USER_KEYS:
         st.session_state.setdefault(key, None)
     st.session_state.setdefault("notice", None)
+    st.session_state.setdefault("unrevoked_token", None)
 
 
 def is_signed_in() -> bool:
@@ -33,17 +41,44 @@ def start(signed: SignIn) -> None:
     st.session_state.notice = None
 
 
-def end(notice: str | None = None) -> None:
-    """Forget everything about the user; revoke the token when the API still accepts it."""
-    token = st.session_state.get("token")
-    if token:
-        # Already expired or unreachable: forgetting it locally is what matters.
-        with contextlib.suppress(ApiError):
+def revoke(token: str, *, attempts: int = SIGN_OUT_ATTEMPTS) -> bool:
+    """End the session on the server; True once it is ended (or was already)."""
+    for attempt in range(attempts):
+        try:
             RapportAPI(token).logout()
+        except SessionExpired:
+            return True  # expired or revoked already: nothing left to end
+        except ApiError:
+            if attempt + 1 < attempts:
+                time.sleep(SIGN_OUT_PAUSE_SECONDS * (attempt + 1))
+            continue
+        return True
+    return False
+
+
+def end(notice: str | None = None) -> None:
+    """Forget everything about the user and revoke the token on the server.
+
+    If the API cannot be reached the token is kept, apart from the user, so that
+    ``retry_sign_out`` can revoke it on the following runs, and the user is told.
+    """
+    token = st.session_state.get("token")
+    pending = st.session_state.get("unrevoked_token")
+    ended = revoke(token) if token else True
     for key in list(st.session_state.keys()):
         del st.session_state[key]
     init_state()
-    st.session_state.notice = notice
+    st.session_state.notice = notice if ended else NOT_SIGNED_OUT
+    st.session_state.unrevoked_token = pending if ended else token
+
+
+def retry_sign_out() -> None:
+    """Another try at revoking a token the API could not be reached for at sign-out."""
+    token = st.session_state.get("unrevoked_token")
+    if token and revoke(token, attempts=1):
+        st.session_state.unrevoked_token = None
+        if st.session_state.get("notice") == NOT_SIGNED_OUT:
+            st.session_state.notice = "You are signed out."
 
 
 def check_idle() -> None:

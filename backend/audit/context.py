@@ -29,6 +29,8 @@ class RequestContext:
     client_code: str | None = None
     object_id: str | None = None
     route: str | None = None
+    #: The service already audited this request's refusal; it is not recorded twice.
+    refusal_recorded: bool = False
 
 
 _current: ContextVar[RequestContext | None] = ContextVar("rapport_request", default=None)

@@ -7,7 +7,8 @@ fails the request fails (503) rather than serving clinical data unaudited.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, or_
@@ -76,6 +77,9 @@ def record(
 ) -> None:
     """Audit an action: inside ``session`` if it is a write transaction, else in a new one."""
     attempting(action, client_code=client_code, object_id=object_id)
+    context = current_request()
+    if context is not None and outcome != "allowed":
+        context.refusal_recorded = True
     event = _event(
         action=action,
         outcome=outcome,
@@ -103,7 +107,7 @@ def record_separately(*, database: Database, event: AuditEvent) -> None:
 def record_refusal(*, database: Database, status_code: int) -> None:
     """Audit a refused request of a signed-in caller, after its own transaction rolled back."""
     context = current_request()
-    if context is None or context.actor_id is None:
+    if context is None or context.actor_id is None or context.refusal_recorded:
         return
     record_separately(
         database=database,
@@ -119,12 +123,41 @@ def record_refusal(*, database: Database, status_code: int) -> None:
     )
 
 
-def recent_failed_sign_ins(
-    *, session: Session, login_key: str, address: str | None, window: timedelta
-) -> tuple[int, int]:
-    """Failed sign-ins in the window: for this account key (since its last success), and
-    from this address."""
-    since = utcnow() - window
+#: Audited actions that check a password or a reset code.
+CREDENTIAL_CHECKS = ("sign_in", "change_password", "redeem_password_reset")
+
+
+@dataclass(frozen=True)
+class SignInHistory:
+    """What the sign-in throttle needs to know about an account key and an address."""
+
+    #: Failed sign-ins for the account key in the window, since its last success.
+    account_failures: int
+    last_account_failure: datetime | None
+    #: The same, counting only attempts from this address.
+    account_failures_here: int
+    last_account_failure_here: datetime | None
+    #: Whether the account signed in successfully from this address lately.
+    known_address: bool
+    #: Failed sign-ins from this address in the window, for any account.
+    address_failures: int
+
+
+def sign_in_history(
+    *,
+    session: Session,
+    login_key: str,
+    address: str | None,
+    window: timedelta,
+    known_for: timedelta,
+) -> SignInHistory:
+    """Read the audit trail for the sign-in throttle (see ``backend.auth.service``)."""
+    now = utcnow()
+    since = now - window
+    # A wrong current password or reset code counts like a wrong password at sign-in.
+    sign_ins = select(func.count(), func.max(AuditEvent.at)).where(
+        col(AuditEvent.action).in_(CREDENTIAL_CHECKS)
+    )
     last_success = session.exec(
         select(func.max(AuditEvent.at)).where(
             AuditEvent.login_key == login_key,
@@ -133,20 +166,43 @@ def recent_failed_sign_ins(
         )
     ).one()
     account_since = max(since, last_success) if last_success else since
-
-    def failures(who: object, after: object) -> int:
-        return session.exec(
-            select(func.count()).where(
-                who,
-                AuditEvent.action == "sign_in",
-                AuditEvent.outcome == "failed",
-                col(AuditEvent.at) > after,
-            )
-        ).one()
-
-    for_account = failures(AuditEvent.login_key == login_key, account_since)
-    from_address = 0 if address is None else failures(AuditEvent.address == address, since)
-    return for_account, from_address
+    account_failed = sign_ins.where(
+        AuditEvent.login_key == login_key,
+        AuditEvent.outcome == "failed",
+        col(AuditEvent.at) > account_since,
+    )
+    account_failures, last_failure = session.exec(account_failed).one()
+    if address is None:
+        return SignInHistory(account_failures, last_failure, 0, None, False, 0)
+    failures_here, last_here = session.exec(
+        account_failed.where(AuditEvent.address == address)
+    ).one()
+    known = session.exec(
+        select(AuditEvent.id)
+        .where(
+            AuditEvent.login_key == login_key,
+            AuditEvent.action == "sign_in",
+            AuditEvent.outcome == "allowed",
+            AuditEvent.address == address,
+            col(AuditEvent.at) > now - known_for,
+        )
+        .limit(1)
+    ).first()
+    address_failures, _ = session.exec(
+        sign_ins.where(
+            AuditEvent.address == address,
+            AuditEvent.outcome == "failed",
+            col(AuditEvent.at) > since,
+        )
+    ).one()
+    return SignInHistory(
+        account_failures,
+        last_failure,
+        failures_here,
+        last_here,
+        known is not None,
+        address_failures,
+    )
 
 
 def audit_events(

@@ -7,8 +7,11 @@ profile uses 64 MiB, 3 iterations, 4 lanes.
 
 from __future__ import annotations
 
+import re
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn import zxcvbn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 _hasher = PasswordHasher()
@@ -33,12 +36,42 @@ def needs_rehash(password_hash: str) -> bool:
     return _hasher.check_needs_rehash(password_hash)
 
 
-def password_problem(password: str) -> str | None:
-    """Why a new password is refused, or None. Length and commonness only (NIST 800-63B)."""
+#: zxcvbn's estimate (Wheeler 2016): 3 is "safely unguessable: moderate protection from
+#: an offline slow-hash attack" (about 10^8 guesses or more); below that a password falls
+#: to a few days of guessing against a stolen argon2id hash, or to online guessing
+#: spread over many addresses. zxcvbn reads at most 72 characters.
+MIN_ZXCVBN_SCORE = 3
+_ZXCVBN_MAX_LENGTH = 72
+_REPEATS = re.compile(r"(.{1,4}?)\1+", re.DOTALL)
+
+
+def password_problem(
+    password: str, *, email: str = "", name: str = "", team: str = ""
+) -> str | None:
+    """Why a new password is refused, or None (NIST 800-63B: length and guessability,
+    no composition rules). ``email``, ``name`` and ``team`` are the account's own words."""
     if len(password) < MIN_LENGTH:
         return f"Password must be at least {MIN_LENGTH} characters."
-    if password.lower() in _COMMON_PASSWORDS:
+    folded = "".join(password.lower().split())
+    if not folded or _REPEATS.fullmatch(folded):
+        return "That password only repeats a few characters; choose a phrase of your own."
+    if password.lower() in _COMMON_PASSWORDS or folded in _COMMON_PASSWORDS:
         return "That password is too common; choose a longer phrase of your own."
+    own_words = {
+        "your email address": email.lower(),
+        "the first part of your email address": email.lower().split("@")[0],
+        "your name": "".join(name.lower().split()),
+        "your team's name": "".join(team.lower().split()),
+    }
+    for what, word in own_words.items():
+        if len(word) >= 3 and word in folded:
+            return f"The password must not contain {what}."
+    guessable = zxcvbn(
+        password[:_ZXCVBN_MAX_LENGTH], user_inputs=[w for w in own_words.values() if w]
+    )
+    if guessable["score"] < MIN_ZXCVBN_SCORE:
+        hint = guessable["feedback"].get("warning") or "It would be guessed quickly."
+        return f"That password is too easy to guess. {hint} Try a longer phrase of your own."
     return None
 
 

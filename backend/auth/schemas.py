@@ -5,14 +5,43 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from backend.auth.passwords import MIN_LENGTH
+from backend.text_fields import Text
 from backend.users.schemas import UserPublic
 
 
 class LoginRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: str = Field(min_length=1, max_length=254)
+    email: Text = Field(min_length=1, max_length=254)
     password: str = Field(min_length=1, max_length=256)
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=256)
+    # The schema states the minimum; the service also refuses guessable ones, saying why.
+    new_password: str = Field(
+        min_length=1, max_length=256, json_schema_extra={"minLength": MIN_LENGTH}
+    )
+
+
+class PasswordReset(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: Text = Field(min_length=1, max_length=254)
+    reset_code: str = Field(min_length=1, max_length=128)
+    new_password: str = Field(
+        min_length=1, max_length=256, json_schema_extra={"minLength": MIN_LENGTH}
+    )
+
+
+class IssuedPasswordReset(BaseModel):
+    """Shown once to the admin, who passes it on; it works once, until ``expires_at``."""
+
+    reset_code: str
+    expires_at: datetime
 
 
 class LoginResponse(BaseModel):

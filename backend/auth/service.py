@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hmac
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
-from backend.audit.service import recent_failed_sign_ins
 from backend.audit.service import record as audit
+from backend.audit.service import sign_in_history
 from backend.auth.models import AccessToken
 from backend.auth.passwords import hash_password, needs_rehash, verify_password
 from backend.auth.tokens import access_token_hash, new_token
@@ -25,12 +26,28 @@ _TOUCH_INTERVAL = timedelta(seconds=60)
 BAD_CREDENTIALS = "Email or password is incorrect."
 
 
-#: Sign-in throttling (OWASP Authentication Cheat Sheet): failures counted in the database,
-#: so every API worker sees the same numbers.
-MAX_FAILURES_PER_ACCOUNT = 5
+#: Sign-in throttling (OWASP Authentication Cheat Sheet), counted in the audit trail so
+#: every API worker sees the same numbers. An address that keeps failing is blocked for
+#: the window; it is the browser's own address (see ``browser_address``), so it blocks
+#: only whoever is guessing from it. An account is never closed: past its free failures
+#: each attempt waits longer (15 s, 30 s, ... at most 5 minutes) after the last failure,
+#: and an address the account signed in from lately waits only on its own failures, so a
+#: stranger can slow an account down but cannot keep its owner out.
 MAX_FAILURES_PER_ADDRESS = 20
 THROTTLE_WINDOW = timedelta(minutes=15)
-TOO_MANY_ATTEMPTS = "Too many sign-in attempts. Please wait 15 minutes and try again."
+FREE_ACCOUNT_FAILURES = 5
+FIRST_DELAY = timedelta(seconds=15)
+LONGEST_DELAY = timedelta(minutes=5)
+KNOWN_ADDRESS_FOR = timedelta(days=30)
+TOO_MANY_FROM_HERE = (
+    "Too many failed sign-ins from this address. Please wait 15 minutes and try again."
+)
+
+
+def too_many_for_account(seconds: int) -> str:
+    return (
+        f"Too many failed sign-ins for this account. Please wait {seconds} seconds and try again."
+    )
 
 
 @dataclass(frozen=True)
@@ -63,18 +80,17 @@ def sign_in(
     """
     key = login_key(email, settings.secret_key)
     with database.reading() as session:
-        throttled = _throttled(session=session, login_key=key, address=address)
+        throttled = sign_in_refusal(session=session, login_key=key, address=address)
         user = None if throttled else _user_by_email(session=session, email=email)
     # Always verify (against a dummy hash for unknown emails) so timing says nothing.
     valid = not throttled and verify_password(user.password_hash if user else None, password)
     upgraded_hash = hash_password(password) if valid and needs_rehash(user.password_hash) else None
     with database.writing() as session:
         lock_until_commit(session, *_throttle_counters(login_key=key, address=address))
-        if throttled or _throttled(session=session, login_key=key, address=address):
+        throttled = throttled or sign_in_refusal(session=session, login_key=key, address=address)
+        if throttled:
             audit(session=session, action="sign_in", outcome="denied", login_key=key)
-            return TooManyRequests(
-                TOO_MANY_ATTEMPTS, retry_after_seconds=int(THROTTLE_WINDOW.total_seconds())
-            )
+            return throttled
         current = session.get(User, user.id) if user else None  # deactivated meanwhile?
         if current is None or not valid or not current.active:
             audit(
@@ -91,11 +107,40 @@ def sign_in(
         return _new_session(session=session, settings=settings, user=current, login_key=key)
 
 
-def _throttled(*, session: Session, login_key: str, address: str | None) -> bool:
-    for_account, from_address = recent_failed_sign_ins(
-        session=session, login_key=login_key, address=address, window=THROTTLE_WINDOW
+def sign_in_refusal(
+    *, session: Session, login_key: str, address: str | None
+) -> TooManyRequests | None:
+    """The refusal for an attempt made now, or None when it may be checked."""
+    history = sign_in_history(
+        session=session,
+        login_key=login_key,
+        address=address,
+        window=THROTTLE_WINDOW,
+        known_for=KNOWN_ADDRESS_FOR,
     )
-    return for_account >= MAX_FAILURES_PER_ACCOUNT or from_address >= MAX_FAILURES_PER_ADDRESS
+    if history.address_failures >= MAX_FAILURES_PER_ADDRESS:
+        return TooManyRequests(
+            TOO_MANY_FROM_HERE, retry_after_seconds=int(THROTTLE_WINDOW.total_seconds())
+        )
+    if history.known_address:
+        failures, last = history.account_failures_here, history.last_account_failure_here
+    else:
+        failures, last = history.account_failures, history.last_account_failure
+    wait = account_delay(failures)
+    if last is None or not wait:
+        return None
+    remaining = (last + wait - utcnow()).total_seconds()
+    if remaining <= 0:
+        return None
+    seconds = math.ceil(remaining)
+    return TooManyRequests(too_many_for_account(seconds), retry_after_seconds=seconds)
+
+
+def account_delay(failures: int) -> timedelta:
+    """How long after the last failure an account with ``failures`` recent ones waits."""
+    if failures < FREE_ACCOUNT_FAILURES:
+        return timedelta(0)
+    return min(FIRST_DELAY * 2 ** (failures - FREE_ACCOUNT_FAILURES), LONGEST_DELAY)
 
 
 def _throttle_counters(*, login_key: str, address: str | None) -> list[str]:

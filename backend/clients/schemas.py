@@ -1,15 +1,28 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
 from backend.clients.models import ERASURE_REASON_MAX_LENGTH
 
 ClientStatus = Literal["active", "discharged"]
-#: A user id as the database stores it (a 32-bit integer on PostgreSQL); never "12" or 12.0.
-UserId = Annotated[StrictInt, Field(ge=1, le=2**31 - 1)]
+
+
+def _json_integer(value: Any) -> Any:
+    """JSON Schema's "integer": 12 and 12.0 alike (a generated client may send either);
+    never "12" or true, which the schema does not allow."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+#: A user id as the database stores it (a 32-bit integer on PostgreSQL).
+UserId = Annotated[int, Field(ge=1, le=2**31 - 1), BeforeValidator(_json_integer)]
 
 
 class ClientCreate(BaseModel):

@@ -13,14 +13,22 @@ from backend.clients.models import Client, ClientErasure
 from backend.clients.schemas import ClientCreate, ClientPublic, ClientUpdate
 from backend.clients.scope import client_for, visible_clients
 from backend.clock import utcnow
-from backend.errors import Forbidden, InvalidInput
+from backend.errors import Conflict, Forbidden, NotFound
 from backend.users.models import Role, User
+
+NO_SUCH_THERAPIST = "No therapist has this therapist_id."
+THERAPIST_DEACTIVATED = "This therapist's account is deactivated; choose an active therapist."
+ADMIN_NAMES_THERAPIST = "An administrator adding a client names its therapist (therapist_id)."
 
 
 def _therapist(session: Session, therapist_id: int) -> User:
+    """The therapist a client is given to. Refusals depend on data, not on the request's
+    shape, so they are 404 and 409 rather than 422 (the schema cannot state them)."""
     therapist = session.get(User, therapist_id)
-    if therapist is None or therapist.role != Role.therapist or not therapist.active:
-        raise InvalidInput("therapist_id must be an active therapist.", field="therapist_id")
+    if therapist is None or therapist.role != Role.therapist:
+        raise NotFound(NO_SUCH_THERAPIST, field="therapist_id")
+    if not therapist.active:
+        raise Conflict(THERAPIST_DEACTIVATED, field="therapist_id")
     return therapist
 
 
@@ -32,7 +40,7 @@ def create_client(*, session: Session, caller: Caller, new: ClientCreate) -> Cli
         therapist_id = caller.id
     elif caller.role == Role.admin:
         if new.therapist_id is None:
-            raise InvalidInput("therapist_id is required.", field="therapist_id")
+            raise Conflict(ADMIN_NAMES_THERAPIST, field="therapist_id")
         therapist_id = _therapist(session, new.therapist_id).id
     else:
         raise Forbidden("Supervisors have read-only access to clients.")

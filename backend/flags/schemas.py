@@ -13,6 +13,7 @@ from backend.flags.models import (
     RESOLUTIONS,
     SEVERITIES,
 )
+from backend.text_fields import Text
 
 # The database CHECK constraints and these API types come from the same tuples.
 Action = Literal[*ACTIONS]
@@ -51,13 +52,13 @@ class Acknowledgement(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     action: Action
-    note: str | None = Field(default=None, max_length=NOTE_MAX_LENGTH)
+    note: Text | None = Field(default=None, max_length=NOTE_MAX_LENGTH)
 
 
 class Resolution(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    note: str | None = Field(default=None, max_length=NOTE_MAX_LENGTH)
+    note: Text | None = Field(default=None, max_length=NOTE_MAX_LENGTH)
 
 
 class EpisodePublic(BaseModel):

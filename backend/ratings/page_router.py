@@ -33,6 +33,7 @@ from backend.ratings.schemas import InstrumentPublic, RatingForm, RatingSubmissi
 from backend.ratings.service import link_language, rating_form
 from backend.ratings.wording import N_, emergency_notice, who_reads
 from backend.static_assets import static_url
+from backend.text_fields import has_control_characters
 
 router = APIRouter(prefix="/r", tags=["client pages"], include_in_schema=False)
 
@@ -47,6 +48,9 @@ FALLBACK_STRIDE = 0.5
 ERROR_MISSING = N_("Please choose an answer for this question.")
 ERROR_INVALID = N_("This answer could not be used. Please choose again.")
 ERROR_COMMENT_TOO_LONG = N_("Please keep this to %(max)s characters or fewer.")
+ERROR_COMMENT_CONTROL_CHARACTERS = N_(
+    "This contains invisible control characters. Please type it again."
+)
 #: The calm pages that say why there is no form: (title, text).
 NOTICES: dict[str, tuple[str, str]] = {
     "used": (N_("Already sent"), N_("This rating has already been sent — thank you.")),
@@ -252,6 +256,8 @@ def _parse_answers(
             errors[item.key] = words.gettext(ERROR_INVALID)
     if len(fields.get("comment", "")) > COMMENT_MAX_LENGTH:
         errors["comment"] = words.gettext(ERROR_COMMENT_TOO_LONG) % {"max": COMMENT_MAX_LENGTH}
+    elif has_control_characters(fields.get("comment", "")):
+        errors["comment"] = words.gettext(ERROR_COMMENT_CONTROL_CHARACTERS)
     return scores, errors
 
 

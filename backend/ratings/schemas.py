@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat
 
 from backend.ratings.models import COMMENT_MAX_LENGTH
+from backend.text_fields import Text
 
 
 class RatingSubmission(BaseModel):
@@ -14,14 +15,17 @@ class RatingSubmission(BaseModel):
     scores: dict[str, StrictFloat] = Field(
         description="Item key -> score, for every item of the instrument."
     )
-    comment: str | None = Field(default=None, max_length=COMMENT_MAX_LENGTH)
+    comment: Text | None = Field(default=None, max_length=COMMENT_MAX_LENGTH)
     wants_to_talk: StrictBool = False
 
 
 class RatingReceipt(BaseModel):
     """What the client's phone gets back: nothing about the client."""
 
-    rating_id: int
+    rating_id: str = Field(
+        description="Opaque receipt: the same for a retry of the same answer, and says "
+        "nothing about how many ratings the clinic holds."
+    )
     submitted_at: datetime
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, delete, select
 
 from backend.teams.models import Team, TeamSupervisor
 
@@ -26,3 +26,30 @@ def add_supervisor(*, session: Session, team_id: int, user_id: int) -> None:
     if session.get(TeamSupervisor, (team_id, user_id)) is None:
         session.add(TeamSupervisor(team_id=team_id, user_id=user_id))
         session.flush()
+
+
+def supervised_team_names(*, session: Session, user_id: int) -> list[str]:
+    rows = session.exec(
+        select(Team.name)
+        .join(TeamSupervisor, col(TeamSupervisor.team_id) == Team.id)
+        .where(TeamSupervisor.user_id == user_id)
+    )
+    return sorted(rows)
+
+
+def remove_supervisor(*, session: Session, team_id: int, user_id: int) -> None:
+    session.exec(
+        delete(TeamSupervisor).where(
+            col(TeamSupervisor.team_id) == team_id, col(TeamSupervisor.user_id) == user_id
+        )
+    )
+
+
+def set_supervised_teams(*, session: Session, user_id: int, names: list[str]) -> None:
+    """The supervisor oversees exactly these teams (created if new) from now on."""
+    wanted = {team_named(session=session, name=name).id for name in names}
+    current = set(supervised_team_ids(session=session, user_id=user_id))
+    for team_id in current - wanted:
+        remove_supervisor(session=session, team_id=team_id, user_id=user_id)
+    for team_id in wanted - current:
+        add_supervisor(session=session, team_id=team_id, user_id=user_id)

@@ -1,21 +1,35 @@
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from backend.i18n import available_languages
 from scoring.instruments import DEFAULT_INSTRUMENT, instrument_ids
 
 #: English and every language with a catalog in backend/locales: a new .po is a new choice.
 Language = Literal[available_languages()]  # type: ignore[valid-type]
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date_only(value: Any) -> Any:
+    """A date as the schema's format "date" says ("2026-11-20"); pydantic alone would also
+    take 0 or "0" as seconds since 1970."""
+    if isinstance(value, date) or (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
+        return value
+    raise PydanticCustomError("date_type", "Input should be a date written YYYY-MM-DD")
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
 
 
 class TherapySessionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    held_on: date
+    held_on: IsoDate
     # The registry's ids, for the schema; the service checks them and names the choices.
     instrument: str = Field(
         default=DEFAULT_INSTRUMENT,

@@ -28,6 +28,11 @@ class User(SQLModel, table=True):
     team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
     password_hash: str = Field(max_length=255)
     active: bool = True
+    #: A one-time reset code an admin issued (SHA-256 of it), until it is used or expires.
+    password_reset_hash: str | None = Field(default=None, max_length=64)
+    password_reset_expires_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )

@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from backend.auth.models import AccessToken
 from backend.auth.passwords import hash_password, password_problem
 from backend.clock import utcnow
+from backend.db import lock_until_commit
 from backend.errors import Conflict, InvalidInput, NotFound
 from backend.teams.models import Team
-from backend.teams.service import add_supervisor, supervised_team_ids, team_named
+from backend.teams.service import (
+    add_supervisor,
+    remove_supervisor,
+    set_supervised_teams,
+    supervised_team_ids,
+    supervised_team_names,
+    team_named,
+)
 from backend.users.models import Role, User
 from backend.users.schemas import UserCreate, UserPublic, UserUpdate
 
 
 def create_user(*, session: Session, new: UserCreate) -> User:
-    problem = password_problem(new.password)
+    problem = password_problem(new.password, email=new.email, name=new.display_name, team=new.team)
     if problem:
         raise InvalidInput(problem, field="password")
     email = new.email.lower()
@@ -49,6 +57,9 @@ def user_public(*, session: Session, user: User) -> UserPublic:
         supervised_team_ids=supervised_team_ids(session=session, user_id=user.id)
         if user.role == Role.supervisor
         else [],
+        supervised_teams=supervised_team_names(session=session, user_id=user.id)
+        if user.role == Role.supervisor
+        else [],
         active=user.active,
     )
 
@@ -64,9 +75,14 @@ def update_user(*, session: Session, user_id: int, change: UserUpdate) -> User:
     if change.display_name is not None:
         user.display_name = change.display_name
     if change.team is not None:
-        user.team_id = team_named(session=session, name=change.team).id
-        if user.role == Role.supervisor:
+        moved_from, user.team_id = user.team_id, team_named(session=session, name=change.team).id
+        if user.role == Role.supervisor and moved_from != user.team_id:
+            # A move: the old home team is no longer overseen (other teams stay).
+            if moved_from is not None:
+                remove_supervisor(session=session, team_id=moved_from, user_id=user.id)
             add_supervisor(session=session, team_id=user.team_id, user_id=user.id)
+    if change.active is False and user.active and user.role == Role.admin:
+        _keep_an_admin(session=session, leaving=user.id)
     if change.active is not None:
         user.active = change.active
         if not change.active:
@@ -76,10 +92,43 @@ def update_user(*, session: Session, user_id: int, change: UserUpdate) -> User:
     return user
 
 
-def end_sessions(*, session: Session, user_id: int) -> None:
-    """Revoke every live access token of the user at once."""
-    session.execute(
-        update(AccessToken)
-        .where(col(AccessToken.user_id) == user_id, col(AccessToken.revoked_at).is_(None))
-        .values(revoked_at=utcnow())
+LAST_ADMIN = (
+    "This is the last active administrator; make someone else an administrator first, "
+    "or nobody could manage accounts."
+)
+
+
+def _keep_an_admin(*, session: Session, leaving: int) -> None:
+    """Refuse to leave the clinic without an active administrator."""
+    lock_until_commit(session, "active-administrators")  # two admins leaving at once
+    others = session.exec(
+        select(func.count())
+        .select_from(User)
+        .where(User.role == Role.admin, col(User.active).is_(True), User.id != leaving)
+    ).one()
+    if others == 0:
+        raise Conflict(LAST_ADMIN)
+
+
+NOT_A_SUPERVISOR = "Only a supervisor oversees teams; change the person's role first."
+
+
+def change_supervised_teams(*, session: Session, user_id: int, teams: list[str]) -> User:
+    """Replace the set of teams a supervisor oversees; takes effect on their next request."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    if user.role != Role.supervisor:
+        raise Conflict(NOT_A_SUPERVISOR)
+    set_supervised_teams(session=session, user_id=user.id, names=teams)
+    return user
+
+
+def end_sessions(*, session: Session, user_id: int, keep_token_id: int | None = None) -> None:
+    """Revoke every live access token of the user at once (but ``keep_token_id``)."""
+    query = update(AccessToken).where(
+        col(AccessToken.user_id) == user_id, col(AccessToken.revoked_at).is_(None)
     )
+    if keep_token_id is not None:
+        query = query.where(col(AccessToken.id) != keep_token_id)
+    session.execute(query.values(revoked_at=utcnow()))

@@ -8,6 +8,7 @@ import streamlit as st
 from dashboard import session
 from dashboard.api import ApiError
 from dashboard.downloads import client_exports
+from dashboard.safe_text import csv_safe, plain
 
 ROLES = {"therapist": "Therapist", "supervisor": "Supervisor", "admin": "Administrator"}
 
@@ -31,12 +32,13 @@ with users_tab:
                     "Email": u["email"],
                     "Role": ROLES.get(u["role"], u["role"]),
                     "Team": u["team_name"] or "",
+                    "Oversees": ", ".join(u.get("supervised_teams") or []),
                     "Active": "Yes" if u["active"] else "No",
                 }
                 for u in users
             ],
-            columns=["Name", "Email", "Role", "Team", "Active"],
-        ),
+            columns=["Name", "Email", "Role", "Team", "Oversees", "Active"],
+        ).pipe(csv_safe),
         hide_index=True,
         key="users_table",
     )
@@ -56,7 +58,7 @@ with users_tab:
             except ApiError as refused:
                 st.error(refused.detail)
             else:
-                _done(f"Added {name}.")
+                _done(f"Added {plain(name)}.")
     with right, st.form("change_user"):
         st.markdown("**Change a person**")
         by_id = {u["id"]: u for u in users}
@@ -81,6 +83,62 @@ with users_tab:
             else:
                 _done("Saved.")
 
+    with st.form("password_reset"):
+        st.markdown("**One-time password reset**")
+        st.caption(
+            "For someone who forgot their password: they are signed out everywhere, and "
+            "the code (shown once, valid for 24 hours) lets them set a new one."
+        )
+        resettable = {u["id"]: u for u in users if u["active"]}
+        reset_id = st.selectbox(
+            "Person",
+            options=list(resettable),
+            format_func=lambda i: f"{resettable[i]['display_name']} ({resettable[i]['email']})",
+            key="reset_user_id",
+        )
+        if st.form_submit_button("Issue a reset code"):
+            try:
+                issued = api.issue_password_reset(reset_id)
+            except ApiError as refused:
+                st.error(refused.detail)
+            else:
+                st.success(
+                    f"Give this code to {plain(resettable[reset_id]['display_name'])} in "
+                    "person or by phone. It is shown only now."
+                )
+                st.code(issued["reset_code"], language=None)
+
+    supervisors = {u["id"]: u for u in users if u["role"] == "supervisor"}
+    if supervisors:
+        st.markdown("**Teams a supervisor oversees**")
+        st.caption("A team taken off the list hides its clients from them at once.")
+        known_teams = sorted(
+            {u["team_name"] for u in users if u["team_name"]}
+            | {t for u in users for t in u.get("supervised_teams") or []}
+        )
+        supervisor_id = st.selectbox(
+            "Supervisor",
+            options=list(supervisors),
+            format_func=lambda i: supervisors[i]["display_name"],
+            key="oversee_user_id",
+        )
+        with st.form("supervised_teams"):
+            overseen = st.multiselect(
+                "Oversees",
+                options=known_teams,
+                default=supervisors[supervisor_id].get("supervised_teams") or [],
+                key=f"oversee_teams_{supervisor_id}",
+            )
+            extra = st.text_input("And a new team (optional)", key="oversee_new_team")
+            if st.form_submit_button("Save teams"):
+                teams = [*overseen, *([extra.strip()] if extra.strip() else [])]
+                try:
+                    api.set_supervised_teams(supervisor_id, teams)
+                except ApiError as refused:
+                    st.error(refused.detail)
+                else:
+                    _done("Saved.")
+
 with clients_tab:
     therapists = {u["id"]: u for u in users if u["role"] == "therapist" and u["active"]}
     clients = api.clients()
@@ -95,7 +153,7 @@ with clients_tab:
                     }
                     for c in clients
                 ]
-            ),
+            ).pipe(csv_safe),
             hide_index=True,
             key="clients_table",
         )

@@ -8,6 +8,7 @@ import streamlit as st
 from dashboard import session
 from dashboard.downloads import caseload_csv
 from dashboard.labels import NO_FLAG, PALETTE, SEVERITY_LABELS, SEVERITY_ORDER
+from dashboard.safe_text import csv_safe
 from dashboard.tables import caseload_frame, filter_caseload
 
 is_supervisor = session.role() == "supervisor"
@@ -45,7 +46,7 @@ if not rows:
     )
     st.stop()
 
-everyone = caseload_frame(rows)
+everyone = csv_safe(caseload_frame(rows))
 urgent = int((everyone["severity"] == "urgent").sum())
 warning = int((everyone["severity"] == "warning").sum())
 with st.container(horizontal=True):

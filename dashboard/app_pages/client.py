@@ -18,6 +18,7 @@ from dashboard.labels import (
     day_label,
     severity_label,
 )
+from dashboard.safe_text import csv_safe, plain
 from dashboard.tables import (
     FLAGS_IN_FULL,
     episodes_frame,
@@ -57,7 +58,7 @@ episodes = api.episodes(code)
 sessions = api.sessions(code)
 
 st.title(f"Client {record['code']}")
-details = f"Therapist: {record['therapist_name']} · {record['status'].capitalize()}"
+details = f"Therapist: {plain(record['therapist_name'])} · {record['status'].capitalize()}"
 if not is_therapist:
     details += " · Read-only: only the client's therapist acknowledges flags and issues links."
 st.caption(details)
@@ -167,7 +168,7 @@ for flag in live[:FLAGS_IN_FULL]:
 listed = live[FLAGS_IN_FULL:]
 if listed:
     with st.expander(f"{len(listed)} more flags, less severe or from older sessions"):
-        st.dataframe(flags_table(listed), hide_index=True)
+        st.dataframe(csv_safe(flags_table(listed)), hide_index=True)
         still_open = [f for f in listed if f["status"] == "open"]
         if is_therapist and still_open:
             acknowledge_form(
@@ -177,7 +178,7 @@ if listed:
 earlier = [f for f in flags if f["status"] in ("resolved", "withdrawn")]
 if earlier:
     with st.expander(f"Earlier flags ({len(earlier)})"):
-        st.dataframe(flags_table(earlier), hide_index=True)
+        st.dataframe(csv_safe(flags_table(earlier)), hide_index=True)
 
 st.subheader("Comments and requests to talk")
 said = [r for r in reversed(ratings) if r["comment"] or r["wants_to_talk"]]

@@ -8,13 +8,16 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import api, session
+from dashboard.browser import browser_address
 
 st.title("Rapport")
 st.caption(
     "See when the working relationship with a client starts to strain, early enough to repair it."
 )
 
-if st.session_state.get("notice"):
+if st.session_state.get("notice") == session.NOT_SIGNED_OUT:
+    st.warning(session.NOT_SIGNED_OUT)
+elif st.session_state.get("notice"):
     st.info(st.session_state.notice)
 
 with st.form("sign_in"):
@@ -27,12 +30,30 @@ if submitted:
         st.error("Enter your email and password.")
     else:
         try:
-            signed = api.login(email.strip(), password)
+            signed = api.login(email.strip(), password, browser_address=browser_address())
         except api.ApiError as refused:
             st.error(refused.detail)
         else:
             session.start(signed)
             st.rerun()
+
+
+with st.expander("Have a reset code from your administrator?"), st.form("reset_password"):
+    reset_email = st.text_input("Email", key="reset_email")
+    reset_code = st.text_input("Reset code", key="reset_code")
+    reset_new = st.text_input(
+        "New password",
+        type="password",
+        key="reset_new_password",
+        help="At least 12 characters; a phrase of your own words is best.",
+    )
+    if st.form_submit_button("Set new password"):
+        try:
+            api.redeem_password_reset(reset_email.strip(), reset_code.strip(), reset_new)
+        except api.ApiError as refused:
+            st.error(refused.detail)
+        else:
+            st.success("Your new password is set. Sign in with it above.")
 
 
 @st.fragment(run_every=timedelta(seconds=1))

@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import charts, session
 from dashboard.labels import DAY_COLUMN_FORMAT
+from dashboard.safe_text import csv_safe
 from dashboard.tables import (
     queue_frame,
     team_weekly_frame,
@@ -56,14 +57,16 @@ st.caption(
 )
 
 st.subheader("Therapists")
-st.dataframe(therapist_table(overview["therapists"]), hide_index=True, key="therapist_table")
+st.dataframe(
+    csv_safe(therapist_table(overview["therapists"])), hide_index=True, key="therapist_table"
+)
 st.caption(
     "Response rate: rated sessions out of sessions held in the period. Repair rate: repaired "
     "ruptures out of those closed either way; ruptures still open are not counted."
 )
 
 st.subheader("Waiting for attention")
-queue = queue_frame(overview["queue"], therapists)
+queue = csv_safe(queue_frame(overview["queue"], therapists))
 if queue.empty:
     st.success("No urgent flags and no unrepaired ruptures in your teams.")
 else:

@@ -37,7 +37,8 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 CHROMIUM = Path("/usr/bin/chromium")
-DEMO_THERAPIST = "therapist@demo.rapport"
+#: The demo caseload, under a clinic's own addresses: production refuses @demo.rapport.
+DEMO_THERAPIST = "therapist@smoke.example"
 DEMO_PASSWORD = "demo-rapport-2026"
 #: The daily rescore, every 3 seconds here, so its runs can be watched.
 RESCORE_EVERY_SECONDS = 3.0
@@ -137,6 +138,7 @@ def stack() -> Iterator[Stack]:
         "RAPPORT_DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:5432/{database}",
         "RAPPORT_PUBLIC_BASE_URL": front.https_url,
         "RAPPORT_HTTPS": "true",
+        "RAPPORT_DASHBOARD_KEY": secrets.token_urlsafe(32),
     }
     processes: dict[str, subprocess.Popen] = {}
     try:
@@ -148,6 +150,12 @@ def stack() -> Iterator[Stack]:
             capture_output=True,
             text=True,
         )
+        with psycopg.connect(
+            f"postgresql://postgres@127.0.0.1:5432/{database}", autocommit=True
+        ) as connection:
+            connection.execute(
+                """UPDATE "user" SET email = replace(email, '@demo.rapport', '@smoke.example')"""
+            )
         stack = Stack(
             front=front,
             api=[f"http://{address}" for address in api],
@@ -180,10 +188,14 @@ def stack() -> Iterator[Stack]:
             stack,
             "dashboard",
             [
-                *(str(BIN / "streamlit"), "run", "dashboard/app.py", "--server.headless", "true"),
+                *(str(BIN / "streamlit"), "run", "dashboard/asgi.py", "--server.headless", "true"),
                 *("--server.address", "127.0.0.1", "--server.port", dashboard.rsplit(":", 1)[1]),
             ],
-            {**env, "RAPPORT_API_URL": front.internal_url},
+            {
+                **env,
+                "RAPPORT_API_URL": front.internal_url,
+                "RAPPORT_TRUST_FORWARDED_FOR": _trusted_proxy_setting(),
+            },
         )
         _start(stack, "nginx", front.command(), dict(os.environ))
         for name, url in (("api1", stack.api[0]), ("api2", stack.api[1])):

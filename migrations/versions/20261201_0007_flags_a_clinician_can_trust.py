@@ -37,8 +37,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("scoring_calibration")
-    with op.batch_alter_table("client_summary") as batch:
+    # Dropped in place (SQLite 3.35+): recreating a table breaks the rows that refer to it.
+    with op.batch_alter_table("client_summary", recreate="never") as batch:
         for name in reversed(_RANGE):
             batch.drop_column(name)
-    with op.batch_alter_table("flag") as batch:
+    with op.batch_alter_table("flag", recreate="never") as batch:
         batch.drop_column("withdrawn_reason")

@@ -52,5 +52,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("client_erasure")
-    with op.batch_alter_table("client", schema=None) as batch_op:
+    with op.batch_alter_table("client", schema=None, recreate="never") as batch_op:
         batch_op.drop_column("discharged_at")

@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.backend.factories import PASSWORD
+
 ROLES = (
     "anonymous",
     "therapist",
@@ -84,6 +86,19 @@ MATRIX: dict[tuple[str, str], Row] = {
     # Signs in as the role's own account with the right password.
     ("POST", "/api/auth/login"): Row(everyone(200), body=lambda w: w.login_body),
     ("POST", "/api/auth/logout"): Row(everyone(204)),
+    # Public: the one-time code is the credential; no code was issued, so 401 for all.
+    ("POST", "/api/auth/password-reset"): Row(
+        everyone(401, anonymous=401),
+        body=lambda w: {
+            "email": w.login_body["email"],
+            "reset_code": "not-a-code",
+            "new_password": "plum anvil sorrow seven",
+        },
+    ),
+    ("POST", "/api/me/password"): Row(
+        everyone(204),
+        body=lambda w: {"current_password": PASSWORD, "new_password": "plum anvil sorrow seven"},
+    ),
     ("GET", "/api/me"): Row(everyone(200)),
     # Each person's own notification choices; nobody else's.
     ("GET", "/api/me/notifications"): Row(everyone(200)),
@@ -102,6 +117,14 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("PATCH", "/api/users/{user_id}"): Row(
         only({"admin": {"own": 200, "other": 200, "none": 404}}),
         body={"display_name": "Renamed"},
+    ),
+    ("POST", "/api/users/{user_id}/password-reset"): Row(
+        only({"admin": {"own": 201, "other": 201, "none": 404}})
+    ),
+    # The objects are therapists' records: only a supervisor oversees teams (409).
+    ("PUT", "/api/users/{user_id}/teams"): Row(
+        only({"admin": {"own": 409, "other": 409, "none": 404}}),
+        body={"teams": ["North", "South"]},
     ),
     ("GET", "/api/clients"): Row(everyone(200)),
     # Always asks for the therapist's caseload: the other therapist may not add to it.

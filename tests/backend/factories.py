@@ -16,6 +16,7 @@ from backend.clients.models import Client
 from backend.clock import utcnow
 from backend.config import get_settings
 from backend.db import Database
+from backend.flags.models import Flag
 from backend.teams.service import add_supervisor, team_named
 from backend.therapy.models import TherapySession
 from backend.therapy.service import issue_link
@@ -116,6 +117,25 @@ def make_session_with_link(
         session.flush()
         issued = issue_link(session, get_settings(), therapy_session, language)
     return therapy_session, issued.token
+
+
+def make_flag(db: Database, client: Client, *, session_number: int = 1) -> Flag:
+    """An open "asked to talk" flag on the client, without scoring anything."""
+    with db.writing() as session:
+        flag = Flag(
+            client_id=client.id,
+            session_number=session_number,
+            held_on=date(2026, 11, 2),
+            instrument="alliance4",
+            rule="wants_to_talk",
+            severity="talk",
+            explanation="The client asked to talk.",
+            guidance="Ask about it at the start of the next session.",
+            evidence={},
+            rules_version="test",
+        )
+        session.add(flag)
+    return flag
 
 
 def alliance4(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func
 from sqlmodel import select
 from typer.testing import CliRunner
@@ -56,3 +57,46 @@ def test_rescore_is_idempotent(db) -> None:
     with db.reading() as session:
         after = session.exec(select(Flag.id, Flag.status, Flag.explanation).order_by(Flag.id)).all()
     assert before == after
+
+
+def test_production_refuses_to_start_while_demo_accounts_exist_and_says_how_to_remove_them(
+    db,
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.backend.factories import make_client, make_session_with_link, make_user
+
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("the start-up check is the same query on both databases")
+    demo_therapist = make_user(db, email="therapist@demo.rapport")
+    make_session_with_link(db, make_client(db, demo_therapist))
+    real = make_user(db, email="real@clinic.test")
+    env = {
+        **os.environ,
+        "RAPPORT_MODE": "production",
+        "RAPPORT_SECRET_KEY": "p" * 48,
+        "RAPPORT_DATABASE_URL": str(db.engine.url),
+    }
+
+    def start() -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-c", "import backend.main"]
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+
+    refused = start()
+    assert refused.returncode == 1
+    assert refused.stderr.strip().splitlines() == [
+        "Rapport cannot start. This database holds 1 demo accounts (@demo.rapport), which "
+        "sign in with a published password; remove them with 'rapport demo --remove' or use "
+        "another RAPPORT_DATABASE_URL."
+    ]
+
+    removed = runner.invoke(app, ["demo", "--remove"])
+    assert removed.exit_code == 0, removed.output
+    assert "Removed 1 demo accounts and the 1 clients" in removed.output
+    with db.reading() as session:
+        assert session.exec(select(User.email)).all() == [real.email]
+    from backend.main import _refuse_demo_accounts_in_production
+
+    _refuse_demo_accounts_in_production()  # starts now (checked in-process: a start costs 5 s)

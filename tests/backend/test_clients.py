@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.backend.factories import make_client, make_session_with_link, signed_in
+from tests.backend.factories import make_client, make_session_with_link, make_user, signed_in
 
 CLIENT_ROUTES = [
     ("get", "/api/clients/{code}", None),
@@ -129,10 +129,35 @@ def test_an_admin_creates_a_client_for_a_therapist(api, db) -> None:
     assert response.json()["therapist_id"] == therapist.id
 
 
-@pytest.mark.parametrize("body", [{}, {"therapist_id": 99999}])
-def test_an_admin_must_name_an_existing_therapist(api, db, body) -> None:
-    admin = signed_in(db, role="admin")
-    assert api.post("/api/clients", json=body, headers=admin.headers).status_code == 422
+def test_an_admin_must_name_an_existing_active_therapist(api, db) -> None:
+    """What depends on data is 404 or 409; 422 is only for what the schema says."""
+    admin, supervisor = signed_in(db, role="admin"), signed_in(db, role="supervisor")
+    gone = make_user(db, active=False)
+    for body, status in (
+        ({}, 409),
+        ({"therapist_id": 99999}, 404),
+        ({"therapist_id": supervisor.id}, 404),
+        ({"therapist_id": gone.id}, 409),
+    ):
+        response = api.post("/api/clients", json=body, headers=admin.headers)
+        assert response.status_code == status, (body, response.text)
+        assert response.json()["field"] == "therapist_id"
+
+
+@pytest.mark.parametrize(
+    ("therapist_id", "status"),
+    [("integral float", 201), (1.5, 422), ("12", 422), (True, 422), (0, 422), (2**31, 422)],
+)
+def test_therapist_id_is_a_json_integer_whether_written_12_or_12_0(
+    api, db, therapist_id, status
+) -> None:
+    therapist, admin = signed_in(db), signed_in(db, role="admin")
+    if therapist_id == "integral float":
+        therapist_id = float(therapist.id)
+    response = api.post("/api/clients", json={"therapist_id": therapist_id}, headers=admin.headers)
+    assert response.status_code == status, response.text
+    if status == 201:
+        assert response.json()["therapist_id"] == therapist.id
 
 
 def test_an_admin_manages_assignments_but_reads_no_ratings(api, db) -> None:

@@ -9,7 +9,13 @@ import sys
 import pytest
 from pydantic import ValidationError
 
-from backend.config import DEMO_SECRET_KEY, ConfigurationError, Settings, get_settings
+from backend.config import (
+    DEMO_DASHBOARD_KEY,
+    DEMO_SECRET_KEY,
+    ConfigurationError,
+    Settings,
+    get_settings,
+)
 
 
 @pytest.mark.parametrize("secret", ["", "short", DEMO_SECRET_KEY])
@@ -25,6 +31,31 @@ def test_production_accepts_a_long_random_secret() -> None:
 @pytest.mark.parametrize("mode", ["demo", "dev"])
 def test_demo_and_dev_modes_fall_back_to_the_demo_secret(mode: str) -> None:
     assert Settings(mode=mode, secret_key="").secret_key == DEMO_SECRET_KEY
+
+
+@pytest.mark.parametrize(
+    ("value", "proxies"),
+    [
+        ("", []),
+        ("false", []),  # the old boolean's "off" still means: believe no proxy
+        ("127.0.0.1", ["127.0.0.1"]),
+        ("10.0.0.5, 10.1.0.0/16", ["10.0.0.5", "10.1.0.0/16"]),
+    ],
+)
+def test_trust_forwarded_for_names_the_proxies_to_believe(value, proxies) -> None:
+    assert Settings(trust_forwarded_for=value).trusted_proxies == proxies
+
+
+@pytest.mark.parametrize("value", ["true", "*", "proxy.internal"])
+def test_trust_forwarded_for_must_name_addresses(value) -> None:
+    with pytest.raises(ValidationError, match="not an address or network"):
+        Settings(trust_forwarded_for=value)
+
+
+@pytest.mark.parametrize("key", ["short", DEMO_DASHBOARD_KEY])
+def test_production_refuses_a_short_or_demo_dashboard_key(key) -> None:
+    with pytest.raises(ValidationError, match="RAPPORT_DASHBOARD_KEY"):
+        Settings(mode="production", secret_key="x" * 48, dashboard_key=key)
 
 
 def test_production_hides_the_api_docs() -> None:

@@ -254,16 +254,18 @@ def real_path_values(path_parameters: dict[str, Any]) -> st.SearchStrategy[dict[
 
 #: Where a well-formed request can still be refused with a reason the schema cannot state,
 #: because it depends on data: a used or expired link is 410 and takes only its own
-#: instrument's items (422 otherwise); a client's therapist_id must name an active
-#: therapist (422); a new password must not be a common one (422); an erasure's
-#: confirm_code must repeat the addressed client's code (422).
+#: instrument's items (422 otherwise); a new password must not be guessable or the
+#: account's own words (422); an erasure's confirm_code must repeat the addressed
+#: client's code (422).
+#: (A client's therapist_id that names no active therapist is 404 or 409, which every
+#: operation may answer.)
 DATA_DEPENDENT_REFUSALS: dict[str, list[str]] = {
     "GET /api/public/ratings/{token}": ["410"],
     "POST /api/public/ratings/{token}": ["410", "422"],
-    "POST /api/clients": ["422"],
-    "PATCH /api/clients/{client_id}": ["422"],
     "POST /api/users": ["422"],
     "POST /api/clients/{client_id}/erasure": ["422"],
+    "POST /api/me/password": ["422"],
+    "POST /api/auth/password-reset": ["422"],
 }
 #: positive_data_acceptance's own default, which the entries above extend (5xx is left to
 #: not_a_server_error).
@@ -314,8 +316,16 @@ def load_schema(role: str) -> Any:
 
 
 CASES: Counter[str] = Counter()
-#: Signing out revokes the caller's token; an admin may deactivate their own account.
-ENDS_SESSIONS = frozenset({"POST /api/auth/logout", "PATCH /api/users/{user_id}"})
+#: Signing out revokes the caller's token; an admin may deactivate their own account or
+#: issue themselves a reset code; a password change ends the caller's other sessions.
+ENDS_SESSIONS = frozenset(
+    {
+        "POST /api/auth/logout",
+        "PATCH /api/users/{user_id}",
+        "POST /api/users/{user_id}/password-reset",
+        "POST /api/me/password",
+    }
+)
 SIGNED_IN = "signed-in-placeholder"
 NO_FIXTURE_CHECK = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 

@@ -110,7 +110,7 @@ def test_a_postgresql_restart_is_survived_and_a_retried_submission_lands_once(tm
         base = f"http://127.0.0.1:{port}"
         env = {**os.environ, "RAPPORT_DATABASE_URL": url, "RAPPORT_MODE": "dev"}
         command = [sys.executable, "-m", "uvicorn", "backend.main:app", "--port", str(port)]
-        command += ["--host", "127.0.0.1", "--log-level", "warning"]
+        command += ["--host", "127.0.0.1", "--log-level", "warning", "--forwarded-allow-ips", ""]
         server = subprocess.Popen(command, cwd=ROOT, env=env)
         assert _wait_for(lambda: _ready_status(base) == 200, 20)
 

@@ -82,3 +82,25 @@ def test_ratings_made_before_wording_versions_read_version_1(scratch_database: D
     _run(scratch_database, command.upgrade, "head")
     with scratch_database.engine.connect() as connection:
         assert connection.execute(text("SELECT wording_version FROM rating")).scalars().all() == [1]
+
+
+def test_this_releases_migrations_run_down_and_up_with_data_in_every_table(
+    scratch_database: Database,
+) -> None:
+    """Downgrading must not recreate a table that other rows refer to (SQLite would refuse
+    the foreign keys), so each drops its columns in place."""
+    from backend.ratings.schemas import RatingSubmission
+    from backend.ratings.service import record_rating
+    from tests.backend.factories import alliance4, make_client, make_session_with_link, make_user
+
+    _run(scratch_database, command.upgrade, "head")
+    client = make_client(scratch_database, make_user(scratch_database))
+    _, token = make_session_with_link(scratch_database, client)
+    with scratch_database.writing() as session:
+        submission = RatingSubmission(scores=alliance4(), wants_to_talk=True)
+        record_rating(session=session, token=token, submission=submission, idempotency_key=None)
+    from backend.flags.scoring_sync import rescore_everyone
+
+    rescore_everyone(database=scratch_database)
+    _run(scratch_database, command.downgrade, "0006")
+    _run(scratch_database, command.upgrade, "head")

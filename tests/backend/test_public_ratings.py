@@ -219,3 +219,18 @@ def test_a_database_error_is_503_with_retry_after(api, db, link, monkeypatch) ->
     assert "Traceback" not in response.text
     with db.engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM rating")).scalar() == 0
+
+
+def test_the_receipt_id_says_nothing_about_how_many_ratings_exist(api, db) -> None:
+    from tests.backend.factories import make_client, make_session_with_link, signed_in
+
+    client = make_client(db, signed_in(db))
+    receipts = []
+    for _ in range(3):
+        _, token = make_session_with_link(db, client)
+        answer = api.post(f"/api/public/ratings/{token}", json={"scores": alliance4()})
+        receipts.append(answer.json()["rating_id"])
+    assert len(set(receipts)) == 3
+    for receipt in receipts:
+        assert len(receipt) == 32 and not receipt.isdigit()
+        assert receipt not in {"1", "2", "3"}

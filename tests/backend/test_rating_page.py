@@ -10,10 +10,11 @@ import pytest
 from markupsafe import escape
 from sqlmodel import select
 
+from backend.auth.browser_address import address_behind_proxies
 from backend.clock import utcnow
 from backend.i18n import translations_for
 from backend.log_redaction import redact_tokens
-from backend.public_edge import PUBLIC_HEADERS, SlidingWindowLimiter, client_ip
+from backend.public_edge import PUBLIC_HEADERS, SlidingWindowLimiter
 from backend.ratings.models import Rating
 from backend.ratings.page_router import ERROR_INVALID, ERROR_MISSING, NOTICES
 from backend.ratings.wording import DEFAULT_EMERGENCY_NOTICE
@@ -285,17 +286,19 @@ def test_the_sliding_window_forgets_old_requests() -> None:
 
 
 @pytest.mark.parametrize(
-    ("trust", "forwarded", "expected"),
+    ("proxies", "peer", "forwarded", "expected"),
     [
-        (False, "203.0.113.9", "10.0.0.1"),
-        (True, "198.51.100.7, 203.0.113.9", "203.0.113.9"),
-        (True, None, "10.0.0.1"),
+        ([], "10.0.0.1", "203.0.113.9", "10.0.0.1"),  # trust none: the header is ignored
+        (["10.0.0.1"], "10.0.0.1", "198.51.100.7, 203.0.113.9", "203.0.113.9"),
+        (["10.0.0.1"], "10.0.0.2", "203.0.113.9", "10.0.0.2"),  # not our proxy
+        (["10.0.0.0/24"], "10.0.0.1", "203.0.113.9, 10.0.0.5", "203.0.113.9"),  # two of ours
+        (["10.0.0.1"], "10.0.0.1", None, "10.0.0.1"),
     ],
 )
-def test_x_forwarded_for_is_used_only_when_a_setting_says_so(trust, forwarded, expected) -> None:
-    headers = [(b"x-forwarded-for", forwarded.encode())] if forwarded else []
-    scope = {"type": "http", "client": ("10.0.0.1", 5000), "headers": headers}
-    assert client_ip(scope, trust_forwarded_for=trust) == expected
+def test_x_forwarded_for_is_believed_only_from_the_configured_proxies(
+    proxies, peer, forwarded, expected
+) -> None:
+    assert address_behind_proxies(peer, forwarded, proxies) == expected
 
 
 def test_the_token_never_reaches_a_log_record(api, db, opened, caplog) -> None:

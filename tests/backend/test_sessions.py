@@ -48,10 +48,12 @@ def test_an_unknown_instrument_is_422_naming_the_choices(api, db) -> None:
     assert "alliance4" in response.json()["detail"]
 
 
-def test_a_bad_date_is_422(api, db) -> None:
+def test_a_date_not_written_yyyy_mm_dd_is_422(api, db) -> None:
+    """Found by schemathesis from outside: 0 and "0" were taken as 1 January 1970."""
     me = signed_in(db)
     client = make_client(db, me)
-    assert new_session(api, me, client.code, held_on="yesterday").status_code == 422
+    for held_on in ("yesterday", 0, "0", 1_700_000_000, "2026-11-20T10:00:00"):
+        assert new_session(api, me, client.code, held_on=held_on).status_code == 422, held_on
 
 
 def test_sessions_of_a_discharged_client_are_refused(api, db) -> None:

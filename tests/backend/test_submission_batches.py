@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func
+from sqlalchemy.exc import DataError
 from sqlmodel import select
 
 import backend.flows
@@ -108,3 +109,43 @@ def test_a_batch_that_fails_writes_nothing_and_fails_every_submission_in_it(
 
     with db.reading() as session:
         assert session.exec(select(func.count()).select_from(Rating)).one() == 1
+
+
+def test_a_rating_the_database_refuses_costs_no_other_client_theirs(db, monkeypatch) -> None:
+    """PostgreSQL cannot store NUL in text. The API refuses it (422) before this point;
+    here one gets through anyway, queued with eleven good submissions in one batch."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite stores NUL; only PostgreSQL refuses the row")
+    therapist = signed_in(db)
+    tokens = [make_session_with_link(db, make_client(db, therapist))[1] for _ in range(13)]
+    real_queue = backend.flows.queue_rescore
+    first_writing, release = threading.Event(), threading.Event()
+
+    def queue_held_open(session, client_ids):
+        if not first_writing.is_set():
+            first_writing.set()
+            release.wait(10)
+        real_queue(session, client_ids)
+
+    def send_nul(token: str):
+        unstorable = RatingSubmission.model_construct(
+            scores=alliance4(), comment="bad\x00comment", wants_to_talk=False
+        )
+        return submit_rating(db=db, token=token, submission=unstorable, idempotency_key=None)
+
+    monkeypatch.setattr(backend.flows, "queue_rescore", queue_held_open)
+    with ThreadPoolExecutor(max_workers=14) as pool:
+        first = pool.submit(send, db, tokens[0])
+        assert first_writing.wait(10)
+        good = [pool.submit(send, db, token) for token in tokens[1:7]]
+        bad = pool.submit(send_nul, tokens[7])
+        good += [pool.submit(send, db, token) for token in tokens[8:]]
+        wait_until(lambda: len(backend.flows._batches[db]._queue) == 12)
+        release.set()
+        assert all(future.result().created for future in [first, *good])
+        with pytest.raises(DataError):
+            bad.result()
+
+    with db.reading() as session:
+        assert session.exec(select(func.count()).select_from(Rating)).one() == 12
+        assert len(session.exec(select(RescoreRequest.client_id)).all()) == 12

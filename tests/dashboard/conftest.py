@@ -60,7 +60,14 @@ def live_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveBacke
     reset_database(database)
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="off",
+            forwarded_allow_ips="",  # as make run starts it: no proxy believed
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -29,7 +29,9 @@ def shown_codes(at: AppTest) -> set[str]:
 
 
 def is_sign_in(at: AppTest) -> bool:
-    return [t.label for t in at.text_input] == ["Email", "Password"]
+    """The sign-in form (and the reset-code form beside it), and nothing of a signed-in page."""
+    keys = [t.key for t in at.text_input]
+    return keys == ["email", "password", "reset_email", "reset_code", "reset_new_password"]
 
 
 def test_signed_out_shows_only_sign_in(backend, clinic) -> None:
@@ -222,3 +224,82 @@ def test_an_empty_caseload_says_what_to_do(backend) -> None:
     at = app_as(backend, signed_in(backend.database))
     assert not at.exception
     assert "No clients here yet" in texts(at)
+
+
+def test_a_sign_in_through_the_dashboard_is_audited_at_the_browsers_address(
+    backend, clinic, monkeypatch
+) -> None:
+    from sqlmodel import select
+
+    from backend.audit.models import AuditEvent
+    from dashboard import browser
+
+    monkeypatch.setattr(browser, "connection_address", lambda: "198.51.100.23")
+    at = app_as(backend, None)
+    at.text_input(key="email").input(clinic.therapist.user.email)
+    at.text_input(key="password").input("not the password")
+    at.button[0].click().run()
+    assert at.error
+    with backend.database.reading() as session:
+        attempt = session.exec(
+            select(AuditEvent).where(AuditEvent.action == "sign_in").order_by(AuditEvent.id)
+        ).all()[-1]
+    assert (attempt.outcome, attempt.address) == ("failed", "198.51.100.23")
+
+
+def test_an_admin_takes_a_team_off_a_supervisors_list(backend, clinic) -> None:
+    at = app_as(backend, clinic.admin)
+    at.multiselect(key=f"oversee_teams_{clinic.supervisor.id}").unselect("North")
+    next(b for b in at.button if b.label == "Save teams").click().run()
+    assert not at.exception
+    path = f"/api/clients/{clinic.ruptured.code}"
+    assert backend.get(path, clinic.supervisor).status_code == 404
+
+
+def test_signing_out_while_the_api_is_unreachable_says_so_and_retries(
+    backend, clinic, monkeypatch
+) -> None:
+    from tests.dashboard.conftest import free_port
+
+    monkeypatch.setattr(session, "SIGN_OUT_PAUSE_SECONDS", 0)
+    at = app_as(backend, clinic.therapist)
+    monkeypatch.setenv("RAPPORT_API_URL", f"http://127.0.0.1:{free_port()}")  # nobody there
+    at.button(key="sign_out").click().run()
+    assert is_sign_in(at)
+    assert [w.value for w in at.warning] == [session.NOT_SIGNED_OUT]
+    assert backend.get("/api/me", clinic.therapist).status_code == 200  # still valid there
+
+    monkeypatch.setenv("RAPPORT_API_URL", backend.url)  # the API is back
+    at.run()
+    assert backend.get("/api/me", clinic.therapist).status_code == 401
+    assert not at.session_state["unrevoked_token"]
+    assert not at.warning
+
+
+def test_an_admin_issues_a_reset_code_and_the_person_sets_a_new_password_with_it(
+    backend, clinic
+) -> None:
+    admin = app_as(backend, clinic.admin)
+    admin.selectbox(key="reset_user_id").select(clinic.therapist.id)
+    next(b for b in admin.button if b.label == "Issue a reset code").click().run()
+    assert not admin.exception
+    code = admin.code[0].value
+    assert backend.get("/api/me", clinic.therapist).status_code == 401  # signed out everywhere
+
+    at = app_as(backend, None)
+    at.text_input(key="reset_email").input(clinic.therapist.user.email)
+    at.text_input(key="reset_code").input(code)
+    at.text_input(key="reset_new_password").input("plum anvil sorrow seven")
+    next(b for b in at.button if b.label == "Set new password").click().run()
+    assert not at.error, [e.value for e in at.error]
+    at.text_input(key="email").input(clinic.therapist.user.email)
+    at.text_input(key="password").input("plum anvil sorrow seven")
+    at.button[0].click().run()
+    assert at.title[0].value == "My caseload"
+
+    at.sidebar.text_input(key="pw_current").input("plum anvil sorrow seven")
+    at.sidebar.text_input(key="pw_new").input("harbour lantern quietly 9")
+    next(b for b in at.sidebar.button if b.label == "Change password").click().run()
+    assert [s.value for s in at.sidebar.success] == [
+        "Password changed. Your other sessions have been signed out."
+    ]

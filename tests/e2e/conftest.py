@@ -7,7 +7,6 @@ its own browsers here. Without it the e2e tests skip locally and fail in CI.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from backend.db import Database
 from backend.migrate import ROOT
 from tests.conftest import migrate
 from tests.dashboard.conftest import backend, clinic, free_port, live_backend
+from tests.live_server import running_api
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -50,12 +50,6 @@ class RunningServer:
         return self.log_path.read_text(errors="replace")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def chromium_path() -> Path:
     if not CHROMIUM.exists():
@@ -72,58 +66,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     url = f"sqlite:///{workdir / 'rapport-e2e.db'}"
     database = Database(Settings(database_url=url, mode="dev"))
     migrate(database)
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "RAPPORT_MODE": "dev",
-        "RAPPORT_DATABASE_URL": url,
-        "RAPPORT_PUBLIC_BASE_URL": base_url,
-        # The browser tests load many pages from one address in a minute.
-        "RAPPORT_PUBLIC_RATE_LIMIT_PER_MINUTE": "10000",
-        "PYTHONUNBUFFERED": "1",
-    }
-    log_path = workdir / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "backend.main:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "info",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the server exited early:\n{log_path.read_text()}")
-            try:
-                if httpx.get(f"{base_url}/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the server did not start in 30 s:\n{log_path.read_text()}")
-            time.sleep(0.1)
-        yield RunningServer(base_url=base_url, db=database, log_path=log_path)
+        # The browser tests load many pages from one address in a minute.
+        with running_api(
+            database_url=url, workdir=workdir, public_rate_limit_per_minute="10000"
+        ) as running:
+            yield RunningServer(base_url=running.url, db=database, log_path=running.log_path)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
         database.engine.dispose()
 
 
@@ -147,7 +96,7 @@ def artifacts() -> Path:
 
 @pytest.fixture
 def dashboard_url(backend) -> Iterator[str]:
-    """``streamlit run dashboard/app.py`` from the repository root, as ``make run`` does."""
+    """``streamlit run dashboard/asgi.py`` from the repository root, as ``make run`` does."""
     port = free_port()
     env = {**os.environ, "RAPPORT_API_URL": backend.url}
     process = subprocess.Popen(
@@ -156,7 +105,7 @@ def dashboard_url(backend) -> Iterator[str]:
             "-m",
             "streamlit",
             "run",
-            "dashboard/app.py",
+            "dashboard/asgi.py",
             "--server.port",
             str(port),
             "--server.address",

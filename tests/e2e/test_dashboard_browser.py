@@ -73,3 +73,14 @@ def test_the_sign_in_page_loads_the_landing_components_without_showing_them(
     assert loaded.is_hidden()
     assert page.get_by_role("combobox").count() == 0  # the hidden selectbox is not reachable
     assert page.get_by_role("textbox", name="Email").is_visible()
+
+
+def test_no_other_site_may_frame_the_dashboard(dashboard_url) -> None:
+    import httpx
+
+    from dashboard.asgi import FRAME_HEADERS
+
+    for path in ("/", "/_stcore/health"):
+        response = httpx.get(f"{dashboard_url}{path}", timeout=10)
+        assert response.headers["Content-Security-Policy"] == "frame-ancestors 'none'"
+        assert response.headers["X-Frame-Options"] == FRAME_HEADERS["X-Frame-Options"]
