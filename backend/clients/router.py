@@ -5,9 +5,22 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, status
 
 from backend.auth.deps import CallerDep
-from backend.clients.schemas import ClientCreate, ClientPublic, ClientStatus, ClientUpdate
+from backend.clients.schemas import (
+    ClientCreate,
+    ClientLabel,
+    ClientPublic,
+    ClientStatus,
+    ClientUpdate,
+)
 from backend.clients.scope import client_for
-from backend.clients.service import client_public, clients_of, create_client, update_client
+from backend.clients.service import (
+    client_public,
+    clients_of,
+    create_client,
+    delete_client,
+    set_label,
+    update_client,
+)
 from backend.db import DatabaseDep
 from backend.problems import refusals
 
@@ -53,3 +66,25 @@ def change_client(
     with db.writing() as session:
         changed = update_client(session=session, caller=caller, code=client_id, change=body)
         return client_public(session=session, client=changed)
+
+
+@router.delete("/{client_id}", status_code=status.HTTP_204_NO_CONTENT)
+def remove_client(client_id: ClientCode, caller: CallerDep, db: DatabaseDep) -> None:
+    """Administrators delete a client added by mistake: one without any session (else 409)."""
+    with db.writing() as session:
+        delete_client(session=session, caller=caller, code=client_id)
+
+
+@router.put("/{client_id}/label", response_model=ClientLabel)
+def label_client(
+    client_id: ClientCode, body: ClientLabel, caller: CallerDep, db: DatabaseDep
+) -> ClientLabel:
+    """The treating therapist's private label for the client (at most 24 characters).
+
+    Read back only by the therapist and their supervisors (caseload, client page); never
+    shown on the client's rating page.
+    """
+    with db.writing() as session:
+        return ClientLabel(
+            label=set_label(session=session, caller=caller, code=client_id, change=body)
+        )

@@ -3,7 +3,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
+
+from backend.clients.models import LABEL_MAX_LENGTH
 
 ClientStatus = Literal["active", "discharged"]
 #: A user id as the database stores it (a 32-bit integer on PostgreSQL); never "12" or 12.0.
@@ -29,3 +31,19 @@ class ClientPublic(BaseModel):
     therapist_name: str
     status: ClientStatus
     created_at: datetime
+
+
+class ClientLabel(BaseModel):
+    """The therapist's private name for a client; empty or null removes it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    label: str | None = Field(default=None, max_length=LABEL_MAX_LENGTH)
+
+    @field_validator("label")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        value = (value or "").strip()
+        if any(not ch.isprintable() for ch in value):
+            raise ValueError("A label is one line of printable characters.")
+        return value or None

@@ -15,13 +15,20 @@ FLAG_STATUSES = ("open", "acknowledged", "resolved", "withdrawn")
 SEVERITIES = ("info", "talk", "warning", "urgent")
 #: What the therapist did about a flag: a fixed list, so supervisors can count it.
 ACTIONS = (
+    "planned_next_session",
     "raised_in_session",
     "adjusted_approach",
     "checked_in_outside_session",
     "consulted_supervisor",
     "referred",
     "no_action_needed",
+    "other",
 )
+#: An action that says what the therapist means to do, not what was done: the flag stays
+#: acknowledged and the therapist records what they did once it is done.
+PLANNED_ACTIONS = ("planned_next_session",)
+#: Actions that say nothing by themselves: the note must say what was done.
+ACTIONS_NEEDING_A_NOTE = ("other",)
 EPISODE_STATUSES = ("open", "repaired", "unrepaired")
 NOTE_MAX_LENGTH = 1000
 

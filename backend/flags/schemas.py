@@ -3,10 +3,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from backend.flags.models import (
     ACTIONS,
+    ACTIONS_NEEDING_A_NOTE,
     EPISODE_STATUSES,
     FLAG_STATUSES,
     NOTE_MAX_LENGTH,
@@ -48,6 +49,12 @@ class Acknowledgement(BaseModel):
 
     action: Action
     note: str | None = Field(default=None, max_length=NOTE_MAX_LENGTH)
+
+    @model_validator(mode="after")
+    def _other_says_what(self) -> Acknowledgement:
+        if self.action in ACTIONS_NEEDING_A_NOTE and not (self.note or "").strip():
+            raise ValueError("Say in the note what you did.")
+        return self
 
 
 class Resolution(BaseModel):

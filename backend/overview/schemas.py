@@ -5,7 +5,10 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from backend.flags.schemas import Severity
+from backend.clients.schemas import ClientPublic
+from backend.flags.schemas import EpisodePublic, FlagPublic, Severity
+from backend.ratings.schemas import InstrumentPublic, RatingPublic
+from backend.therapy.schemas import Language, TherapySessionPublic
 
 RepairStatus = Literal["none", "open", "repaired", "unrepaired"]
 
@@ -40,6 +43,8 @@ class CaseloadRow(BaseModel):
     oldest_unacknowledged_days: int | None
     repair_status: RepairStatus
     sessions_without_rating: int
+    #: The therapist's private label (therapist and supervisors only).
+    label: str | None = None
 
 
 class TeamWeek(BaseModel):
@@ -104,3 +109,31 @@ class TeamOverview(BaseModel):
     therapist_weekly: list[TherapistWeek]
     therapists: list[TherapistOverview]
     queue: list[QueueItem]
+
+
+class ClientPage(BaseModel):
+    """Everything the dashboard's client page shows, in one answer."""
+
+    client: ClientPublic
+    #: The therapist's private label; only the therapist and their supervisors read it.
+    label: str | None
+    latest_total: float | None
+    change_from_previous: float | None
+    repair_status: RepairStatus
+    #: The language of the last rating link, so the next one defaults to it.
+    last_link_language: Language | None
+    sessions: list[TherapySessionPublic]
+    ratings: list[RatingPublic]
+    #: Most pressing first: the most severe, then the newest session.
+    flags: list[FlagPublic]
+    episodes: list[EpisodePublic]
+
+
+class InstrumentListing(BaseModel):
+    """A questionnaire the clinic can issue, with what the dashboard needs to draw it."""
+
+    instrument: InstrumentPublic
+    total_cutoff: float
+    item_cutoff: float
+    total_min: float
+    total_max: float

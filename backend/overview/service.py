@@ -112,6 +112,7 @@ def caseload(
         select(
             Client.code,
             Client.status,
+            Client.label,
             Client.therapist_id,
             User.display_name,
             ClientSummary,
@@ -129,7 +130,7 @@ def caseload(
     ).all()
     on, now = today(), utcnow()
     result = []
-    for code, client_status, therapist_id, therapist_name, summary, held, *rest in rows:
+    for code, client_status, label, therapist_id, therapist_name, summary, held, *rest in rows:
         *severity_counts, oldest = rest
         open_flags = SeverityCounts(**dict(zip(SEVERITIES, map(int, severity_counts), strict=True)))
         top = next((s for s in reversed(SEVERITIES) if getattr(open_flags, s)), None)
@@ -156,6 +157,7 @@ def caseload(
                 oldest_unacknowledged_days=None if oldest is None else (now - oldest).days,
                 repair_status=summary.repair_status if summary else "none",
                 sessions_without_rating=summary.sessions_without_rating if summary else 0,
+                label=label,
             )
         )
     return result
