@@ -58,7 +58,7 @@ STARTUP_TIMEOUT_S = 60
 PAGE_TIMEOUT_MS = 30_000
 #: Credentials are typed a key at a time, as a person signs in, not pasted in 0 ms: the
 #: sign-in page loads the landing pages' table and chart code while the user types
-#: (dashboard/app_pages/sign_in.py). 40 ms a key is a very fast typist (1.6 s for the
+#: (dashboard/sign_in.py). 40 ms a key is a very fast typist (1.6 s for the
 #: 40 keys here); password managers that fill and submit at once get the first-visit cost.
 TYPING_MS = 40
 

@@ -9,12 +9,14 @@ import streamlit as st
 
 from dashboard import session
 from dashboard.api import ApiError, SessionExpired
+from dashboard.sign_in import sign_in_page
 
 st.set_page_config(page_title="Rapport", page_icon="🤝", layout="wide")
 session.init_state()
+session.resume_from_cookie()
 session.check_idle()
 
-SIGN_IN = st.Page("app_pages/sign_in.py", title="Sign in", icon=":material/login:")
+SIGN_IN = st.Page(sign_in_page, title="Sign in", icon=":material/login:")
 CASELOAD = st.Page(
     "app_pages/caseload.py", title="My caseload", icon=":material/groups:", url_path="caseload"
 )
@@ -28,11 +30,14 @@ TEAM = st.Page(
 ADMIN = st.Page(
     "app_pages/admin.py", title="Administration", icon=":material/settings:", url_path="admin"
 )
+AUDIT = st.Page(
+    "app_pages/audit.py", title="Audit trail", icon=":material/policy:", url_path="audit"
+)
 
 PAGES_BY_ROLE = {
     "therapist": [CASELOAD, CLIENT],
-    "supervisor": [TEAM, TEAM_CASELOAD, CLIENT],
-    "admin": [ADMIN],
+    "supervisor": [TEAM, TEAM_CASELOAD, CLIENT, AUDIT],
+    "admin": [ADMIN, AUDIT],
 }
 
 if session.is_signed_in():
@@ -43,11 +48,25 @@ if session.is_signed_in():
         if st.button("Sign out", key="sign_out", icon=":material/logout:"):
             session.end("You are signed out.")
             st.rerun()
+        session.hand_over_to_browser()
+    # A pasted link to the start page with a client (``/?client=CODE``) opens the client.
+    opens_clients = CLIENT in PAGES_BY_ROLE.get(session.role() or "", [])
+    if (
+        opens_clients
+        and session.CLIENT_PARAM in st.query_params
+        and page.url_path != CLIENT.url_path
+    ):
+        session.open_client(st.query_params[session.CLIENT_PARAM])
 else:
-    page = st.navigation([SIGN_IN], position="hidden")
+    # Every address stays valid while signed out: /client?client=CODE shows the sign-in
+    # form and, once signed in, that client (not "Page not found").
+    page = st.navigation([SIGN_IN, CASELOAD, CLIENT, TEAM, ADMIN, AUDIT], position="hidden")
 
 try:
-    page.run()
+    if session.is_signed_in():
+        page.run()
+    else:
+        sign_in_page()
 except SessionExpired:
     session.end(session.EXPIRED_NOTICE)
     st.rerun()

@@ -26,6 +26,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from dashboard.instruments import InstrumentView as Instrument
 from dashboard.labels import (
     DAY_FORMAT,
     EPISODE_COLOURS,
@@ -33,7 +34,6 @@ from dashboard.labels import (
     PALETTE,
     SEVERITY_SYMBOLS,
 )
-from scoring.instruments import Instrument
 
 #: Prior sessions needed before a personal baseline band is drawn.
 BASELINE_MIN_SESSIONS = 3

@@ -47,14 +47,21 @@ SEVERITY_SYMBOLS = {
     "info": "circle-open",
 }
 
+#: What the therapist did, in the order offered; none is preselected (the form starts empty).
 ACTION_LABELS = {
+    "planned_next_session": "Will raise it next session (planned)",
     "raised_in_session": "Raised it in session",
     "adjusted_approach": "Adjusted my approach",
     "checked_in_outside_session": "Checked in outside the session",
     "consulted_supervisor": "Consulted my supervisor",
     "referred": "Referred the client",
     "no_action_needed": "No action needed",
+    "other": "Other (say what in the note)",
 }
+#: Actions still to be done: the flag card offers to record them as done.
+PLANNED_ACTIONS = ("planned_next_session",)
+#: Actions whose note must say what was done.
+ACTIONS_NEEDING_A_NOTE = ("other",)
 
 REPAIR_LABELS = {
     "none": "No rupture",

@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from dashboard.instruments import InstrumentView as Instrument
 from dashboard.labels import (
     ACTION_LABELS,
     FLAG_STATUS_LABELS,
@@ -16,10 +17,10 @@ from dashboard.labels import (
     percent,
     severity_label,
 )
-from scoring.instruments import Instrument
 
 CASELOAD_COLUMNS = [
     "Client",
+    "Label",
     "Therapist",
     "Attention",
     "Open flags",
@@ -46,6 +47,7 @@ def caseload_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     records = [
         {
             "Client": row["code"],
+            "Label": row.get("label") or "",
             "Therapist": row["therapist_name"],
             "Attention": severity_label(row["top_severity"]),
             "Open flags": _open_flag_text(row["open_flags"]),
@@ -66,11 +68,21 @@ def caseload_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def filter_caseload(
-    frame: pd.DataFrame, *, severities: list[str] | None = None, unrated_days: int | None = None
+    frame: pd.DataFrame,
+    *,
+    severities: list[str] | None = None,
+    unrated_days: int | None = None,
+    search: str = "",
 ) -> pd.DataFrame:
     """Keep the rows with one of these severities (``"none"`` for nothing open), and/or no
-    rating for at least ``unrated_days`` days (clients never rated count as unrated)."""
+    rating for at least ``unrated_days`` days (clients never rated count as unrated),
+    and/or whose code or private label contains ``search`` (any case)."""
     keep = pd.Series(True, index=frame.index)
+    if search.strip():
+        needle = search.strip().casefold()
+        keep &= frame["Client"].str.casefold().str.contains(needle, regex=False) | frame[
+            "Label"
+        ].str.casefold().str.contains(needle, regex=False)
     if severities:
         keep &= frame["severity"].isin(severities)
     if unrated_days:
@@ -229,3 +241,10 @@ def queue_frame(queue: list[dict[str, Any]], therapists: dict[int, str]) -> pd.D
         ],
         columns=["Client", "Therapist", "What", "Since", "Severity", "Explanation"],
     )
+
+
+def sparkline_range(frame: pd.DataFrame) -> tuple[float, float] | None:
+    """One y-range for every row's sparkline, so a shape means the same in each row (a
+    30-33 wobble drawn on its own scale looked like a collapse)."""
+    values = [v for trend in frame["Trend"] for v in trend or []]
+    return (min(values), max(values)) if values else None

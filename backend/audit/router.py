@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -22,6 +23,9 @@ def audit_trail(
         str | None, Query(min_length=3, max_length=16, pattern=r"^[A-Za-z0-9-]+$")
     ] = None,
     user_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    action: Annotated[str | None, Query(min_length=1, max_length=40)] = None,
+    since: Annotated[date | None, Query(description="Events on or after this day (UTC)")] = None,
+    until: Annotated[date | None, Query(description="Events on or before this day (UTC)")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     before: Annotated[
         int | None, Query(ge=1, le=2**63 - 1, description="Only events with a smaller id")
@@ -35,6 +39,9 @@ def audit_trail(
             caller=caller,
             client_code=client_code,
             user_id=user_id,
+            action=action,
+            since=since,
+            until=until,
             before=before,
             limit=limit,
         )

@@ -9,31 +9,6 @@ import streamlit as st
 
 from dashboard import api, session
 
-st.title("Rapport")
-st.caption(
-    "See when the working relationship with a client starts to strain, early enough to repair it."
-)
-
-if st.session_state.get("notice"):
-    st.info(st.session_state.notice)
-
-with st.form("sign_in"):
-    email = st.text_input("Email", key="email")
-    password = st.text_input("Password", type="password", key="password")
-    submitted = st.form_submit_button("Sign in", type="primary")
-
-if submitted:
-    if not email or not password:
-        st.error("Enter your email and password.")
-    else:
-        try:
-            signed = api.login(email.strip(), password)
-        except api.ApiError as refused:
-            st.error(refused.detail)
-        else:
-            session.start(signed)
-            st.rerun()
-
 
 @st.fragment(run_every=timedelta(seconds=1))
 def load_landing_components() -> None:
@@ -59,4 +34,33 @@ def load_landing_components() -> None:
         st.radio("Option", options=[1], key="landing_option", **hidden)
 
 
-load_landing_components()
+def sign_in_page() -> None:
+    """The sign-in form; shown at whatever address the browser asked for, which opens
+    once the user is signed in."""
+    st.title("Rapport")
+    # Plain text, not a caption: the caption's grey failed WCAG AA contrast (3.88:1).
+    st.markdown(
+        "See when the working relationship with a client starts to strain, early enough to "
+        "repair it."
+    )
+
+    if st.session_state.get("notice"):
+        st.info(st.session_state.notice)
+
+    with st.form("sign_in"):
+        email = st.text_input("Email", key="email")
+        password = st.text_input("Password", type="password", key="password")
+        submitted = st.form_submit_button("Sign in", type="primary")
+
+    if submitted:
+        if not email or not password:
+            st.error("Enter your email and password.")
+        else:
+            try:
+                signed = api.login(email.strip(), password)
+            except api.ApiError as refused:
+                st.error(refused.detail)
+            else:
+                session.start(signed)
+                st.rerun()
+    load_landing_components()
