@@ -18,7 +18,7 @@ DAY_COLUMN_FORMAT = "DD MMM YYYY"
 
 def day_label(day: date | str) -> str:
     """A date (or the API's ISO date string) as the dashboard writes dates."""
-    return (date.fromisoformat(day) if isinstance(day, str) else day).strftime(DAY_FORMAT)
+    return (date.fromisoformat(day[:10]) if isinstance(day, str) else day).strftime(DAY_FORMAT)
 
 
 PALETTE = {

@@ -223,23 +223,38 @@ def team_weekly_frame(overview: dict[str, Any]) -> pd.DataFrame:
     return frame
 
 
-def queue_frame(queue: list[dict[str, Any]], therapists: dict[int, str]) -> pd.DataFrame:
-    """The team's queue; ``therapists`` are the labels from ``therapist_labels``."""
+def talk_requests_frame(rows: list[dict[str, Any]], therapists: dict[int, str]) -> pd.DataFrame:
+    """Requests to talk nobody has acted on, the longest waiting first."""
     return pd.DataFrame.from_records(
         [
             {
-                "Client": item["client_code"],
-                "Therapist": therapists.get(item["therapist_id"], item["therapist_name"]),
-                "What": "Urgent flag"
-                if item["kind"] == "flag"
-                else f"Rupture ({REPAIR_LABELS.get(item['status'], item['status']).lower()})",
-                "Since": pd.Timestamp(item["since"]),
-                "Severity": severity_label(item["severity"]),
-                "Explanation": item["explanation"],
+                "Client": r["client_code"],
+                "Therapist": therapists.get(r["therapist_id"], r["therapist_name"]),
+                "Session": r["session_number"],
+                "Held on": pd.Timestamp(r["held_on"]),
+                "Waiting": "today" if r["waiting_days"] == 0 else f"{r['waiting_days']} days",
             }
-            for item in queue
+            for r in rows
         ],
-        columns=["Client", "Therapist", "What", "Since", "Severity", "Explanation"],
+        columns=["Client", "Therapist", "Session", "Held on", "Waiting"],
+    )
+
+
+def ruptures_frame(rows: list[dict[str, Any]], therapists: dict[int, str]) -> pd.DataFrame:
+    """Ruptures not repaired: since when, and the last thing the therapist recorded."""
+    return pd.DataFrame.from_records(
+        [
+            {
+                "Client": r["client_code"],
+                "Therapist": therapists.get(r["therapist_id"], r["therapist_name"]),
+                "Rupture": REPAIR_LABELS.get(r["status"], r["status"]),
+                "Since": pd.Timestamp(r["since"]),
+                "Last action": ACTION_LABELS.get(r["last_action"] or "", "Nothing recorded"),
+                "Explanation": r["explanation"],
+            }
+            for r in rows
+        ],
+        columns=["Client", "Therapist", "Rupture", "Since", "Last action", "Explanation"],
     )
 
 

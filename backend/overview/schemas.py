@@ -109,6 +109,10 @@ class TeamOverview(BaseModel):
     therapist_weekly: list[TherapistWeek]
     therapists: list[TherapistOverview]
     queue: list[QueueItem]
+    #: The queue in two lists: requests to talk waiting, longest first; ruptures not
+    #: repaired, unrepaired then open, oldest first, each with the last action taken.
+    talk_requests: list[TalkRequestWaiting] = []
+    ruptures: list[RuptureWaiting] = []
 
 
 class ClientPage(BaseModel):
@@ -137,3 +141,36 @@ class InstrumentListing(BaseModel):
     item_cutoff: float
     total_min: float
     total_max: float
+
+
+class TalkRequestWaiting(BaseModel):
+    """A client's request to talk that nobody has acted on yet."""
+
+    client_code: str
+    therapist_id: int
+    therapist_name: str
+    session_number: int
+    held_on: date
+    #: When the request came in (the rating's flag), and how many whole days ago.
+    waiting_since: datetime
+    waiting_days: int
+    explanation: str
+
+
+class RuptureWaiting(BaseModel):
+    """A rupture still open, or closed without repair."""
+
+    client_code: str
+    therapist_id: int
+    therapist_name: str
+    status: Literal["open", "unrepaired"]
+    since: date
+    severity: Severity
+    explanation: str
+    #: The therapist's latest recorded action on the client's flags since the rupture
+    #: began, and when; None when nothing was recorded.
+    last_action: str | None
+    last_action_at: datetime | None
+
+
+TeamOverview.model_rebuild()

@@ -30,6 +30,7 @@ from backend.overview.schemas import (
     TherapistOverview,
     TherapistWeek,
 )
+from backend.overview.waiting import ruptures_waiting, talk_requests_waiting
 from backend.ratings.models import Rating
 from backend.teams.models import Team, TeamSupervisor
 from backend.therapy.models import TherapySession
@@ -329,6 +330,8 @@ def team_overview(*, session: Session, caller: Caller, weeks: int, instrument: s
         therapist_weekly=therapist_weekly,
         therapists=overview,
         queue=_queue(session, active),
+        talk_requests=talk_requests_waiting(session, active),
+        ruptures=ruptures_waiting(session, active),
     )
 
 

@@ -322,6 +322,10 @@ def test_a_supervisor_sees_their_team_and_no_other(backend, clinic) -> None:
     names = set(at.dataframe[0].value["Therapist"])
     assert names == {clinic.therapist.user.display_name, clinic.colleague.user.display_name}
     assert set(at.selectbox(key="queue_client").options) == {clinic.ruptured.code}
+    headings = [h.value for h in at.subheader]
+    assert headings.index("Requests to talk, waiting") < headings.index("Ruptures not repaired")
+    assert list(at.dataframe[1].value["Client"]) == [clinic.ruptured.code]
+    assert list(at.table[0].value["Client"]) == [clinic.ruptured.code]
     at.radio(key="heatmap_value").set_value("response_rate").run()
     assert not at.exception
     at.selectbox(key="team_trend_therapist").set_value(clinic.therapist.user.display_name).run()
@@ -349,6 +353,13 @@ def test_an_admin_sees_administration_only_and_adds_a_client(backend, clinic) ->
     next(b for b in at.button if b.label == "Add client").click().run()
     assert not at.exception
     assert len(at.dataframe[1].value) == before + 1
+    code = at.code[0].value
+    assert f"Added client {code}" in at.success[0].value
+    at.selectbox(key="delete_code").select(code)
+    at.checkbox(key="delete_sure").check()
+    next(b for b in at.button if b.label == "Delete client").click().run()
+    assert not at.exception
+    assert code not in set(at.dataframe[1].value["Client"])
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("app_pages/caseload.py")  # not in an admin's navigation
 
