@@ -49,14 +49,6 @@ if session.is_signed_in():
             session.end("You are signed out.")
             st.rerun()
         session.hand_over_to_browser()
-    # A pasted link to the start page with a client (``/?client=CODE``) opens the client.
-    opens_clients = CLIENT in PAGES_BY_ROLE.get(session.role() or "", [])
-    if (
-        opens_clients
-        and session.CLIENT_PARAM in st.query_params
-        and page.url_path != CLIENT.url_path
-    ):
-        session.open_client(st.query_params[session.CLIENT_PARAM])
 else:
     # Every address stays valid while signed out: /client?client=CODE shows the sign-in
     # form and, once signed in, that client (not "Page not found").
