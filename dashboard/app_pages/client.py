@@ -211,7 +211,7 @@ if issued and issued.get("code") == code:
                 st.rerun()
 
 # 2. What the client said ----------------------------------------------------------------
-st.subheader("What the client said")
+st.header("What the client said", divider="gray")
 said = [r for r in reversed(ratings) if r["comment"] or r["wants_to_talk"]]
 if not said:
     st.caption("The client has not left a comment or asked to talk.")
@@ -276,7 +276,7 @@ def _acknowledge(chosen: list[dict[str, Any]], action: str, note: str | None) ->
         st.rerun()
 
 
-st.subheader("Flags")
+st.header("Flags", divider="gray")
 if not live:
     st.success("Nothing open for this client.")
 for flag in live[:FLAGS_IN_FULL]:
@@ -325,7 +325,7 @@ if listed:
             )
 
 # 4. The chart ------------------------------------------------------------------------------
-st.subheader("How the alliance moved")
+st.header("How the alliance moved", divider="gray")
 st.plotly_chart(
     charts.trajectory_figure(
         rated,

@@ -115,16 +115,16 @@ def test_the_client_page_shows_the_trajectory_flags_and_comments(backend, clinic
 
 
 def in_page_order(at: AppTest) -> list[str]:
-    """The page's titles, subheaders and charts, top to bottom."""
+    """The page's titles, headers and charts, top to bottom."""
 
     def walk(node):
         yield node
         for child in getattr(node, "children", {}).values():
             yield from walk(child)
 
-    named = {"title": "title", "subheader": "subheader", "plotly_chart": "chart"}
+    named = {"title": "title", "header": "header", "plotly_chart": "chart"}
     return [
-        node.value if node.type == "subheader" else named[node.type]
+        node.value if node.type == "header" else named[node.type]
         for node in walk(at.main)
         if node.type in named
     ]

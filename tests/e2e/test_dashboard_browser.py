@@ -7,6 +7,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.backend.factories import PASSWORD
 from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.test_rating_page import axe_violations
 
 pytestmark = pytest.mark.e2e
 TIMEOUT_MS = 20_000
@@ -167,3 +168,22 @@ def test_a_supervisor_sees_requests_to_talk_and_ruptures_in_two_lists(
     table = page.locator("[data-testid=stTable]")
     assert clinic.ruptured.code in table.inner_text()
     assert clinic.outsiders_client.code not in page.content()
+
+
+def test_axe_finds_nothing_serious_on_sign_in_caseload_and_client_pages(
+    browser_page, dashboard_url, backend, clinic
+) -> None:
+    page = browser_page
+    page.goto(dashboard_url)
+    page.get_by_role("textbox", name="Email").wait_for(timeout=TIMEOUT_MS)
+    page.wait_for_timeout(1500)
+    found = {"sign-in": axe_violations(page, "sign-in")}
+    sign_in(page, dashboard_url, clinic.therapist.user.email)
+    page.locator("[data-testid=stDataFrame]").first.wait_for(timeout=TIMEOUT_MS)
+    page.wait_for_timeout(1500)
+    found["caseload"] = axe_violations(page, "caseload")
+    page.get_by_role("button", name="Open client page").click()
+    page.locator(".js-plotly-plot").first.wait_for(timeout=TIMEOUT_MS)
+    page.wait_for_timeout(1500)
+    found["client"] = axe_violations(page, "client")
+    assert found == {"sign-in": [], "caseload": [], "client": []}
