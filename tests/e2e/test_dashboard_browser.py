@@ -165,6 +165,9 @@ def test_a_supervisor_sees_requests_to_talk_and_ruptures_in_two_lists(
     talk.wait_for(timeout=TIMEOUT_MS)
     ruptures.wait_for(timeout=TIMEOUT_MS)
     assert talk.bounding_box()["y"] < ruptures.bounding_box()["y"]
+    ruptures.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    page.screenshot(path=ARTIFACTS / "team-queues.png")
     table = page.locator("[data-testid=stTable]")
     assert clinic.ruptured.code in table.inner_text()
     assert clinic.outsiders_client.code not in page.content()
