@@ -33,17 +33,18 @@ class ClientPublic(BaseModel):
     created_at: datetime
 
 
+#: One line: no control characters (line breaks, tabs, escapes) in a label.
+LABEL_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"
+
+
 class ClientLabel(BaseModel):
     """The therapist's private name for a client; empty or null removes it."""
 
     model_config = ConfigDict(extra="forbid")
 
-    label: str | None = Field(default=None, max_length=LABEL_MAX_LENGTH)
+    label: str | None = Field(default=None, max_length=LABEL_MAX_LENGTH, pattern=LABEL_PATTERN)
 
     @field_validator("label")
     @classmethod
-    def _printable(cls, value: str | None) -> str | None:
-        value = (value or "").strip()
-        if any(not ch.isprintable() for ch in value):
-            raise ValueError("A label is one line of printable characters.")
-        return value or None
+    def _trimmed(cls, value: str | None) -> str | None:
+        return (value or "").strip() or None

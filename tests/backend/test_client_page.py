@@ -161,3 +161,15 @@ def test_another_site_cannot_plant_a_ticket_in_the_browser(api, therapist) -> No
     )
     assert response.status_code == 403
     assert BROWSER_COOKIE not in response.headers.get("set-cookie", "")
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [("since=2026-01-01&until=2099-12-31", 200), ("until=0", 422), ("since=2026-13-40", 422)],
+)
+def test_the_audit_trail_filters_by_day_written_as_a_day(api, db, query, status) -> None:
+    admin = signed_in(db, role="admin")
+    response = api.get(f"/api/audit?{query}&action=sign_in", headers=admin.headers)
+    assert response.status_code == status, response.text
+    if status == 200:
+        assert {e["action"] for e in response.json()} == {"sign_in"}
