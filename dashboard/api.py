@@ -148,21 +148,6 @@ class RapportAPI:
     def set_label(self, code: str, label: str | None) -> str | None:
         return self._put(f"/api/clients/{code}/label", {"label": label})["label"]
 
-    def client(self, code: str) -> dict[str, Any]:
-        return self._get(f"/api/clients/{code}")
-
-    def ratings(self, code: str) -> list[dict[str, Any]]:
-        return self._get(f"/api/clients/{code}/ratings")
-
-    def sessions(self, code: str) -> list[dict[str, Any]]:
-        return self._get(f"/api/clients/{code}/sessions")
-
-    def flags(self, code: str) -> list[dict[str, Any]]:
-        return self._get(f"/api/clients/{code}/flags")
-
-    def episodes(self, code: str) -> list[dict[str, Any]]:
-        return self._get(f"/api/clients/{code}/episodes")
-
     def acknowledge(self, code: str, flag_id: int, action: str, note: str | None) -> dict:
         body = {"action": action, "note": note or None}
         return self._post(f"/api/clients/{code}/flags/{flag_id}/acknowledge", body)
