@@ -1,4 +1,4 @@
-"""Benchmark the two landing pages of the dashboard on the large demo database.
+"""Benchmark every page of the dashboard on the large demo database.
 
 Run ``python -m bench dashboard_bench`` (``--rebuild`` to rebuild the database). It builds
 ``rapport demo --scale large`` once into ``var/bench/`` (500 therapists, 20,000 clients,
@@ -6,12 +6,16 @@ about 1M sessions; a few minutes) and reuses it afterwards. It then starts the A
 one worker) and the Streamlit dashboard against it, signs in as a therapist with 40
 clients and as the supervisor of one 25-therapist team, and times:
 
-- each API call the caseload and team overview pages make (p50/p95 after warm-up), with
-  the audit writes they cause, against 150 ms at p95;
-- the page in headless Chromium, from submitting the sign-in form until the caseload
-  table (therapist) or both team overview charts (supervisor) are visible, against 1.5 s,
-  in a browser that has the dashboard's scripts cached; a first visit is shown too. The
-  credentials are typed as a (fast) person types them, ``TYPING_MS`` a key.
+- each API call the pages make (p50/p95 after warm-up), with the audit writes they
+  cause, against 150 ms at p95;
+- the landing pages in headless Chromium, from submitting the sign-in form until the
+  caseload table (therapist), both team overview charts (supervisor) or the
+  administration tables (admin) are visible, against 1.5 s, in a browser that has the
+  dashboard's scripts cached; a first visit is shown too. The credentials are typed as
+  a (fast) person types them, ``TYPING_MS`` a key;
+- the pages opened from there, against 1.5 s from the click: the most urgent client
+  from the caseload (until its trajectory is drawn), another client from the client
+  page's picker, a refresh (F5) of the client page, and the audit trail.
 
 Baselines from the same run: ``GET /health/live`` through the same client, and loading
 the sign-in form in the same browser. Exits 1 if a target is missed. ``--team`` times only
@@ -38,6 +42,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from backend.auth.router import BROWSER_COOKIE  # noqa: E402
 from backend.demo import DEMO_PASSWORD, DEMO_THERAPIST  # noqa: E402
 from bench.serving import free_port, serving  # noqa: E402
 from scoring.instruments import DEFAULT_INSTRUMENT  # noqa: E402
@@ -47,6 +52,7 @@ CACHE = ROOT / "var" / "bench" / "dashboard-large.db"
 BUILT = CACHE.with_suffix(".built.json")
 #: The supervisor of exactly one team (Team 03, 25 therapists) in the large demo.
 SUPERVISOR = "supervisor2@demo.rapport"
+ADMIN = "admin@demo.rapport"
 THERAPIST_CLIENTS = 40
 TEAM_THERAPISTS = 25
 
@@ -58,7 +64,7 @@ STARTUP_TIMEOUT_S = 60
 PAGE_TIMEOUT_MS = 30_000
 #: Credentials are typed a key at a time, as a person signs in, not pasted in 0 ms: the
 #: sign-in page loads the landing pages' table and chart code while the user types
-#: (dashboard/app_pages/sign_in.py). 40 ms a key is a very fast typist (1.6 s for the
+#: (dashboard/sign_in.py). 40 ms a key is a very fast typist (1.6 s for the
 #: 40 keys here); password managers that fill and submit at once get the first-visit cost.
 TYPING_MS = 40
 
@@ -68,6 +74,12 @@ TEAM_CHARTS_DRAWN = (
     "[data-testid=stVegaLiteChart] >> nth=0 >> g.mark-line path >> nth=0",
     "[data-testid=stVegaLiteChart] >> nth=1 >> g.mark-rect path >> nth=0",
 )
+
+#: How long a therapist reads the caseload before opening a client; the caseload loads
+#: the client page's chart code meanwhile (dashboard/app_pages/caseload.py).
+READING_MS = 3000
+#: A client page drawn: its trajectory's plotly SVG holds the total's line.
+CLIENT_DRAWN = (".js-plotly-plot .scatterlayer .trace path >> nth=0",)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -211,7 +223,9 @@ def api_rows(api_url: str, *, only_team: bool = False) -> list[Row]:
 
         caseload = get("/api/caseload", therapist, status="active")
         team = get("/api/team/overview", supervisor, weeks=12, instrument=DEFAULT_INSTRUMENT)
-        assert len(caseload()) == THERAPIST_CLIENTS, "the therapist should have 40 clients"
+        rows = caseload()
+        assert len(rows) == THERAPIST_CLIENTS, "the therapist should have 40 clients"
+        most_urgent = rows[0]["code"]
         assert len(team()["therapists"]) == TEAM_THERAPISTS, "the team should have 25 therapists"
         cases = [
             ("baseline: GET /health/live", get("/health/live", {}), None),
@@ -220,6 +234,17 @@ def api_rows(api_url: str, *, only_team: bool = False) -> list[Row]:
             ("GET /api/team/overview (25 therapists)", team, API_TARGET_S),
             ("GET /api/caseload (supervisor, 1,000)", get("/api/caseload", supervisor), None),
             ("GET /api/flags (therapist)", get("/api/flags", therapist), API_TARGET_S),
+            (
+                "GET /api/clients/{code}/page (most urgent)",
+                get(f"/api/clients/{most_urgent}/page", therapist),
+                API_TARGET_S,
+            ),
+            ("GET /api/instruments", get("/api/instruments", therapist), API_TARGET_S),
+            (
+                "GET /api/audit (supervisor, 50)",
+                get("/api/audit", supervisor, limit=50),
+                API_TARGET_S,
+            ),
         ]
         return [
             Row(name, timed(call, warmup=API_WARMUP, repeat=API_REPEAT), target)
@@ -239,15 +264,20 @@ def page_rows(dashboard_url: str, *, only_team: bool = False) -> list[Row]:
 
     viewport = {"width": 1440, "height": 900}
 
+    def signed_out(context):
+        """A new tab with the sign-in form: the last sign-in's cookie would skip it."""
+        context.clear_cookies(name=BROWSER_COOKIE)
+        return context.new_page()
+
     def form_loaded(context) -> float:
-        with contextlib.closing(context.new_page()) as page:
+        with contextlib.closing(signed_out(context)) as page:
             started = time.perf_counter()
             page.goto(dashboard_url)
             page.get_by_role("textbox", name="Email").wait_for(timeout=PAGE_TIMEOUT_MS)
             return time.perf_counter() - started
 
     def landing(context, email: str, ready: tuple[str, ...]) -> float:
-        with contextlib.closing(context.new_page()) as page:
+        with contextlib.closing(signed_out(context)) as page:
             page.goto(dashboard_url)
             page.get_by_role("textbox", name="Email").press_sequentially(email, delay=TYPING_MS)
             password = page.get_by_role("textbox", name="Password")
@@ -262,8 +292,55 @@ def page_rows(dashboard_url: str, *, only_team: bool = False) -> list[Row]:
         with contextlib.closing(browser.new_context(viewport=viewport)) as context:
             return landing(context, email, ready)
 
+    def signed_in(context, email: str, ready: tuple[str, ...]):
+        page = signed_out(context)
+        page.goto(dashboard_url)
+        page.get_by_role("textbox", name="Email").fill(email)
+        page.get_by_role("textbox", name="Password").fill(DEMO_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        for shown in ready:
+            page.locator(shown).wait_for(state="visible", timeout=PAGE_TIMEOUT_MS)
+        return page
+
+    def after_click(page, click: Callable[[], None], ready: tuple[str, ...]) -> float:
+        started = time.perf_counter()
+        click()
+        for shown in ready:
+            page.locator(shown).first.wait_for(state="visible", timeout=PAGE_TIMEOUT_MS)
+        return time.perf_counter() - started
+
+    def client_opened(context) -> float:
+        with contextlib.closing(signed_in(context, *caseload)) as page:
+            page.wait_for_timeout(READING_MS)
+            return after_click(
+                page, page.get_by_role("button", name="Open client page").click, CLIENT_DRAWN
+            )
+
+    def client_switched(context) -> float:
+        with contextlib.closing(signed_in(context, *caseload)) as page:
+            page.get_by_role("button", name="Open client page").click()
+            page.locator(CLIENT_DRAWN[0]).wait_for(state="visible", timeout=PAGE_TIMEOUT_MS)
+            page.get_by_role("combobox", name="Client").click()
+            other = page.get_by_role("option").nth(1)
+            other.wait_for(timeout=PAGE_TIMEOUT_MS)
+            code = other.inner_text()
+            return after_click(page, other.click, (f"h1:has-text('Client {code}')", *CLIENT_DRAWN))
+
+    def client_refreshed(context) -> float:
+        with contextlib.closing(signed_in(context, *caseload)) as page:
+            page.get_by_role("button", name="Open client page").click()
+            page.locator(CLIENT_DRAWN[0]).wait_for(state="visible", timeout=PAGE_TIMEOUT_MS)
+            page.wait_for_timeout(500)  # the browser redeems its ticket for the cookie
+            return after_click(page, page.reload, CLIENT_DRAWN)
+
+    def audit_opened(context) -> float:
+        with contextlib.closing(signed_in(context, *team)) as page:
+            link = page.get_by_role("link", name="Audit trail")
+            return after_click(page, link.click, ("[data-testid=stDataFrame]",))
+
     caseload = (DEMO_THERAPIST, ("[data-testid=stDataFrame]",))
     team = (SUPERVISOR, TEAM_CHARTS_DRAWN)
+    admin = (ADMIN, ("[data-testid=stTabs] [data-testid=stDataFrame] >> nth=0",))
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -272,6 +349,11 @@ def page_rows(dashboard_url: str, *, only_team: bool = False) -> list[Row]:
                 ("baseline: sign-in form load", lambda: form_loaded(returning), None),
                 ("page: therapist caseload", lambda: landing(returning, *caseload), PAGE_TARGET_S),
                 ("page: supervisor team", lambda: landing(returning, *team), PAGE_TARGET_S),
+                ("page: admin administration", lambda: landing(returning, *admin), PAGE_TARGET_S),
+                ("page: client from caseload", lambda: client_opened(returning), PAGE_TARGET_S),
+                ("page: client from client", lambda: client_switched(returning), PAGE_TARGET_S),
+                ("page: client after refresh", lambda: client_refreshed(returning), PAGE_TARGET_S),
+                ("page: supervisor audit trail", lambda: audit_opened(returning), PAGE_TARGET_S),
                 ("first visit: therapist caseload", lambda: first_visit(browser, *caseload), None),
                 ("first visit: supervisor team", lambda: first_visit(browser, *team), None),
             ]

@@ -27,6 +27,18 @@ def api_url() -> str:
     return os.environ.get("RAPPORT_API_URL", DEFAULT_API_URL).rstrip("/")
 
 
+def browser_api_url() -> str:
+    """Where the user's browser reaches the API (to get its sign-in cookie): the same host
+    as the dashboard. Defaults to ``RAPPORT_API_URL``, which is right when both run on one
+    machine; behind a proxy set ``RAPPORT_BROWSER_API_URL``."""
+    return os.environ.get("RAPPORT_BROWSER_API_URL", api_url()).rstrip("/")
+
+
+#: The API's HttpOnly cookie holding the browser's copy of the sign-in
+#: (``backend.auth.router.BROWSER_COOKIE``).
+BROWSER_COOKIE = "rapport_session"
+
+
 class ApiError(Exception):
     """The API refused or could not be reached; ``detail`` is safe to show to the user."""
 
@@ -153,6 +165,19 @@ class RapportAPI:
     def _patch(self, path: str, body: dict[str, Any]) -> Any:
         return _request("PATCH", path, self.token, json=body)
 
+    def _put(self, path: str, body: dict[str, Any]) -> Any:
+        return _request("PUT", path, self.token, json=body)
+
+    def _delete(self, path: str) -> Any:
+        return _request("DELETE", path, self.token)
+
+    def browser_ticket(self) -> str:
+        """A one-time ticket the browser redeems for its HttpOnly sign-in cookie."""
+        return self._post("/api/auth/browser-ticket", {})["ticket"]
+
+    def instruments(self) -> list[dict[str, Any]]:
+        return self._get("/api/instruments")
+
     def logout(self) -> None:
         _request("POST", "/api/auth/logout", self.token)
 
@@ -180,20 +205,12 @@ class RapportAPI:
         return self._get("/api/team/overview", weeks=weeks, instrument=instrument)
 
     # One client -------------------------------------------------------------
-    def client(self, code: str) -> dict[str, Any]:
-        return self._get(f"/api/clients/{code}")
+    def client_page(self, code: str) -> dict[str, Any]:
+        """Record, label, digest, sessions, ratings, flags and ruptures in one call."""
+        return self._get(f"/api/clients/{code}/page")
 
-    def ratings(self, code: str) -> list[dict[str, Any]]:
-        return self._get(f"/api/clients/{code}/ratings")
-
-    def sessions(self, code: str) -> list[dict[str, Any]]:
-        return self._get(f"/api/clients/{code}/sessions")
-
-    def flags(self, code: str) -> list[dict[str, Any]]:
-        return self._get(f"/api/clients/{code}/flags")
-
-    def episodes(self, code: str) -> list[dict[str, Any]]:
-        return self._get(f"/api/clients/{code}/episodes")
+    def set_label(self, code: str, label: str | None) -> str | None:
+        return self._put(f"/api/clients/{code}/label", {"label": label})["label"]
 
     def acknowledge(self, code: str, flag_id: int, action: str, note: str | None) -> dict:
         body = {"action": action, "note": note or None}
@@ -247,3 +264,9 @@ class RapportAPI:
 
     def update_client(self, code: str, **fields: Any) -> dict[str, Any]:
         return self._patch(f"/api/clients/{code}", fields)
+
+    def delete_client(self, code: str) -> None:
+        self._delete(f"/api/clients/{code}")
+
+    def audit(self, **filters: Any) -> list[dict[str, Any]]:
+        return self._get("/api/audit", **filters)

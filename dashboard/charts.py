@@ -26,14 +26,16 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from dashboard.instruments import InstrumentView as Instrument
 from dashboard.labels import (
     DAY_FORMAT,
     EPISODE_COLOURS,
     EPISODE_LABELS,
     PALETTE,
+    SEVERITY_ORDER,
     SEVERITY_SYMBOLS,
+    severity_label,
 )
-from scoring.instruments import Instrument
 
 #: Prior sessions needed before a personal baseline band is drawn.
 BASELINE_MIN_SESSIONS = 3
@@ -110,15 +112,24 @@ def trajectory_figure(
     x = ratings["session_number"]
     figure = go.Figure()
     cutoff = instrument.psychometrics.total_cutoff
+    # The cutoff is a line; the range below it only lightly shaded, so the client's own
+    # band stays readable (a stronger shade covered about 90% of the chart).
     figure.add_hrect(
         y0=instrument.total_min,
         y1=cutoff,
         fillcolor=PALETTE["warning"],
-        opacity=0.08,
+        opacity=0.04,
         line_width=0,
-        annotation_text=f"Below the clinical cutoff ({cutoff:g})",
-        annotation_position="bottom left",
         name="clinical cutoff",
+    )
+    figure.add_hline(
+        y=cutoff,
+        line_dash="dash",
+        line_width=1.5,
+        line_color=PALETTE["urgent"],
+        annotation_text=f"Clinical cutoff ({cutoff:g})",
+        annotation_position="bottom left",
+        name="clinical cutoff line",
     )
     baseline = personal_baseline(ratings["total"])
     if baseline["mean"].notna().any():
@@ -143,25 +154,7 @@ def trajectory_figure(
         )
     )
     if not flags.empty:
-        totals = ratings.set_index("session_number")["total"]
-        for severity, group in flags.groupby("severity", sort=False):
-            y = group["session_number"].map(totals).fillna(instrument.total_min)
-            figure.add_trace(
-                go.Scatter(
-                    x=group["session_number"],
-                    y=y,
-                    mode="markers",
-                    name=f"Flag: {severity}",
-                    marker={
-                        "symbol": SEVERITY_SYMBOLS.get(str(severity), "circle"),
-                        "size": 13,
-                        "color": PALETTE.get(str(severity), PALETTE["info"]),
-                        "line": {"width": 2, "color": PALETTE.get(str(severity))},
-                    },
-                    hovertext=group["explanation"],
-                    hovertemplate="Session %{x}: %{hovertext}<extra></extra>",
-                )
-            )
+        _add_flag_markers(figure, ratings, flags, instrument)
     last_session = int(x.max())
     for episode in episodes.itertuples(index=False):
         end = episode.closed_session
@@ -180,6 +173,49 @@ def trajectory_figure(
     figure.update_xaxes(title="Session", dtick=1 if last_session <= 20 else None)
     figure.update_yaxes(title="Total", range=[instrument.total_min, instrument.total_max * 1.02])
     return figure
+
+
+def _add_flag_markers(
+    figure: go.Figure, ratings: pd.DataFrame, flags: pd.DataFrame, instrument: Instrument
+) -> None:
+    """One marker per flagged session, shaped by its most severe flag, the most severe
+    drawn last (on top); hovering lists every flag of that session in plain words."""
+    totals = ratings.set_index("session_number")["total"]
+    rank = {severity: n for n, severity in enumerate(SEVERITY_ORDER)}
+    per_session = []
+    for number, group in flags.groupby("session_number", sort=True):
+        ordered = group.sort_values("severity", key=lambda s: s.map(rank).fillna(len(rank)))
+        per_session.append(
+            {
+                "session_number": number,
+                "severity": ordered["severity"].iloc[0],
+                "hover": "<br>".join(
+                    f"{severity_label(f.severity)}: {f.explanation}"
+                    for f in ordered.itertuples(index=False)
+                ),
+            }
+        )
+    sessions = pd.DataFrame.from_records(per_session)
+    for severity in reversed(SEVERITY_ORDER):  # least severe first, so urgent is on top
+        group = sessions[sessions["severity"] == severity]
+        if group.empty:
+            continue
+        figure.add_trace(
+            go.Scatter(
+                x=group["session_number"],
+                y=group["session_number"].map(totals).fillna(instrument.total_min),
+                mode="markers",
+                name=f"Flag: {severity}",
+                marker={
+                    "symbol": SEVERITY_SYMBOLS.get(severity, "circle"),
+                    "size": 13,
+                    "color": PALETTE.get(severity, PALETTE["info"]),
+                    "line": {"width": 2, "color": PALETTE.get(severity)},
+                },
+                hovertext=group["hover"],
+                hovertemplate="Session %{x}<br>%{hovertext}<extra></extra>",
+            )
+        )
 
 
 def item_panels(instrument: Instrument) -> dict[str, tuple[str, ...]]:

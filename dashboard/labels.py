@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from scoring import vocabulary
 from scoring.vocabulary import Action, EpisodeStatus, FlagStatus, Severity
 
 #: Every date the dashboard writes out: day, month name, year, read the same way in every
@@ -20,7 +21,7 @@ DAY_COLUMN_FORMAT = "DD MMM YYYY"
 
 def day_label(day: date | str) -> str:
     """A date (or the API's ISO date string) as the dashboard writes dates."""
-    return (date.fromisoformat(day) if isinstance(day, str) else day).strftime(DAY_FORMAT)
+    return (date.fromisoformat(day[:10]) if isinstance(day, str) else day).strftime(DAY_FORMAT)
 
 
 PALETTE = {
@@ -53,14 +54,21 @@ SEVERITY_SYMBOLS = {
     Severity.info: "circle-open",
 }
 
+#: What the therapist did, in the order offered; none is preselected (the form starts empty).
 ACTION_LABELS = {
+    Action.planned_next_session: "Will raise it next session (planned)",
     Action.raised_in_session: "Raised it in session",
     Action.adjusted_approach: "Adjusted my approach",
     Action.checked_in_outside_session: "Checked in outside the session",
     Action.consulted_supervisor: "Consulted my supervisor",
     Action.referred: "Referred the client",
     Action.no_action_needed: "No action needed",
+    Action.other: "Other (say what in the note)",
 }
+#: Actions still to be done: the flag card offers to record them as done.
+PLANNED_ACTIONS = tuple(a.value for a in vocabulary.PLANNED_ACTIONS)
+#: Actions whose note must say what was done.
+ACTIONS_NEEDING_A_NOTE = tuple(a.value for a in vocabulary.ACTIONS_NEEDING_A_NOTE)
 
 REPAIR_LABELS = {
     "none": "No rupture",

@@ -1,13 +1,30 @@
-"""Who is signed in, held only in ``st.session_state`` (never in the URL or a shared cache)."""
+"""Who is signed in, held in ``st.session_state`` (never in the URL or a shared cache).
+
+A refresh (F5) starts a new Streamlit session; the browser then still holds the API's
+HttpOnly cookie for the same sign-in, which only this server-side code reads
+(``st.context.cookies``), so the user stays signed in until the sign-in's idle or
+absolute limit, and no page script ever sees a token.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import html
 import time
 from typing import Any
 
 import streamlit as st
+import streamlit.components.v1 as components
 
-from dashboard.api import ApiError, RapportAPI, SessionExpired, SignIn
+from dashboard.api import (
+    BROWSER_COOKIE,
+    ApiError,
+    RapportAPI,
+    SessionExpired,
+    SignIn,
+    browser_api_url,
+)
+from dashboard.instruments import InstrumentView, instrument_view
 
 IDLE_LIMIT_SECONDS = 30 * 60
 #: Attempts to end the session on the server before telling the user it could not.
@@ -20,7 +37,9 @@ NOT_SIGNED_OUT = (
 )
 IDLE_NOTICE = "You were signed out after 30 minutes without activity. Please sign in again."
 EXPIRED_NOTICE = "Your session has ended. Please sign in again."
-_USER_KEYS = ("token", "user", "last_active", "client_code", "issued_link")
+_USER_KEYS = ("token", "user", "last_active", "issued_link", "browser_ticket")
+#: The query parameter that names the client on the client page: ``/client?client=CODE``.
+CLIENT_PARAM = "client"
 
 
 def init_state() -> None:
@@ -39,6 +58,45 @@ def start(signed: SignIn) -> None:
     st.session_state.user = signed.user
     st.session_state.last_active = time.time()
     st.session_state.notice = None
+    with contextlib.suppress(ApiError):  # without the cookie, a refresh signs out: no harm
+        st.session_state.browser_ticket = RapportAPI(signed.token).browser_ticket()
+
+
+def resume_from_cookie() -> None:
+    """After a refresh: take up the sign-in the browser's HttpOnly cookie holds, if the API
+    still accepts it (an ended sign-in leaves the user on the sign-in page, no message)."""
+    if is_signed_in() or st.session_state.get("cookie_tried"):
+        return
+    st.session_state.cookie_tried = True
+    secret = st.context.cookies.get(BROWSER_COOKIE)
+    if not secret:
+        return
+    try:
+        user = RapportAPI(secret).me()
+    except ApiError:
+        return
+    st.session_state.token = secret
+    st.session_state.user = user
+    st.session_state.last_active = time.time()
+
+
+def hand_over_to_browser() -> None:
+    """Have the browser redeem this sign-in's one-time ticket for its HttpOnly cookie.
+
+    A hidden form posts the ticket to the API, which answers with the cookie; the ticket
+    is useless once redeemed or after 60 s, and the response shows the page nothing.
+    """
+    ticket = st.session_state.get("browser_ticket")
+    if not ticket:
+        return
+    action = html.escape(f"{browser_api_url()}/api/auth/browser-session", quote=True)
+    components.html(
+        f'<form id="t" method="post" action="{action}" target="sink">'
+        f'<input type="hidden" name="ticket" value="{html.escape(ticket, quote=True)}"></form>'
+        '<iframe name="sink" title="sign-in" hidden></iframe>'
+        '<script>document.getElementById("t").submit()</script>',
+        height=0,
+    )
 
 
 def revoke(token: str, *, attempts: int = SIGN_OUT_ATTEMPTS) -> bool:
@@ -104,16 +162,15 @@ def role() -> str | None:
     return user().get("role")
 
 
-def remember_linked_client(query_params: Any) -> None:
-    """A notification links to ``?client=CODE``: keep the code for after sign-in, and take
-    it out of the address bar."""
-    code = query_params.get("client")
-    if code:
-        st.session_state.linked_client = str(code).strip().upper()[:16]
-        del query_params["client"]
-
-
 def open_client(code: str) -> None:
-    """Remember the client in the session (not the URL) and go to the client page."""
-    st.session_state.client_code = code
-    st.switch_page("app_pages/client.py")
+    """Go to the client page at its own address (``/client?client=CODE``), so the browser's
+    back and forward buttons, a refresh and a pasted link all find the same client."""
+    st.switch_page("app_pages/client.py", query_params={CLIENT_PARAM: code})
+
+
+def instruments() -> dict[str, InstrumentView]:
+    """The API's questionnaires by id, the default first; asked once per browser session."""
+    if not st.session_state.get("instruments"):
+        listed = api().instruments()
+        st.session_state.instruments = {i["instrument"]["id"]: instrument_view(i) for i in listed}
+    return st.session_state.instruments

@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from dashboard.instruments import InstrumentView as Instrument
 from dashboard.labels import (
     ACTION_LABELS,
     FLAG_STATUS_LABELS,
@@ -16,11 +17,12 @@ from dashboard.labels import (
     percent,
     severity_label,
 )
-from scoring.instruments import Instrument, comparable_items
+from scoring.instruments import comparable_items
 from scoring.vocabulary import LIVE_FLAG_STATUSES
 
 CASELOAD_COLUMNS = [
     "Client",
+    "Label",
     "Therapist",
     "Attention",
     "Open flags",
@@ -47,6 +49,7 @@ def caseload_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     records = [
         {
             "Client": row["code"],
+            "Label": row.get("label") or "",
             "Therapist": row["therapist_name"],
             "Attention": severity_label(row["top_severity"]),
             "Open flags": _open_flag_text(row["open_flags"]),
@@ -67,11 +70,21 @@ def caseload_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def filter_caseload(
-    frame: pd.DataFrame, *, severities: list[str] | None = None, unrated_days: int | None = None
+    frame: pd.DataFrame,
+    *,
+    severities: list[str] | None = None,
+    unrated_days: int | None = None,
+    search: str = "",
 ) -> pd.DataFrame:
     """Keep the rows with one of these severities (``"none"`` for nothing open), and/or no
-    rating for at least ``unrated_days`` days (clients never rated count as unrated)."""
+    rating for at least ``unrated_days`` days (clients never rated count as unrated),
+    and/or whose code or private label contains ``search`` (any case)."""
     keep = pd.Series(True, index=frame.index)
+    if search.strip():
+        needle = search.strip().casefold()
+        keep &= frame["Client"].str.casefold().str.contains(needle, regex=False) | frame[
+            "Label"
+        ].str.casefold().str.contains(needle, regex=False)
     if severities:
         keep &= frame["severity"].isin(severities)
     if unrated_days:
@@ -246,21 +259,43 @@ def team_weekly_frame(overview: dict[str, Any]) -> pd.DataFrame:
     return frame
 
 
-def queue_frame(queue: list[dict[str, Any]], therapists: dict[int, str]) -> pd.DataFrame:
-    """The team's queue; ``therapists`` are the labels from ``therapist_labels``."""
+def talk_requests_frame(rows: list[dict[str, Any]], therapists: dict[int, str]) -> pd.DataFrame:
+    """Requests to talk nobody has acted on, the longest waiting first."""
     return pd.DataFrame.from_records(
         [
             {
-                "Client": item["client_code"],
-                "Therapist": therapists.get(item["therapist_id"], item["therapist_name"]),
-                "What": "Urgent flag"
-                if item["kind"] == "flag"
-                else f"Rupture ({REPAIR_LABELS.get(item['status'], item['status']).lower()})",
-                "Since": pd.Timestamp(item["since"]),
-                "Severity": severity_label(item["severity"]),
-                "Explanation": item["explanation"],
+                "Client": r["client_code"],
+                "Therapist": therapists.get(r["therapist_id"], r["therapist_name"]),
+                "Session": r["session_number"],
+                "Held on": pd.Timestamp(r["held_on"]),
+                "Waiting": "today" if r["waiting_days"] == 0 else f"{r['waiting_days']} days",
             }
-            for item in queue
+            for r in rows
         ],
-        columns=["Client", "Therapist", "What", "Since", "Severity", "Explanation"],
+        columns=["Client", "Therapist", "Session", "Held on", "Waiting"],
     )
+
+
+def ruptures_frame(rows: list[dict[str, Any]], therapists: dict[int, str]) -> pd.DataFrame:
+    """Ruptures not repaired: since when, and the last thing the therapist recorded."""
+    return pd.DataFrame.from_records(
+        [
+            {
+                "Client": r["client_code"],
+                "Therapist": therapists.get(r["therapist_id"], r["therapist_name"]),
+                "Rupture": REPAIR_LABELS.get(r["status"], r["status"]),
+                "Since": pd.Timestamp(r["since"]),
+                "Last action": ACTION_LABELS.get(r["last_action"] or "", "Nothing recorded"),
+                "Explanation": r["explanation"],
+            }
+            for r in rows
+        ],
+        columns=["Client", "Therapist", "Rupture", "Since", "Last action", "Explanation"],
+    )
+
+
+def sparkline_range(frame: pd.DataFrame) -> tuple[float, float] | None:
+    """One y-range for every row's sparkline, so a shape means the same in each row (a
+    30-33 wobble drawn on its own scale looked like a collapse)."""
+    values = [v for trend in frame["Trend"] for v in trend or []]
+    return (min(values), max(values)) if values else None

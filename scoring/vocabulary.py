@@ -61,12 +61,22 @@ class EpisodeStatus(StrEnum):
 class Action(StrEnum):
     """What the therapist did about a flag: a fixed list, so supervisors can count it."""
 
+    #: What the therapist means to do, not what was done: completed later.
+    planned_next_session = "planned_next_session"
     raised_in_session = "raised_in_session"
     adjusted_approach = "adjusted_approach"
     checked_in_outside_session = "checked_in_outside_session"
     consulted_supervisor = "consulted_supervisor"
     referred = "referred"
     no_action_needed = "no_action_needed"
+    #: Says nothing by itself: the note must say what was done.
+    other = "other"
+
+
+#: Actions that record an intention: the flag stays acknowledged until what was done is.
+PLANNED_ACTIONS: tuple[Action, ...] = (Action.planned_next_session,)
+#: Actions whose note is required.
+ACTIONS_NEEDING_A_NOTE: tuple[Action, ...] = (Action.other,)
 
 
 class Level(StrEnum):

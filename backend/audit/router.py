@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -9,9 +10,23 @@ from backend.audit.schemas import AuditEventPublic
 from backend.audit.service import audit_events, record
 from backend.auth.deps import CallerDep
 from backend.db import DatabaseDep
+from backend.errors import InvalidInput
 from backend.problems import refusals
 
 router = APIRouter(prefix="/api", tags=["audit"], responses=refusals(401, 403, 422))
+
+
+#: A day as YYYY-MM-DD (a bare number would otherwise be read as a Unix time).
+DAY = r"^\d{4}-\d{2}-\d{2}$"
+
+
+def _day(value: str | None, field: str) -> date | None:
+    try:
+        return None if value is None else date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(
+            f"{field} must be a day of the calendar (YYYY-MM-DD).", field=field
+        ) from None
 
 
 @router.get("/audit", response_model=list[AuditEventPublic])
@@ -22,6 +37,23 @@ def audit_trail(
         str | None, Query(min_length=3, max_length=16, pattern=r"^[A-Za-z0-9-]+$")
     ] = None,
     user_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    action: Annotated[str | None, Query(min_length=1, max_length=40)] = None,
+    since: Annotated[
+        str | None,
+        Query(
+            pattern=DAY,
+            json_schema_extra={"format": "date"},
+            description="Events on or after this day (UTC)",
+        ),
+    ] = None,
+    until: Annotated[
+        str | None,
+        Query(
+            pattern=DAY,
+            json_schema_extra={"format": "date"},
+            description="Events on or before this day (UTC)",
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     before: Annotated[
         int | None, Query(ge=1, le=2**63 - 1, description="Only events with a smaller id")
@@ -35,6 +67,9 @@ def audit_trail(
             caller=caller,
             client_code=client_code,
             user_id=user_id,
+            action=action,
+            since=_day(since, "since"),
+            until=_day(until, "until"),
             before=before,
             limit=limit,
         )

@@ -8,7 +8,7 @@ fails the request fails (503) rather than serving clinical data unaudited.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, or_
@@ -211,6 +211,9 @@ def audit_events(
     caller: Caller,
     client_code: str | None = None,
     user_id: int | None = None,
+    action: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
     before: int | None = None,
     limit: int = 100,
 ) -> list[AuditEvent]:
@@ -238,6 +241,13 @@ def audit_events(
         query = query.where(
             or_(AuditEvent.actor_id == user_id, AuditEvent.subject_user_id == user_id)
         )
+    if action is not None:
+        query = query.where(AuditEvent.action == action)
+    if since is not None:
+        query = query.where(col(AuditEvent.at) >= datetime.combine(since, time(), UTC))
+    if until is not None:
+        day_after = datetime.combine(until + timedelta(days=1), time(), UTC)
+        query = query.where(col(AuditEvent.at) < day_after)
     if before is not None:
         query = query.where(col(AuditEvent.id) < before)
     return list(session.exec(query.order_by(col(AuditEvent.id).desc()).limit(limit)))

@@ -25,3 +25,10 @@ class AccessToken(SQLModel, table=True):
     revoked_at: datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime(), nullable=True)
     )
+    #: The same sign-in as held by the browser in an HttpOnly cookie, so a refreshed
+    #: dashboard finds it (keyed hash, like token_hash; set through a one-time ticket).
+    browser_secret_hash: str | None = Field(default=None, max_length=64, unique=True)
+    browser_ticket_hash: str | None = Field(default=None, max_length=64, unique=True)
+    browser_ticket_expires_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )

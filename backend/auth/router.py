@@ -4,17 +4,24 @@ import logging
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request, status
+from fastapi import APIRouter, Form, Header, Request, Response, status
 
 from backend.audit.context import current_request
 from backend.auth.browser_address import HEADER, verified_browser_address
 from backend.auth.deps import CallerDep
 from backend.auth.password_changes import change_password, redeem_password_reset
-from backend.auth.schemas import LoginRequest, LoginResponse, PasswordChange, PasswordReset
-from backend.auth.service import sign_in, sign_out
+from backend.auth.schemas import (
+    BrowserTicketPublic,
+    LoginRequest,
+    LoginResponse,
+    PasswordChange,
+    PasswordReset,
+)
+from backend.auth.service import browser_ticket, redeem_browser_ticket, sign_in, sign_out
+from backend.clock import utcnow
 from backend.config import Settings, get_settings
 from backend.db import DatabaseDep
-from backend.errors import RapportError
+from backend.errors import Forbidden, RapportError
 from backend.problems import refusals
 from backend.users.schemas import UserPublic
 from backend.users.service import user_public
@@ -108,3 +115,50 @@ def logout(caller: CallerDep, db: DatabaseDep) -> None:
 def me(caller: CallerDep, db: DatabaseDep) -> UserPublic:
     with db.reading() as session:
         return user_public(session=session, user=caller.user)
+
+
+#: The cookie in which the browser keeps its sign-in: HttpOnly (no page script reads it),
+#: SameSite=Strict, and without a Domain, so it goes only to this host (on any port: the
+#: dashboard beside the API in development, behind the same host in production).
+BROWSER_COOKIE = "rapport_session"
+#: Where a ticket may be redeemed from: the dashboard's own pages (same site), never a
+#: page of another site posting a ticket of its own into the user's browser.
+_SAME_SITE = {"same-origin", "same-site", "none"}
+
+
+@router.post("/auth/browser-ticket", response_model=BrowserTicketPublic)
+def new_browser_ticket(caller: CallerDep, db: DatabaseDep) -> BrowserTicketPublic:
+    """A one-time ticket, valid 60 s, for the caller's browser to get its sign-in cookie."""
+    with db.writing() as session:
+        issued = browser_ticket(session=session, settings=get_settings(), caller=caller)
+    return BrowserTicketPublic(ticket=issued.ticket, expires_at=issued.expires_at)
+
+
+@router.post(
+    "/auth/browser-session",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=refusals(403),
+    response_class=Response,
+)
+def browser_session(
+    ticket: Annotated[str, Form(min_length=16, max_length=100)],
+    db: DatabaseDep,
+    sec_fetch_site: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Response:
+    """Redeem a ticket from ``/auth/browser-ticket``: sets the HttpOnly sign-in cookie."""
+    if sec_fetch_site is not None and sec_fetch_site not in _SAME_SITE:
+        raise Forbidden("A sign-in ticket is redeemed only from Rapport's own pages.")
+    settings = get_settings()
+    with db.writing() as session:
+        signed_in = redeem_browser_ticket(session=session, settings=settings, ticket=ticket)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    response.set_cookie(
+        BROWSER_COOKIE,
+        signed_in.token,
+        max_age=max(0, int((signed_in.expires_at - utcnow()).total_seconds())),
+        path="/",
+        secure=settings.https,
+        httponly=True,
+        samesite="strict",
+    )
+    return response

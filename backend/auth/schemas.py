@@ -49,3 +49,10 @@ class LoginResponse(BaseModel):
     token_type: Literal["bearer"] = "bearer"
     expires_at: datetime
     user: UserPublic
+
+
+class BrowserTicketPublic(BaseModel):
+    """Shown once, to the dashboard, which has the user's browser redeem it."""
+
+    ticket: str
+    expires_at: datetime

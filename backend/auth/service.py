@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from backend.audit.service import record as audit
@@ -192,9 +193,11 @@ class Caller:
 
 
 def caller_for_token(*, session: Session, settings: Settings, token: str) -> Caller:
+    """The caller behind a bearer token, or behind the browser secret of the same sign-in."""
+    hashed = access_token_hash(token, settings.secret_key)
     record = session.exec(
         select(AccessToken).where(
-            AccessToken.token_hash == access_token_hash(token, settings.secret_key)
+            or_(AccessToken.token_hash == hashed, AccessToken.browser_secret_hash == hashed)
         )
     ).first()
     now = utcnow()
@@ -226,3 +229,60 @@ def sign_out(*, session: Session, token_id: int) -> None:
     if record is not None and record.revoked_at is None:
         record.revoked_at = utcnow()
         session.add(record)
+
+
+#: How long the browser has to redeem a ticket for its cookie: it does so as the first
+#: page after sign-in loads, within a second.
+BROWSER_TICKET_LIFETIME = timedelta(seconds=60)
+BROWSER_TICKET_INVALID = "This sign-in ticket is not valid. Please sign in again."
+
+
+@dataclass(frozen=True)
+class BrowserTicket:
+    ticket: str
+    expires_at: datetime
+
+
+def browser_ticket(*, session: Session, settings: Settings, caller: Caller) -> BrowserTicket:
+    """A one-time ticket with which the caller's browser gets this sign-in as a cookie.
+
+    The dashboard signs in on the server side, so the browser never sees the token; it
+    posts this ticket to the API, which answers with an HttpOnly cookie holding a second
+    secret of the same sign-in (same idle and absolute limits, revoked with it).
+    """
+    record = session.get(AccessToken, caller.token_id)
+    ticket = new_token()
+    record.browser_ticket_hash = access_token_hash(ticket, settings.secret_key)
+    record.browser_ticket_expires_at = utcnow() + BROWSER_TICKET_LIFETIME
+    session.add(record)
+    return BrowserTicket(ticket=ticket, expires_at=record.browser_ticket_expires_at)
+
+
+def redeem_browser_ticket(*, session: Session, settings: Settings, ticket: str) -> SignIn:
+    """Exchange a ticket (once) for the browser's secret of the same sign-in."""
+    record = session.exec(
+        select(AccessToken).where(
+            AccessToken.browser_ticket_hash == access_token_hash(ticket, settings.secret_key)
+        )
+    ).first()
+    now = utcnow()
+    if (
+        record is None
+        or record.browser_ticket_expires_at is None
+        or record.browser_ticket_expires_at <= now
+        or record.revoked_at is not None
+        or record.expires_at <= now
+    ):
+        raise NotAuthenticated(BROWSER_TICKET_INVALID)
+    secret = new_token()
+    record.browser_ticket_hash = record.browser_ticket_expires_at = None
+    record.browser_secret_hash = access_token_hash(secret, settings.secret_key)
+    session.add(record)
+    user = session.get(User, record.user_id)
+    audit(
+        session=session,
+        action="sign_in_browser",
+        caller=Caller(user=user, token_id=record.id, needs_touch=False),
+        subject_user_id=user.id,
+    )
+    return SignIn(token=secret, expires_at=record.expires_at, user=user)

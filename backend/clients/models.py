@@ -9,6 +9,7 @@ from backend.clock import utcnow
 from backend.db import UTCDateTime
 
 ERASURE_REASON_MAX_LENGTH = 500
+LABEL_MAX_LENGTH = 24
 
 
 class Client(SQLModel, table=True):
@@ -20,6 +21,9 @@ class Client(SQLModel, table=True):
     code: str = Field(max_length=16, unique=True)
     therapist_id: int = Field(foreign_key="user.id", index=True)
     status: str = Field(default="active", max_length=20)
+    #: The therapist's private name for the client (e.g. initials): clinical data, shown only
+    #: to the therapist and their supervisors, never on the client's phone page.
+    label: str | None = Field(default=None, max_length=LABEL_MAX_LENGTH)
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )

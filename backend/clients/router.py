@@ -8,6 +8,7 @@ from backend.auth.deps import CallerDep
 from backend.clients.erasure import erase_client
 from backend.clients.schemas import (
     ClientCreate,
+    ClientLabel,
     ClientPublic,
     ClientStatus,
     ClientUpdate,
@@ -15,7 +16,14 @@ from backend.clients.schemas import (
     ErasureRequest,
 )
 from backend.clients.scope import client_for
-from backend.clients.service import client_public, clients_of, create_client, update_client
+from backend.clients.service import (
+    client_public,
+    clients_of,
+    create_client,
+    delete_client,
+    set_label,
+    update_client,
+)
 from backend.db import DatabaseDep
 from backend.problems import refusals
 
@@ -85,4 +93,26 @@ def erase(
             erased_at=erased.tombstone.erased_at,
             reason=erased.tombstone.reason,
             deleted=erased.deleted,
+        )
+
+
+@router.delete("/{client_id}", status_code=status.HTTP_204_NO_CONTENT)
+def remove_client(client_id: ClientCode, caller: CallerDep, db: DatabaseDep) -> None:
+    """Administrators delete a client added by mistake: one without any session (else 409)."""
+    with db.writing() as session:
+        delete_client(session=session, caller=caller, code=client_id)
+
+
+@router.put("/{client_id}/label", response_model=ClientLabel)
+def label_client(
+    client_id: ClientCode, body: ClientLabel, caller: CallerDep, db: DatabaseDep
+) -> ClientLabel:
+    """The treating therapist's private label for the client (at most 24 characters).
+
+    Read back only by the therapist and their supervisors (caseload, client page); never
+    shown on the client's rating page.
+    """
+    with db.writing() as session:
+        return ClientLabel(
+            label=set_label(session=session, caller=caller, code=client_id, change=body)
         )

@@ -3,10 +3,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
-from backend.clients.models import ERASURE_REASON_MAX_LENGTH
+from backend.clients.models import ERASURE_REASON_MAX_LENGTH, LABEL_MAX_LENGTH
 
 ClientStatus = Literal["active", "discharged"]
 
@@ -67,3 +74,20 @@ class ErasurePublic(BaseModel):
     erased_at: datetime
     reason: str
     deleted: dict[str, int]
+
+
+#: One line: no control characters (line breaks, tabs, escapes) in a label.
+LABEL_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"
+
+
+class ClientLabel(BaseModel):
+    """The therapist's private name for a client; empty or null removes it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    label: str | None = Field(default=None, max_length=LABEL_MAX_LENGTH, pattern=LABEL_PATTERN)
+
+    @field_validator("label")
+    @classmethod
+    def _trimmed(cls, value: str | None) -> str | None:
+        return (value or "").strip() or None

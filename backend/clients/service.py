@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, delete, select
 
 from backend.audit.context import attempting
 from backend.audit.service import record
 from backend.auth.service import Caller
 from backend.clients.codes import new_client_code
 from backend.clients.models import Client, ClientErasure
-from backend.clients.schemas import ClientCreate, ClientPublic, ClientUpdate
+from backend.clients.schemas import ClientCreate, ClientLabel, ClientPublic, ClientUpdate
 from backend.clients.scope import client_for, visible_clients
 from backend.clock import utcnow
 from backend.errors import Conflict, Forbidden, NotFound
+from backend.flags.models import ClientSummary, RescoreRequest
+from backend.therapy.models import TherapySession
 from backend.users.models import Role, User
 
 NO_SUCH_THERAPIST = "No therapist has this therapist_id."
@@ -88,6 +90,38 @@ def update_client(*, session: Session, caller: Caller, code: str, change: Client
     session.add(client)
     session.flush()
     return client
+
+
+def set_label(*, session: Session, caller: Caller, code: str, change: ClientLabel) -> str | None:
+    """The treating therapist names a client privately (audited; the label is not logged)."""
+    client = client_for(session=session, caller=caller, code=code, action="set_client_label")
+    if caller.role != Role.therapist:
+        raise Forbidden("Only the client's therapist can label a client.")
+    client.label = change.label
+    session.add(client)
+    session.flush()
+    return client.label
+
+
+def delete_client(*, session: Session, caller: Caller, code: str) -> None:
+    """Remove a client added by mistake; one with any session is discharged instead."""
+    client = client_for(
+        session=session, caller=caller, code=code, action="delete_client", purpose="record"
+    )
+    if caller.role != Role.admin:
+        raise Forbidden("Only an administrator can delete a client.")
+    held = session.exec(
+        select(TherapySession.id).where(TherapySession.client_id == client.id).limit(1)
+    ).first()
+    if held is not None:
+        raise Conflict(
+            "This client has sessions on record and cannot be deleted; discharge them instead."
+        )
+    # Scoring may have left an empty digest or a queued rescore; nothing clinical exists.
+    for kept in (ClientSummary, RescoreRequest):
+        session.exec(delete(kept).where(col(kept.client_id) == client.id))
+    session.delete(client)
+    session.flush()
 
 
 def client_public(*, session: Session, client: Client) -> ClientPublic:

@@ -10,6 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from backend.clock import utcnow
 from backend.db import UTCDateTime
+from scoring import vocabulary
 from scoring.vocabulary import Action, EpisodeStatus, FlagStatus, Resolution, Severity, values
 
 # The one clinical vocabulary (scoring.vocabulary) as the database's CHECK constraints.
@@ -18,6 +19,11 @@ SEVERITIES = values(Severity)
 ACTIONS = values(Action)
 EPISODE_STATUSES = values(EpisodeStatus)
 RESOLUTIONS = values(Resolution)
+#: An action that says what the therapist means to do, not what was done: the flag stays
+#: acknowledged and the therapist records what they did once it is done.
+PLANNED_ACTIONS = tuple(a.value for a in vocabulary.PLANNED_ACTIONS)
+#: Actions that say nothing by themselves: the note must say what was done.
+ACTIONS_NEEDING_A_NOTE = tuple(a.value for a in vocabulary.ACTIONS_NEEDING_A_NOTE)
 NOTE_MAX_LENGTH = 1000
 
 

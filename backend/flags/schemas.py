@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from backend.flags.models import (
     ACTIONS,
+    ACTIONS_NEEDING_A_NOTE,
     EPISODE_STATUSES,
     FLAG_STATUSES,
     NOTE_MAX_LENGTH,
@@ -48,11 +50,37 @@ class FlagPublic(BaseModel):
     withdrawn_reason: str | None = None
 
 
-class Acknowledgement(BaseModel):
+class _AcknowledgementBase(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    action: Action
+
+class AcknowledgementOfAction(_AcknowledgementBase):
+    """One of the listed actions; the note is optional."""
+
+    action: Literal[*(a for a in ACTIONS if a not in ACTIONS_NEEDING_A_NOTE)]
     note: Text | None = Field(default=None, max_length=NOTE_MAX_LENGTH)
+
+
+class AcknowledgementOfOther(_AcknowledgementBase):
+    """'Other': the note says what was done, so it is required and not blank."""
+
+    action: Literal[*ACTIONS_NEEDING_A_NOTE]
+    note: Text = Field(
+        min_length=1, max_length=NOTE_MAX_LENGTH, json_schema_extra={"pattern": r"\S"}
+    )
+
+    @field_validator("note")
+    @classmethod
+    def _says_what(cls, note: str) -> str:
+        if not note.strip():
+            raise PydanticCustomError("note_required", "Say in the note what you did.")
+        return note
+
+
+#: What the therapist did about a flag; the action decides whether a note is required.
+Acknowledgement = Annotated[
+    AcknowledgementOfAction | AcknowledgementOfOther, Field(discriminator="action")
+]
 
 
 class Resolution(BaseModel):

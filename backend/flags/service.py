@@ -44,6 +44,13 @@ def flags_of_client(
     *, session: Session, caller: Caller, code: str, statuses: tuple[str, ...] | None = None
 ) -> list[FlagPublic]:
     client = client_for(session=session, caller=caller, code=code, action="read_flags")
+    return flags_for_client(session=session, client=client, statuses=statuses)
+
+
+def flags_for_client(
+    *, session: Session, client: Client, statuses: tuple[str, ...] | None = None
+) -> list[FlagPublic]:
+    """A client's flags (already in the caller's scope), most pressing first."""
     query = select(Flag).where(Flag.client_id == client.id)
     if statuses:
         query = query.where(col(Flag.status).in_(statuses))
@@ -117,8 +124,12 @@ def resolve_flag(
 
 def episodes_of_client(*, session: Session, caller: Caller, code: str) -> list[EpisodePublic]:
     client = client_for(session=session, caller=caller, code=code, action="read_episodes")
+    return episodes_for_client(session=session, client_id=client.id)
+
+
+def episodes_for_client(*, session: Session, client_id: int) -> list[EpisodePublic]:
     episodes = session.exec(
-        select(Episode).where(Episode.client_id == client.id).order_by(col(Episode.opened_session))
+        select(Episode).where(Episode.client_id == client_id).order_by(col(Episode.opened_session))
     )
     return [EpisodePublic(**e.model_dump()) for e in episodes]
 

@@ -28,7 +28,7 @@ class Mail:
 
 def client_page_url(dashboard_url: str, code: str) -> str:
     """The dashboard opened at one client's page."""
-    return f"{dashboard_url.rstrip('/')}/?{urlencode({'client': code})}"
+    return f"{dashboard_url.rstrip('/')}/client?{urlencode({'client': code})}"
 
 
 def urgent_alert(*, dashboard_url: str, client_code: str) -> Mail:

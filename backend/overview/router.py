@@ -5,12 +5,16 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from backend.auth.deps import CallerDep
+from backend.clients.router import ClientCode
 from backend.clients.schemas import ClientStatus
 from backend.db import DatabaseDep
-from backend.overview.schemas import CaseloadRow, TeamOverview
+from backend.i18n import SOURCE_LANGUAGE, translations_for
+from backend.overview.client_page import client_page
+from backend.overview.schemas import CaseloadRow, ClientPage, InstrumentListing, TeamOverview
 from backend.overview.service import caseload, team_overview
 from backend.problems import refusals
-from scoring.instruments import DEFAULT_INSTRUMENT, instrument_ids
+from backend.ratings.service import instrument_public
+from scoring.instruments import DEFAULT_INSTRUMENT, get_instrument, instrument_ids
 
 router = APIRouter(prefix="/api", tags=["overview"], responses=refusals(401, 403, 422))
 
@@ -47,3 +51,30 @@ def team(
     """
     with db.reading() as session:
         return team_overview(session=session, caller=caller, weeks=weeks, instrument=instrument)
+
+
+@router.get("/clients/{client_id}/page", response_model=ClientPage, responses=refusals(404))
+def client(client_id: ClientCode, caller: CallerDep, db: DatabaseDep) -> ClientPage:
+    """A client's page in one answer: record, private label, latest total and change,
+    rupture status, sessions, ratings, flags (most pressing first) and ruptures.
+
+    The client's therapist and their supervisors; anyone else gets 404.
+    """
+    with db.reading() as session:
+        return client_page(session=session, caller=caller, code=client_id)
+
+
+@router.get("/instruments", response_model=list[InstrumentListing])
+def instruments(_caller: CallerDep) -> list[InstrumentListing]:
+    """The questionnaires this service knows (the default first), in English."""
+    ids = sorted(instrument_ids(), key=lambda i: i != DEFAULT_INSTRUMENT)
+    return [
+        InstrumentListing(
+            instrument=instrument_public(found, translations_for(SOURCE_LANGUAGE)),
+            total_cutoff=found.psychometrics.total_cutoff,
+            item_cutoff=found.psychometrics.item_cutoff,
+            total_min=found.total_min,
+            total_max=found.total_max,
+        )
+        for found in map(get_instrument, ids)
+    ]

@@ -5,7 +5,10 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from backend.flags.schemas import Severity
+from backend.clients.schemas import ClientPublic
+from backend.flags.schemas import EpisodePublic, FlagPublic, Severity
+from backend.ratings.schemas import InstrumentPublic, RatingPublic
+from backend.therapy.schemas import Language, TherapySessionPublic
 
 RepairStatus = Literal["none", "open", "repaired", "unrepaired"]
 
@@ -40,6 +43,8 @@ class CaseloadRow(BaseModel):
     oldest_unacknowledged_days: int | None
     repair_status: RepairStatus
     sessions_without_rating: int
+    #: The therapist's private label (therapist and supervisors only).
+    label: str | None = None
 
 
 class TeamWeek(BaseModel):
@@ -104,3 +109,68 @@ class TeamOverview(BaseModel):
     therapist_weekly: list[TherapistWeek]
     therapists: list[TherapistOverview]
     queue: list[QueueItem]
+    #: The queue in two lists: requests to talk waiting, longest first; ruptures not
+    #: repaired, unrepaired then open, oldest first, each with the last action taken.
+    talk_requests: list[TalkRequestWaiting] = []
+    ruptures: list[RuptureWaiting] = []
+
+
+class ClientPage(BaseModel):
+    """Everything the dashboard's client page shows, in one answer."""
+
+    client: ClientPublic
+    #: The therapist's private label; only the therapist and their supervisors read it.
+    label: str | None
+    latest_total: float | None
+    change_from_previous: float | None
+    repair_status: RepairStatus
+    #: The language of the last rating link, so the next one defaults to it.
+    last_link_language: Language | None
+    sessions: list[TherapySessionPublic]
+    ratings: list[RatingPublic]
+    #: Most pressing first: the most severe, then the newest session.
+    flags: list[FlagPublic]
+    episodes: list[EpisodePublic]
+
+
+class InstrumentListing(BaseModel):
+    """A questionnaire the clinic can issue, with what the dashboard needs to draw it."""
+
+    instrument: InstrumentPublic
+    total_cutoff: float
+    item_cutoff: float
+    total_min: float
+    total_max: float
+
+
+class TalkRequestWaiting(BaseModel):
+    """A client's request to talk that nobody has acted on yet."""
+
+    client_code: str
+    therapist_id: int
+    therapist_name: str
+    session_number: int
+    held_on: date
+    #: When the request came in (the rating's flag), and how many whole days ago.
+    waiting_since: datetime
+    waiting_days: int
+    explanation: str
+
+
+class RuptureWaiting(BaseModel):
+    """A rupture still open, or closed without repair."""
+
+    client_code: str
+    therapist_id: int
+    therapist_name: str
+    status: Literal["open", "unrepaired"]
+    since: date
+    severity: Severity
+    explanation: str
+    #: The therapist's latest recorded action on the client's flags since the rupture
+    #: began, and when; None when nothing was recorded.
+    last_action: str | None
+    last_action_at: datetime | None
+
+
+TeamOverview.model_rebuild()

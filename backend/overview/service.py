@@ -30,6 +30,7 @@ from backend.overview.schemas import (
     TherapistOverview,
     TherapistWeek,
 )
+from backend.overview.waiting import ruptures_waiting, talk_requests_waiting
 from backend.ratings.models import Rating
 from backend.teams.models import Team, TeamSupervisor
 from backend.therapy.models import TherapySession
@@ -114,6 +115,7 @@ def caseload(
         select(
             Client.code,
             Client.status,
+            Client.label,
             Client.therapist_id,
             User.display_name,
             ClientSummary,
@@ -137,7 +139,7 @@ def caseload(
     ).all()
     on, now = today(), utcnow()
     result = []
-    for code, client_status, therapist_id, therapist_name, summary, held, *rest in rows:
+    for code, client_status, label, therapist_id, therapist_name, summary, held, *rest in rows:
         *severity_counts, oldest = rest
         open_flags = SeverityCounts(**dict(zip(SEVERITIES, map(int, severity_counts), strict=True)))
         top = next((s for s in reversed(SEVERITIES) if getattr(open_flags, s)), None)
@@ -164,6 +166,7 @@ def caseload(
                 oldest_unacknowledged_days=None if oldest is None else (now - oldest).days,
                 repair_status=summary.repair_status if summary else "none",
                 sessions_without_rating=summary.sessions_without_rating if summary else 0,
+                label=label,
             )
         )
     return result
@@ -335,6 +338,8 @@ def team_overview(*, session: Session, caller: Caller, weeks: int, instrument: s
         therapist_weekly=therapist_weekly,
         therapists=overview,
         queue=_queue(session, active),
+        talk_requests=talk_requests_waiting(session, active),
+        ruptures=ruptures_waiting(session, active),
     )
 
 

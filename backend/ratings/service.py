@@ -129,10 +129,15 @@ def record_rating(
 
 def ratings_of(*, session: Session, caller: Caller, code: str) -> list[RatingPublic]:
     client = client_for(session=session, caller=caller, code=code, action="read_ratings")
+    return ratings_of_client(session=session, client_id=client.id)
+
+
+def ratings_of_client(*, session: Session, client_id: int) -> list[RatingPublic]:
+    """Every rating of a client already in the caller's scope, oldest session first."""
     rows = session.exec(
         select(Rating, TherapySession)
         .join(TherapySession, col(TherapySession.id) == Rating.therapy_session_id)
-        .where(TherapySession.client_id == client.id)
+        .where(TherapySession.client_id == client_id)
         .order_by(TherapySession.session_number)
     )
     return [

@@ -161,11 +161,27 @@ def reissue_link(
 
 def sessions_of(*, session: Session, caller: Caller, code: str) -> list[TherapySessionPublic]:
     client = client_for(session=session, caller=caller, code=code, action="read_sessions")
+    return sessions_of_client(session=session, client_id=client.id)
+
+
+def sessions_of_client(*, session: Session, client_id: int) -> list[TherapySessionPublic]:
+    """Every session of a client already in the caller's scope, first session first."""
     rows = session.exec(
         select(TherapySession, RatingLink, Rating.id)
         .join(RatingLink, col(RatingLink.therapy_session_id) == TherapySession.id, isouter=True)
         .join(Rating, col(Rating.therapy_session_id) == TherapySession.id, isouter=True)
-        .where(TherapySession.client_id == client.id)
+        .where(TherapySession.client_id == client_id)
         .order_by(TherapySession.session_number)
     )
     return [_public(ts, link, rated=rating_id is not None) for ts, link, rating_id in rows]
+
+
+def last_link_language(*, session: Session, client_id: int) -> str | None:
+    """The language of the client's most recent rating link, if any was issued."""
+    return session.exec(
+        select(RatingLink.language)
+        .join(TherapySession, col(TherapySession.id) == RatingLink.therapy_session_id)
+        .where(TherapySession.client_id == client_id)
+        .order_by(col(TherapySession.session_number).desc())
+        .limit(1)
+    ).first()

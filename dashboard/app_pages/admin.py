@@ -179,7 +179,17 @@ with clients_tab:
             except ApiError as refused:
                 st.error(refused.detail)
             else:
-                _done(f"Added client {created['code']}.")
+                st.session_state.added_client = {
+                    "code": created["code"],
+                    "therapist": therapist_name(owner),
+                }
+                st.rerun()
+    added = st.session_state.get("added_client")
+    if added:
+        with left, st.container(border=True, key="added_client"):
+            st.success(f"Added client {added['code']} for {added['therapist']}.")
+            st.code(added["code"], language=None)  # with a copy button
+            st.caption("Give the therapist this code; it is the only name Rapport keeps.")
     if clients:
         with right, st.form("change_client"):
             st.markdown("**Reassign or discharge**")
@@ -198,7 +208,7 @@ with clients_tab:
                 key="change_client_status",
             )
             if st.form_submit_button("Save changes"):
-                change = {"status": status}
+                change: dict = {"status": status}
                 if to is not None:
                     change["therapist_id"] = to
                 try:
@@ -207,6 +217,30 @@ with clients_tab:
                     st.error(refused.detail)
                 else:
                     _done("Saved.")
+
+    if clients:
+        with right, st.form("delete_client"):
+            st.markdown("**Delete a client added by mistake**")
+            st.caption("Only a client without any session can be deleted; discharge everyone else.")
+            doomed = st.selectbox(
+                "Client",
+                options=[c["code"] for c in clients],
+                index=None,
+                placeholder="Choose a client",
+                key="delete_code",
+            )
+            sure = st.checkbox("Yes, delete this client", key="delete_sure")
+            if st.form_submit_button("Delete client"):
+                if doomed is None or not sure:
+                    st.error("Choose the client and tick the box to delete.")
+                else:
+                    try:
+                        api.delete_client(doomed)
+                    except ApiError as refused:
+                        st.error(refused.detail)
+                    else:
+                        st.session_state.pop("added_client", None)
+                        _done(f"Deleted client {doomed}.")
 
     st.subheader("A client's data rights")
     st.caption(

@@ -5,16 +5,16 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import charts, session
-from dashboard.labels import DAY_COLUMN_FORMAT
+from dashboard.labels import DAY_COLUMN_FORMAT, day_label
 from dashboard.safe_text import csv_safe
 from dashboard.tables import (
-    queue_frame,
+    ruptures_frame,
+    talk_requests_frame,
     team_weekly_frame,
     therapist_labels,
     therapist_table,
     therapist_weekly_frame,
 )
-from scoring.instruments import DEFAULT_INSTRUMENT, get_instrument, instrument_ids
 
 st.title("Team overview")
 
@@ -22,12 +22,11 @@ with st.container(horizontal=True):
     weeks = st.select_slider(
         "Period (weeks)", options=[4, 8, 12, 26, 52], value=12, key="team_weeks"
     )
-    ids = list(instrument_ids())
+    known = session.instruments()  # the default first
     instrument_id = st.selectbox(
         "Questionnaire",
-        options=ids,
-        index=ids.index(DEFAULT_INSTRUMENT),
-        format_func=lambda i: get_instrument(i).name,
+        options=list(known),
+        format_func=lambda i: known[i].name,
         key="team_instrument",
     )
 
@@ -65,21 +64,31 @@ st.caption(
     "ruptures out of those closed either way; ruptures still open are not counted."
 )
 
-st.subheader("Waiting for attention")
-queue = csv_safe(queue_frame(overview["queue"], therapists))
-if queue.empty:
-    st.success("No urgent flags and no unrepaired ruptures in your teams.")
+st.subheader("Requests to talk, waiting")
+talk = csv_safe(talk_requests_frame(overview["talk_requests"], therapists))
+if talk.empty:
+    st.success("No client is waiting for a talk.")
 else:
     st.dataframe(
-        queue,
+        talk,
         hide_index=True,
-        key="queue_table",
-        column_config={"Since": st.column_config.DateColumn(format=DAY_COLUMN_FORMAT)},
+        key="talk_table",
+        column_config={"Held on": st.column_config.DateColumn(format=DAY_COLUMN_FORMAT)},
     )
+
+st.subheader("Ruptures not repaired")
+ruptures = ruptures_frame(overview["ruptures"], therapists)
+if ruptures.empty:
+    st.success("No open or unrepaired ruptures in your teams.")
+else:
+    # A static table, so each explanation wraps instead of being cut off.
+    shown_ruptures = csv_safe(ruptures.assign(Since=ruptures["Since"].map(day_label)))
+    st.table(shown_ruptures, border="horizontal")
+
+waiting = list(dict.fromkeys([*talk["Client"], *ruptures["Client"]]))
+if waiting:
     with st.container(horizontal=True, vertical_alignment="bottom"):
-        code = st.selectbox(
-            "Client", options=list(dict.fromkeys(queue["Client"])), key="queue_client"
-        )
+        code = st.selectbox("Client", options=waiting, key="queue_client")
         if st.button("Open client (read-only)", key="open_queue_client"):
             session.open_client(code)
 

@@ -99,6 +99,9 @@ MATRIX: dict[tuple[str, str], Row] = {
         everyone(204),
         body=lambda w: {"current_password": PASSWORD, "new_password": "plum anvil sorrow seven"},
     ),
+    ("POST", "/api/auth/browser-ticket"): Row(everyone(200)),
+    # Takes a form-encoded ticket and no token: without one every caller gets 422.
+    ("POST", "/api/auth/browser-session"): Row(everyone(422, anonymous=422, deactivated=422)),
     ("GET", "/api/me"): Row(everyone(200)),
     # Each person's own notification choices; nobody else's.
     ("GET", "/api/me/notifications"): Row(everyone(200)),
@@ -135,6 +138,14 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("PATCH", "/api/clients/{client_id}"): Row(
         scoped(200, supervisor=403, admin=200), body={"status": "active"}
     ),
+    # The matrix's clients have a session, so an administrator's delete is refused (409).
+    ("DELETE", "/api/clients/{client_id}"): Row(scoped(403, supervisor=403, admin=409)),
+    # A therapist's private label: clinical, so the administrator cannot reach it.
+    ("PUT", "/api/clients/{client_id}/label"): Row(
+        scoped(200, supervisor=403, admin=404), body={"label": "J.D. (Tuesdays)"}
+    ),
+    ("GET", "/api/clients/{client_id}/page"): Row(scoped(200, supervisor=200, admin=404)),
+    ("GET", "/api/instruments"): Row(everyone(200)),
     ("GET", "/api/clients/{client_id}/sessions"): Row(scoped(200, supervisor=200, admin=404)),
     ("POST", "/api/clients/{client_id}/sessions"): Row(
         scoped(201, supervisor=403, admin=404), body={"held_on": "2026-11-20"}

@@ -175,7 +175,7 @@ def test_a_talk_request_mails_its_therapist_within_a_minute_of_the_rating(
     (mail,) = smtp.mailbox.received
     assert mail["To"] == "sam.lee@clinic.test"
     assert mail["From"] == "rapport@clinic.test"
-    assert f"{DASHBOARD}/?client={client.code}" in body_of(mail)
+    assert f"{DASHBOARD}/client?client={client.code}" in body_of(mail)
     assert [m.status for m in outbox(db)] == [MessageStatus.sent]
 
 

@@ -247,3 +247,26 @@ def test_caseload_attention_follows_severity_then_depth_then_waiting(api, db, th
     order = [row["code"] for row in rows]
     assert order.index(collapse.code) < order.index(talk.code) < order.index(standing_low.code)
     assert order.index(standing_low.code) < order.index(rising.code)
+
+
+def test_the_queue_splits_into_requests_to_talk_and_ruptures_with_the_last_action(
+    api, db, supervisor, therapist
+) -> None:
+    ruptured = make_client(db, therapist)
+    rupture(api, db, ruptured)  # a rupture, and a request to talk at the same session
+    overview = api.get("/api/team/overview?weeks=12", headers=supervisor.headers).json()
+    (talk,) = overview["talk_requests"]
+    assert (talk["client_code"], talk["waiting_days"]) == (ruptured.code, 0)
+    (rupture_row,) = overview["ruptures"]
+    assert (rupture_row["status"], rupture_row["last_action"]) == ("open", None)
+
+    flags = api.get(f"/api/clients/{ruptured.code}/flags", headers=therapist.headers).json()
+    talk_flag = next(f for f in flags if f["rule"] == "client_wants_to_talk")
+    api.post(
+        f"/api/clients/{ruptured.code}/flags/{talk_flag['id']}/acknowledge",
+        json={"action": "planned_next_session"},
+        headers=therapist.headers,
+    )
+    overview = api.get("/api/team/overview?weeks=12", headers=supervisor.headers).json()
+    assert overview["talk_requests"] == []  # acted on: no longer waiting
+    assert overview["ruptures"][0]["last_action"] == "planned_next_session"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+from datetime import date
 
+import httpx
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -34,14 +36,41 @@ def is_sign_in(at: AppTest) -> bool:
     return keys == ["email", "password", "reset_email", "reset_code", "reset_new_password"]
 
 
-def test_signed_out_shows_only_sign_in(backend, clinic) -> None:
+def open_client_page(at: AppTest, code: str) -> AppTest:
+    """As a pasted ``/client?client=CODE`` link does."""
+    at.query_params[session.CLIENT_PARAM] = code
+    return at.switch_page("app_pages/client.py").run()
+
+
+def test_signed_out_every_address_shows_sign_in_and_no_data(backend, clinic) -> None:
     at = app_as(backend, None)
     assert not at.exception
     assert is_sign_in(at)
     assert at.title[0].value == "Rapport"
-    with pytest.raises(ValueError, match=r"Known pages: \['[^,]*sign_in.py'\]"):
-        at.switch_page("app_pages/caseload.py")  # only sign-in is registered
+    open_client_page(at, clinic.ruptured.code)
+    assert not at.exception
+    assert is_sign_in(at)
     assert clinic.ruptured.code not in texts(at)
+
+
+def test_a_pasted_client_link_opens_that_client_after_sign_in(backend, clinic) -> None:
+    at = open_client_page(app_as(backend, None), clinic.ruptured.code)
+    at.text_input(key="email").input(clinic.therapist.user.email)
+    at.text_input(key="password").input(PASSWORD)
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.title[0].value == f"Client {clinic.ruptured.code}"
+
+
+def test_another_therapists_client_reads_like_an_unknown_code(backend, clinic) -> None:
+    theirs = open_client_page(app_as(backend, clinic.therapist), clinic.outsiders_client.code)
+    unknown = open_client_page(app_as(backend, clinic.therapist), "ZZZZ-ZZZZ")
+    for at, code in ((theirs, clinic.outsiders_client.code), (unknown, "ZZZZ-ZZZZ")):
+        assert not at.exception
+        assert [e.value for e in at.error] == [
+            f"No client {code} was found on your caseload. Check the code in the link."
+        ]
+        assert "I felt rushed today." not in [t.value for t in at.text]
 
 
 def test_a_therapist_signs_in_and_sees_only_their_own_clients(backend, clinic) -> None:
@@ -81,29 +110,109 @@ def test_the_client_page_shows_the_trajectory_flags_and_comments(backend, clinic
     at.button(key="open_client").click().run()
     assert not at.exception
     assert at.title[0].value == f"Client {clinic.ruptured.code}"
+    assert at.query_params[session.CLIENT_PARAM] == clinic.ruptured.code
     assert "What you can do" in texts(at)
     assert "I felt rushed today." in [t.value for t in at.text]
     assert len(at.get("plotly_chart")) == 2  # trajectory and items
 
 
+def in_page_order(at: AppTest) -> list[str]:
+    """The page's titles, headers and charts, top to bottom."""
+
+    def walk(node):
+        yield node
+        for child in getattr(node, "children", {}).values():
+            yield from walk(child)
+
+    named = {"title": "title", "header": "header", "plotly_chart": "chart"}
+    return [
+        node.value if node.type == "header" else named[node.type]
+        for node in walk(at.main)
+        if node.type in named
+    ]
+
+
+def test_the_client_page_reads_header_words_flags_chart_then_history(backend, clinic) -> None:
+    at = open_client_page(app_as(backend, clinic.therapist), clinic.ruptured.code)
+    assert in_page_order(at) == [
+        "title",
+        "What the client said",
+        "Flags",
+        "How the alliance moved",
+        "chart",  # the total per session
+        "chart",  # each dimension
+    ]
+    # The urgent request to talk quotes what the client wrote that session.
+    assert "“I felt rushed today.”" in [t.value for t in at.text]
+
+
+def _first_open_flag(backend, who, code: str) -> dict:
+    flags = backend.get(f"/api/clients/{code}/flags", who).json()
+    return next(f for f in live_flags(flags) if f["status"] == "open")
+
+
+def _record_button(at: AppTest, flag_id: int):
+    return next(
+        b for b in at.button if b.label == "Record what you did" and f"ack_{flag_id}" in b.form_id
+    )
+
+
 def test_acknowledging_a_flag_changes_it_in_the_backend(backend, clinic) -> None:
-    at = app_as(backend, clinic.therapist)
-    at.session_state["client_code"] = clinic.ruptured.code
-    at.switch_page("app_pages/client.py").run()
     code = clinic.ruptured.code
-    flags = backend.get(f"/api/clients/{code}/flags", clinic.therapist).json()
-    flag = next(f for f in live_flags(flags) if f["status"] == "open")
+    at = open_client_page(app_as(backend, clinic.therapist), code)
+    flag = _first_open_flag(backend, clinic.therapist, code)
     at.selectbox(key=f"action_{flag['id']}").select("consulted_supervisor")
     at.text_area(key=f"note_{flag['id']}").input("Talked it through in supervision.")
-    ack = next(
-        b for b in at.button if b.label == "Acknowledge" and f"ack_{flag['id']}" in b.form_id
-    )
-    ack.click().run()
+    _record_button(at, flag["id"]).click().run()
     assert not at.exception
     after = {f["id"]: f for f in backend.get(f"/api/clients/{code}/flags", clinic.therapist).json()}
     assert after[flag["id"]]["status"] == "acknowledged"
     assert after[flag["id"]]["action"] == "consulted_supervisor"
     assert after[flag["id"]]["note"] == "Talked it through in supervision."
+
+
+def test_no_action_is_preselected_and_none_is_recorded_without_choosing(backend, clinic) -> None:
+    code = clinic.ruptured.code
+    at = open_client_page(app_as(backend, clinic.therapist), code)
+    flag = _first_open_flag(backend, clinic.therapist, code)
+    assert at.selectbox(key=f"action_{flag['id']}").value is None
+    at.text_area(key=f"note_{flag['id']}").input("Will open next session with it.")
+    _record_button(at, flag["id"]).click().run()
+    assert not at.exception
+    assert "Choose what you did." in [e.value for e in at.error]
+    assert _first_open_flag(backend, clinic.therapist, code)["id"] == flag["id"]  # still open
+
+
+def test_other_without_a_note_is_not_recorded(backend, clinic) -> None:
+    code = clinic.ruptured.code
+    at = open_client_page(app_as(backend, clinic.therapist), code)
+    flag = _first_open_flag(backend, clinic.therapist, code)
+    at.selectbox(key=f"action_{flag['id']}").select("other")
+    _record_button(at, flag["id"]).click().run()
+    assert "Say in the note what you did." in [e.value for e in at.error]
+    assert _first_open_flag(backend, clinic.therapist, code)["id"] == flag["id"]
+
+
+def test_a_planned_action_is_recorded_as_planned_and_later_as_done(backend, clinic) -> None:
+    code = clinic.ruptured.code
+    at = open_client_page(app_as(backend, clinic.therapist), code)
+    flag = _first_open_flag(backend, clinic.therapist, code)
+    at.selectbox(key=f"action_{flag['id']}").select("planned_next_session")
+    at.text_area(key=f"note_{flag['id']}").input("Will open next session with it.")
+    _record_button(at, flag["id"]).click().run()
+
+    def stored() -> dict:
+        flags = backend.get(f"/api/clients/{code}/flags", clinic.therapist).json()
+        return next(f for f in flags if f["id"] == flag["id"])
+
+    assert stored()["action"] == "planned_next_session"
+    assert "You noted: Will raise it next session (planned)" in texts(at)
+    at.button(key=f"raised_{flag['id']}").click().run()
+    assert not at.exception
+    assert (stored()["action"], stored()["note"]) == (
+        "raised_in_session",
+        "Will open next session with it.",
+    )
 
 
 def test_a_client_with_many_flags_shows_the_most_severe_in_full_and_lists_the_rest(
@@ -118,18 +227,16 @@ def test_a_client_with_many_flags_shows_the_most_severe_in_full_and_lists_the_re
     flags = backend.get(f"/api/clients/{client.code}/flags", clinic.therapist).json()
     live = live_flags(flags)
     assert len(live) > FLAGS_IN_FULL
-    at = app_as(backend, clinic.therapist)
-    at.session_state["client_code"] = client.code
-    at.switch_page("app_pages/client.py").run()
+    at = open_client_page(app_as(backend, clinic.therapist), client.code)
     assert not at.exception
-    in_full = [b for b in at.button if b.label == "Acknowledge"]
+    in_full = [b for b in at.button if b.label == "Record what you did"]
     assert len(in_full) == FLAGS_IN_FULL
     listed = live[FLAGS_IN_FULL:]
     assert len(at.dataframe[0].value) == len(listed)
 
     at.selectbox(key="action_listed").select("no_action_needed")
-    bulk = next(b for b in at.button if b.label.startswith("Acknowledge the"))
-    assert bulk.label == f"Acknowledge the {len(listed)} open flags listed"
+    bulk = next(b for b in at.button if b.label.startswith("Record what you did for the"))
+    assert bulk.label == f"Record what you did for the {len(listed)} open flags"
     bulk.click().run()
     assert not at.exception
     after = {
@@ -140,17 +247,76 @@ def test_a_client_with_many_flags_shows_the_most_severe_in_full_and_lists_the_re
     assert {after[f["id"]]["status"] for f in live[:FLAGS_IN_FULL]} == {"open"}
 
 
-def test_a_therapist_issues_a_rating_link_with_a_qr_code(backend, clinic) -> None:
-    at = app_as(backend, clinic.therapist)
-    at.session_state["client_code"] = clinic.calm.code
-    at.switch_page("app_pages/client.py").run()
-    submit = next(b for b in at.button if b.label == "Record session and issue link")
-    submit.click().run()
+def _record_session(at: AppTest) -> AppTest:
+    return next(b for b in at.button if b.label == "Record session and issue link").click().run()
+
+
+def _sessions(backend, clinic, code: str) -> list[dict]:
+    return backend.get(f"/api/clients/{code}/sessions", clinic.therapist).json()
+
+
+def test_a_therapist_records_todays_session_and_gets_a_link_with_a_qr_code(backend, clinic) -> None:
+    at = open_client_page(app_as(backend, clinic.therapist), clinic.calm.code)
+    assert at.date_input(key="link_date").value == date.today()
+    _record_session(at)
     assert not at.exception
     assert "/r/" in at.code[0].value
     assert at.image[0].captions == ["Scan with the client's phone camera"]
-    sessions = backend.get(f"/api/clients/{clinic.calm.code}/sessions", clinic.therapist).json()
-    assert len(sessions) == 4
+    labels = [button.label for button in at.get("download_button")]
+    assert "Print-friendly card" in labels
+    sessions = _sessions(backend, clinic, clinic.calm.code)
+    assert (len(sessions), sessions[-1]["held_on"]) == (4, date.today().isoformat())
+
+
+def test_a_second_session_on_the_same_date_asks_first(backend, clinic) -> None:
+    code = clinic.calm.code
+    held = _sessions(backend, clinic, code)[-1]["held_on"]
+    at = open_client_page(app_as(backend, clinic.therapist), code)
+    at.date_input(key="link_date").set_value(date.fromisoformat(held))
+    _record_session(at)
+    assert not at.exception
+    assert "already recorded" in " ".join(w.value for w in at.warning)
+    assert len(_sessions(backend, clinic, code)) == 3  # nothing recorded yet
+    at.button(key="cancel_second_session").click().run()
+    assert not at.warning and len(_sessions(backend, clinic, code)) == 3
+    _record_session(at)
+    at.button(key="confirm_second_session").click().run()
+    assert not at.exception
+    assert [s["held_on"] for s in _sessions(backend, clinic, code)].count(held) == 2
+
+
+def test_the_link_language_defaults_to_the_clients_last_link(backend, clinic) -> None:
+    code = clinic.calm.code
+    at = open_client_page(app_as(backend, clinic.therapist), code)
+    assert at.selectbox(key="link_language").value == "en"
+    at.selectbox(key="link_language").select("es")
+    _record_session(at)
+    again = open_client_page(app_as(backend, clinic.therapist), code)
+    assert again.selectbox(key="link_language").value == "es"
+
+
+def test_a_private_label_shows_on_the_caseload_and_never_on_the_phone(backend, clinic) -> None:
+    code = clinic.calm.code
+    at = open_client_page(app_as(backend, clinic.therapist), code)
+    at.text_input(key="label_text").input("MB Thursdays")
+    next(b for b in at.button if b.label == "Save label").click().run()
+    assert not at.exception
+    assert "Your label: MB Thursdays" in [t.value for t in at.text]
+    del at.query_params[session.CLIENT_PARAM]  # as the sidebar's link to the caseload
+    caseload = at.switch_page("app_pages/caseload.py").run()
+    caseload.text_input(key="caseload_search").input("thurs").run()
+    assert set(caseload.dataframe(key="caseload_table").value["Client"]) == {code}
+    link = next(b for b in backend_link(backend, clinic, code))
+    for path in (f"/r/{link}", f"/api/public/ratings/{link}"):
+        assert "MB Thursdays" not in httpx.get(f"{backend.url}{path}").text
+
+
+def backend_link(backend, clinic, code: str) -> list[str]:
+    """A fresh rating link's token for the client, issued through the API."""
+    issued = backend.post(
+        f"/api/clients/{code}/sessions", {"held_on": "2026-11-20"}, clinic.therapist
+    ).json()
+    return [issued["url"].rsplit("/", 1)[-1]]
 
 
 def test_a_supervisor_sees_their_team_and_no_other(backend, clinic) -> None:
@@ -160,6 +326,10 @@ def test_a_supervisor_sees_their_team_and_no_other(backend, clinic) -> None:
     names = set(at.dataframe[0].value["Therapist"])
     assert names == {clinic.therapist.user.display_name, clinic.colleague.user.display_name}
     assert set(at.selectbox(key="queue_client").options) == {clinic.ruptured.code}
+    headings = [h.value for h in at.subheader]
+    assert headings.index("Requests to talk, waiting") < headings.index("Ruptures not repaired")
+    assert list(at.dataframe[1].value["Client"]) == [clinic.ruptured.code]
+    assert list(at.table[0].value["Client"]) == [clinic.ruptured.code]
     at.radio(key="heatmap_value").set_value("response_rate").run()
     assert not at.exception
     at.selectbox(key="team_trend_therapist").set_value(clinic.therapist.user.display_name).run()
@@ -176,7 +346,7 @@ def test_a_supervisor_opens_a_queued_client_read_only(backend, clinic) -> None:
     assert not at.exception
     assert at.title[0].value == f"Client {clinic.ruptured.code}"
     assert "Read-only" in texts(at)
-    assert not [b for b in at.button if b.label in ("Acknowledge", "Mark resolved")]
+    assert not [b for b in at.button if b.label in ("Record what you did", "Mark resolved")]
 
 
 def test_an_admin_sees_administration_only_and_adds_a_client(backend, clinic) -> None:
@@ -187,6 +357,13 @@ def test_an_admin_sees_administration_only_and_adds_a_client(backend, clinic) ->
     next(b for b in at.button if b.label == "Add client").click().run()
     assert not at.exception
     assert len(at.dataframe[1].value) == before + 1
+    code = at.code[0].value
+    assert f"Added client {code}" in at.success[0].value
+    at.selectbox(key="delete_code").select(code)
+    at.checkbox(key="delete_sure").check()
+    next(b for b in at.button if b.label == "Delete client").click().run()
+    assert not at.exception
+    assert code not in set(at.dataframe[1].value["Client"])
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("app_pages/caseload.py")  # not in an admin's navigation
 

@@ -59,16 +59,43 @@ def test_the_trajectory_draws_totals_baseline_flags_cutoff_and_episodes(
     figure = charts.trajectory_figure(ratings, flags, episodes, ALLIANCE4)
     assert "Total" in names(figure)
     assert any(name.startswith("Personal baseline") for name in names(figure))
-    assert {"Flag: urgent", "Flag: warning"} <= set(names(figure))
     urgent = next(t for t in figure.data if t.name == "Flag: urgent")
     assert list(urgent.x) == [5] and list(urgent.y) == [27.5]
-    assert list(urgent.hovertext) == ["The client asked to talk."]
     assert "clinical cutoff" in shape_names(figure)
-    cutoff = next(s for s in figure.layout.shapes if s.name == "clinical cutoff")
-    assert cutoff.y1 == ALLIANCE4.psychometrics.total_cutoff
+    cutoff = next(s for s in figure.layout.shapes if s.name == "clinical cutoff line")
+    assert cutoff.y0 == cutoff.y1 == ALLIANCE4.psychometrics.total_cutoff
     assert "episode repaired" in shape_names(figure)
     labels = [a.text for a in figure.layout.annotations]
     assert "Rupture: repaired" in labels
+
+
+def test_a_sessions_marker_is_its_most_severe_flag_on_top_listing_every_flag(
+    ratings, episodes
+) -> None:
+    flags = pd.DataFrame(
+        {
+            "session_number": [5, 5, 3],
+            "severity": ["warning", "urgent", "urgent"],
+            "explanation": ["A reliable drop.", "The client asked to talk.", "Below cutoff."],
+        }
+    )
+    figure = charts.trajectory_figure(ratings, flags, episodes, ALLIANCE4)
+    markers = [t for t in figure.data if t.name.startswith("Flag: ")]
+    assert [t.name for t in markers] == ["Flag: urgent"]  # the warning shares session 5
+    (hover_5,) = [h for x, h in zip(markers[-1].x, markers[-1].hovertext, strict=True) if x == 5]
+    assert hover_5 == "✖ Urgent: The client asked to talk.<br>⚠ Warning: A reliable drop."
+    only_warning = charts.trajectory_figure(ratings, flags.iloc[:1], episodes, ALLIANCE4)
+    flag_traces = [t.name for t in only_warning.data if t.name.startswith("Flag: ")]
+    assert flag_traces == ["Flag: warning"]
+
+
+def test_urgent_markers_are_drawn_after_less_severe_ones(ratings, episodes) -> None:
+    flags = pd.DataFrame(
+        {"session_number": [2, 5], "severity": ["urgent", "talk"], "explanation": ["a", "b"]}
+    )
+    figure = charts.trajectory_figure(ratings, flags, episodes, ALLIANCE4)
+    flag_traces = [t.name for t in figure.data if t.name.startswith("Flag: ")]
+    assert flag_traces == ["Flag: talk", "Flag: urgent"]
 
 
 def test_the_baseline_uses_only_earlier_sessions(ratings) -> None:

@@ -13,14 +13,15 @@ def test_a_notification_link_opens_that_clients_page_once_signed_in(backend) -> 
     clients = [make_client(backend.database, therapist) for _ in range(2)]
     theirs = max(clients, key=lambda c: c.code)  # not the one the page would open by default
     at = AppTest.from_file(str(APP), default_timeout=APP_TIMEOUT_SECONDS)
-    at.query_params["client"] = theirs.code.lower()
     at.run()
+    at.query_params["client"] = theirs.code  # the mail's /client?client=CODE
+    at.switch_page("app_pages/client.py").run()
     at.text_input(key="email").input(therapist.user.email)
     at.text_input(key="password").input(PASSWORD)
     at.button[0].click().run()
 
     assert not at.exception
-    assert at.title[0].value == f"Client {theirs.code}"
+    assert theirs.code in at.title[0].value
 
 
 def test_each_person_chooses_their_summaries_but_not_to_miss_urgent_alerts(backend) -> None:

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
+
 from dashboard import charts
 from dashboard.labels import day_label
 from dashboard.tables import (
+    filter_caseload,
     live_flags,
-    queue_frame,
+    ruptures_frame,
+    sparkline_range,
+    talk_requests_frame,
     therapist_labels,
     therapist_table,
     therapist_weekly_frame,
@@ -43,8 +48,7 @@ def week(therapist_id: int, mean_total: float) -> dict:
 
 
 NAMESAKES = [therapist(7, "Sam Lee"), therapist(3, "Sam Lee"), therapist(5, "Ana Ruiz")]
-QUEUED = {
-    "kind": "episode",
+RUPTURE = {
     "client_code": "K7Q-2M4",
     "therapist_id": 7,
     "therapist_name": "Sam Lee",
@@ -52,6 +56,18 @@ QUEUED = {
     "severity": "warning",
     "status": "unrepaired",
     "explanation": "Total fell 9 points below the client's usual range.",
+    "last_action": None,
+    "last_action_at": None,
+}
+TALK = {
+    "client_code": "K7Q-2M4",
+    "therapist_id": 3,
+    "therapist_name": "Sam Lee",
+    "session_number": 4,
+    "held_on": "2026-11-20",
+    "waiting_since": "2026-11-21T10:00:00Z",
+    "waiting_days": 3,
+    "explanation": "The client asked to talk.",
 }
 
 
@@ -76,18 +92,40 @@ def test_a_therapist_who_left_the_team_is_a_former_colleague() -> None:
     assert therapist_weekly_frame(overview)["therapist_name"].tolist() == ["Former colleague"]
 
 
-def test_the_queue_names_therapists_as_the_table_does() -> None:
-    queue = queue_frame([QUEUED], therapist_labels(NAMESAKES))
-    assert queue.loc[0, "Therapist"] == "Sam Lee (2)"
+def test_both_queues_name_therapists_as_the_table_does() -> None:
+    labels = therapist_labels(NAMESAKES)
+    assert ruptures_frame([RUPTURE], labels).loc[0, "Therapist"] == "Sam Lee (2)"
+    assert talk_requests_frame([TALK], labels).loc[0, "Therapist"] == "Sam Lee (1)"
 
 
-def test_the_queue_keeps_since_as_a_date_so_it_sorts_by_date() -> None:
+def test_the_rupture_queue_keeps_since_as_a_date_and_says_what_was_last_done() -> None:
     items = [
-        {**QUEUED, "client_code": "A", "since": "2026-11-02"},
-        {**QUEUED, "client_code": "B", "since": "2025-12-30"},
+        {**RUPTURE, "client_code": "A", "since": "2026-11-02", "last_action": "referred"},
+        {**RUPTURE, "client_code": "B", "since": "2025-12-30"},
     ]
-    queue = queue_frame(items, therapist_labels(NAMESAKES))
+    queue = ruptures_frame(items, therapist_labels(NAMESAKES))
     assert queue.sort_values("Since")["Client"].tolist() == ["B", "A"]
+    assert queue["Last action"].tolist() == ["Referred the client", "Nothing recorded"]
+
+
+def test_a_talk_request_says_how_long_it_has_waited() -> None:
+    rows = [TALK, {**TALK, "waiting_days": 0}]
+    assert talk_requests_frame(rows, {})["Waiting"].tolist() == ["3 days", "today"]
+
+
+def test_caseload_search_finds_a_code_or_a_label_in_any_case() -> None:
+    frame = pd.DataFrame(
+        {"Client": ["SRBW-YC6K", "K7RX-2QMP"], "Label": ["MB Thursdays", ""], "severity": "none"}
+    )
+    assert filter_caseload(frame, search="thurs")["Client"].tolist() == ["SRBW-YC6K"]
+    assert filter_caseload(frame, search="k7rx")["Client"].tolist() == ["K7RX-2QMP"]
+    assert len(filter_caseload(frame, search="  ")) == 2
+
+
+def test_every_sparkline_shares_one_y_range() -> None:
+    frame = pd.DataFrame({"Trend": [[30.0, 33.0], [12.0, 38.5], []]})
+    assert sparkline_range(frame) == (12.0, 38.5)
+    assert sparkline_range(pd.DataFrame({"Trend": [[]]})) is None
 
 
 def test_dates_read_the_same_in_every_country() -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.backend.factories import PASSWORD
 from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.test_rating_page import axe_violations
 
 pytestmark = pytest.mark.e2e
 TIMEOUT_MS = 20_000
@@ -16,6 +18,22 @@ def sign_in(page, url: str, email: str) -> None:
     page.get_by_role("textbox", name="Email").fill(email)
     page.get_by_role("textbox", name="Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+
+
+def choose(page, combobox, option: str) -> None:
+    """Pick an option of a select box; a click while the page is still redrawing can be
+    lost, so open the list again until the option shows."""
+    for _ in range(5):
+        combobox.click()
+        choice = page.get_by_role("option", name=option, exact=True)
+        try:
+            choice.wait_for(timeout=2000)
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+            continue
+        choice.click()
+        return
+    raise AssertionError(f"the option {option!r} never showed")
 
 
 def test_a_therapist_acknowledges_the_most_urgent_flag(
@@ -34,7 +52,9 @@ def test_a_therapist_acknowledges_the_most_urgent_flag(
     page.wait_for_timeout(1000)
     page.screenshot(path=ARTIFACTS / "client.png", full_page=True)
 
-    page.get_by_role("button", name="Acknowledge").first.click()
+    first_card = page.locator("[class*=st-key-flag_]").first
+    choose(page, first_card.get_by_role("combobox"), "Raised it in session")
+    first_card.get_by_role("button", name="Record what you did").click()
     page.get_by_text("You noted: Raised it in session").first.wait_for(timeout=TIMEOUT_MS)
     flags = backend.get(f"/api/clients/{clinic.ruptured.code}/flags", clinic.therapist).json()
     acknowledged = [f for f in flags if f["status"] == "acknowledged"]
@@ -84,3 +104,100 @@ def test_no_other_site_may_frame_the_dashboard(dashboard_url) -> None:
         response = httpx.get(f"{dashboard_url}{path}", timeout=10)
         assert response.headers["Content-Security-Policy"] == "frame-ancestors 'none'"
         assert response.headers["X-Frame-Options"] == FRAME_HEADERS["X-Frame-Options"]
+
+
+def client_heading(page, code: str):
+    return page.get_by_role("heading", name=f"Client {code}")
+
+
+def test_a_refresh_keeps_the_therapist_signed_in_on_the_same_client(
+    browser_page, dashboard_url, backend, clinic
+) -> None:
+    page = browser_page
+    sign_in(page, dashboard_url, clinic.therapist.user.email)
+    page.get_by_role("heading", name="My caseload").wait_for(timeout=TIMEOUT_MS)
+    page.get_by_role("button", name="Open client page").click()
+    client_heading(page, clinic.ruptured.code).wait_for(timeout=TIMEOUT_MS)
+    assert page.url.endswith(f"/client?client={clinic.ruptured.code}")
+    page.wait_for_timeout(1000)  # the browser redeems its one-time ticket for the cookie
+
+    page.reload()
+    client_heading(page, clinic.ruptured.code).wait_for(timeout=TIMEOUT_MS)
+    assert page.get_by_role("textbox", name="Password").count() == 0
+    # The sign-in is in an HttpOnly cookie only: no page script, URL or storage holds it.
+    (cookie,) = [c for c in page.context.cookies() if c["name"] == "rapport_session"]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert cookie["value"] not in page.evaluate("document.cookie")
+    stored = page.evaluate("JSON.stringify([{...localStorage}, {...sessionStorage}])")
+    assert cookie["value"] not in stored and cookie["value"] not in page.url
+
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("textbox", name="Password").wait_for(timeout=TIMEOUT_MS)
+    page.reload()  # the cookie's sign-in ended with the sign-out
+    page.get_by_role("textbox", name="Password").wait_for(timeout=TIMEOUT_MS)
+
+
+def test_back_and_forward_move_between_the_caseload_and_clients(
+    browser_page, dashboard_url, backend, clinic
+) -> None:
+    page = browser_page
+    first, second = clinic.ruptured.code, clinic.calm.code
+    sign_in(page, dashboard_url, clinic.therapist.user.email)
+    page.get_by_role("heading", name="My caseload").wait_for(timeout=TIMEOUT_MS)
+    page.get_by_role("button", name="Open client page").click()
+    client_heading(page, first).wait_for(timeout=TIMEOUT_MS)
+    choose(page, page.get_by_role("combobox", name="Client"), second)
+    client_heading(page, second).wait_for(timeout=TIMEOUT_MS)
+
+    page.go_back()
+    client_heading(page, first).wait_for(timeout=TIMEOUT_MS)
+    page.go_back()
+    page.get_by_role("heading", name="My caseload").wait_for(timeout=TIMEOUT_MS)
+    page.go_forward()
+    client_heading(page, first).wait_for(timeout=TIMEOUT_MS)
+
+
+def test_a_pasted_client_link_opens_that_client_after_signing_in(
+    browser_page, dashboard_url, backend, clinic
+) -> None:
+    page = browser_page
+    sign_in(page, f"{dashboard_url}/client?client={clinic.calm.code}", clinic.therapist.user.email)
+    client_heading(page, clinic.calm.code).wait_for(timeout=TIMEOUT_MS)
+    assert f"client={clinic.calm.code}" in page.url
+
+
+def test_a_supervisor_sees_requests_to_talk_and_ruptures_in_two_lists(
+    browser_page, dashboard_url, backend, clinic
+) -> None:
+    page = browser_page
+    sign_in(page, dashboard_url, clinic.supervisor.user.email)
+    talk = page.get_by_role("heading", name="Requests to talk, waiting")
+    ruptures = page.get_by_role("heading", name="Ruptures not repaired")
+    talk.wait_for(timeout=TIMEOUT_MS)
+    ruptures.wait_for(timeout=TIMEOUT_MS)
+    assert talk.bounding_box()["y"] < ruptures.bounding_box()["y"]
+    ruptures.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    page.screenshot(path=ARTIFACTS / "team-queues.png")
+    table = page.locator("[data-testid=stTable]")
+    assert clinic.ruptured.code in table.inner_text()
+    assert clinic.outsiders_client.code not in page.content()
+
+
+def test_axe_finds_nothing_serious_on_sign_in_caseload_and_client_pages(
+    browser_page, dashboard_url, backend, clinic
+) -> None:
+    page = browser_page
+    page.goto(dashboard_url)
+    page.get_by_role("textbox", name="Email").wait_for(timeout=TIMEOUT_MS)
+    page.wait_for_timeout(1500)
+    found = {"sign-in": axe_violations(page, "sign-in")}
+    sign_in(page, dashboard_url, clinic.therapist.user.email)
+    page.locator("[data-testid=stDataFrame]").first.wait_for(timeout=TIMEOUT_MS)
+    page.wait_for_timeout(1500)
+    found["caseload"] = axe_violations(page, "caseload")
+    page.get_by_role("button", name="Open client page").click()
+    page.locator(".js-plotly-plot").first.wait_for(timeout=TIMEOUT_MS)
+    page.wait_for_timeout(1500)
+    found["client"] = axe_violations(page, "client")
+    assert found == {"sign-in": [], "caseload": [], "client": []}

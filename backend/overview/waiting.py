@@ -1,0 +1,101 @@
+"""What waits on the supervisor's teams, in two lists: requests to talk nobody has acted
+on, and ruptures not repaired with the last thing the therapist recorded about them.
+
+A fresh request to talk and a rupture left unrepaired since June call for different
+things; one list marked "urgent" throughout buried both.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import case
+from sqlmodel import Session, col, select
+
+from backend.clients.models import Client
+from backend.clock import utcnow
+from backend.flags.models import Episode, Flag
+from backend.overview.schemas import RuptureWaiting, TalkRequestWaiting
+from backend.users.models import User
+
+#: The rule of a client's request to talk (``scoring.rules.client_wants_to_talk``).
+TALK_REQUEST_RULE = "client_wants_to_talk"
+WAITING_LIMIT = 200
+
+
+def talk_requests_waiting(session: Session, active: tuple[Any, ...]) -> list[TalkRequestWaiting]:
+    """Open requests to talk, the longest waiting first."""
+    rows = session.exec(
+        select(Flag.session_number, Flag.held_on, Flag.created_at, Flag.explanation, Client.code)
+        .add_columns(Client.therapist_id, User.display_name)
+        .join(Client, col(Client.id) == Flag.client_id)
+        .join(User, col(User.id) == Client.therapist_id)
+        .where(*active, Flag.status == "open", Flag.rule == TALK_REQUEST_RULE)
+        .order_by(col(Flag.created_at), col(Flag.id))
+        .limit(WAITING_LIMIT)
+    ).all()
+    now = utcnow()
+    return [
+        TalkRequestWaiting(
+            client_code=code,
+            therapist_id=therapist_id,
+            therapist_name=name,
+            session_number=number,
+            held_on=held_on,
+            waiting_since=created_at,
+            waiting_days=(now - created_at).days,
+            explanation=explanation,
+        )
+        for number, held_on, created_at, explanation, code, therapist_id, name in rows
+    ]
+
+
+def ruptures_waiting(session: Session, active: tuple[Any, ...]) -> list[RuptureWaiting]:
+    """Unrepaired ruptures, then open ones, oldest first, each with its last action."""
+    unrepaired_first = case((Episode.status == "unrepaired", 0), else_=1)
+    episodes = session.exec(
+        select(
+            Episode.client_id,
+            Episode.opened_session,
+            Episode.opened_on,
+            Episode.status,
+            Episode.severity,
+            Episode.explanation,
+            Client.code,
+        )
+        .add_columns(Client.therapist_id, User.display_name)
+        .join(Client, col(Client.id) == Episode.client_id)
+        .join(User, col(User.id) == Client.therapist_id)
+        .where(*active, col(Episode.status).in_(("open", "unrepaired")))
+        .order_by(unrepaired_first, col(Episode.opened_on), col(Episode.id))
+        .limit(WAITING_LIMIT)
+    ).all()
+    actions = session.exec(
+        select(Flag.client_id, Flag.session_number, Flag.action, Flag.acknowledged_at)
+        .where(
+            col(Flag.client_id).in_({e.client_id for e in episodes}),
+            col(Flag.action).is_not(None),
+        )
+        .order_by(col(Flag.acknowledged_at).desc())
+    ).all()
+    newest_first: dict[int, list[Any]] = {}
+    for action in actions:
+        newest_first.setdefault(action.client_id, []).append(action)
+    result = []
+    for client_id, opened, opened_on, status, severity, explanation, code, tid, name in episodes:
+        since_opened = (a for a in newest_first.get(client_id, []) if a.session_number >= opened)
+        last = next(since_opened, None)
+        result.append(
+            RuptureWaiting(
+                client_code=code,
+                therapist_id=tid,
+                therapist_name=name,
+                status=status,
+                since=opened_on,
+                severity=severity,
+                explanation=explanation,
+                last_action=last.action if last else None,
+                last_action_at=last.acknowledged_at if last else None,
+            )
+        )
+    return result
