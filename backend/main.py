@@ -113,10 +113,24 @@ def _concurrent_change(_request: Request, _error: Exception) -> JSONResponse:
     )
 
 
+def _field(location: tuple, body: object) -> str:
+    """The field a refusal names: a tagged union's member (named after the value that chose
+    it, e.g. the action "other") is not a field the caller sent, so it is left out."""
+    parts = [str(part) for part in location if part != "body"]
+    if (
+        isinstance(body, dict)
+        and len(parts) > 1
+        and parts[0] not in body
+        and parts[0] in {str(value) for value in body.values()}
+    ):
+        parts = parts[1:]
+    return ".".join(parts)
+
+
 def _validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
     problems = []
     for problem in error.errors():
-        location = ".".join(str(part) for part in problem.get("loc", ()) if part != "body")
+        location = _field(tuple(problem.get("loc", ())), error.body)
         problems.append({"field": location, "message": problem.get("msg", "is invalid")})
     summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems) or "Invalid request."
     return JSONResponse({"detail": summary, "errors": problems}, status_code=422)

@@ -19,6 +19,10 @@ CONTROL_CHARACTERS = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f"
 _FORBIDDEN = re.compile(f"[{CONTROL_CHARACTERS}]")
 #: Published in the OpenAPI schema so a generated client knows the rule.
 NO_CONTROL_CHARACTERS = f"^[^{CONTROL_CHARACTERS}]*$"
+#: The same, and not blank: at least one character that is neither a control nor a space.
+NOT_BLANK_NO_CONTROL_CHARACTERS = (
+    f"^[^{CONTROL_CHARACTERS}]*[^{CONTROL_CHARACTERS}\\s][^{CONTROL_CHARACTERS}]*$"
+)
 MESSAGE = "must not contain control characters such as NUL (tab and new lines are fine)"
 
 

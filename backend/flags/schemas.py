@@ -15,7 +15,7 @@ from backend.flags.models import (
     RESOLUTIONS,
     SEVERITIES,
 )
-from backend.text_fields import Text
+from backend.text_fields import NOT_BLANK_NO_CONTROL_CHARACTERS, Text
 
 # The database CHECK constraints and these API types come from the same tuples.
 Action = Literal[*ACTIONS]
@@ -66,7 +66,9 @@ class AcknowledgementOfOther(_AcknowledgementBase):
 
     action: Literal[*ACTIONS_NEEDING_A_NOTE]
     note: Text = Field(
-        min_length=1, max_length=NOTE_MAX_LENGTH, json_schema_extra={"pattern": r"\S"}
+        min_length=1,
+        max_length=NOTE_MAX_LENGTH,
+        json_schema_extra={"pattern": NOT_BLANK_NO_CONTROL_CHARACTERS},
     )
 
     @field_validator("note")
