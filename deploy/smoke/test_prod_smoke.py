@@ -285,6 +285,7 @@ def test_metrics_are_not_served_through_the_proxy(stack: Stack) -> None:
 
 
 def test_a_phone_submits_a_rating_through_https(stack: Stack) -> None:
+    (before,) = stack.sql("SELECT count(*) FROM rating")
     with stack.client() as https:
         page = https.get(f"/r/{stack.rating_token}")
         submitted = https.post(
@@ -297,8 +298,9 @@ def test_a_phone_submits_a_rating_through_https(stack: Stack) -> None:
             "/api/auth/login", json={"email": DEMO_THERAPIST, "password": DEMO_PASSWORD}
         )
         assert signed_in.status_code == 200, signed_in.text
-    rating_id = submitted.json()["rating_id"]
-    assert stack.sql("SELECT id FROM rating WHERE id = %s", rating_id) == [(rating_id,)]
+    # The receipt is opaque (no row number); the rating is there, once.
+    assert re.fullmatch(r"[0-9a-f]{32}", submitted.json()["rating_id"])
+    assert stack.sql("SELECT count(*) FROM rating") == [(before[0] + 1,)]
 
 
 def test_the_sign_in_throttle_trips_after_five_failures_whichever_instance_answers(
