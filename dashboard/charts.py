@@ -37,8 +37,6 @@ from dashboard.labels import (
     severity_label,
 )
 
-#: Prior sessions needed before a personal baseline band is drawn.
-BASELINE_MIN_SESSIONS = 3
 _LAYOUT = {
     "template": "plotly_white",
     "margin": {"l": 40, "r": 20, "t": 40, "b": 40},
@@ -88,13 +86,6 @@ def empty_figure(message: str) -> go.Figure:
     return figure
 
 
-def personal_baseline(totals: pd.Series) -> pd.DataFrame:
-    """Mean and SD of each session's *earlier* totals (the band a new rating is judged by)."""
-    prior = totals.shift(1).expanding(min_periods=BASELINE_MIN_SESSIONS)
-    mean, sd = prior.mean(), prior.std()
-    return pd.DataFrame({"mean": mean, "low": mean - sd, "high": mean + sd})
-
-
 def trajectory_figure(
     ratings: pd.DataFrame,
     flags: pd.DataFrame,
@@ -103,7 +94,9 @@ def trajectory_figure(
 ) -> go.Figure:
     """Total per session with the cutoff band, personal baseline, flags and rupture episodes.
 
-    ``ratings``: session_number, held_on, total. ``flags``: session_number, severity,
+    ``ratings``: session_number, held_on, total, and optionally usual, usual_sd and
+    change_from_previous (the range scoring judged each rating by, from the API: the
+    dashboard computes no range of its own). ``flags``: session_number, severity,
     explanation. ``episodes``: opened_session, closed_session, status.
     """
     if ratings.empty:
@@ -131,16 +124,23 @@ def trajectory_figure(
         annotation_position="bottom left",
         name="clinical cutoff line",
     )
-    baseline = personal_baseline(ratings["total"])
-    if baseline["mean"].notna().any():
+    if "usual" in ratings and ratings["usual"].notna().any():
         add_band(
             figure,
             x,
-            baseline["low"],
-            baseline["high"],
-            name="Personal baseline (mean ± 1 SD of earlier sessions)",
+            ratings["usual"] - ratings["usual_sd"],
+            ratings["usual"] + ratings["usual_sd"],
+            name="Usual range (as scoring judged each rating)",
             colour="rgba(86, 180, 233, 0.18)",
         )
+    change = (
+        ratings["change_from_previous"]
+        if "change_from_previous" in ratings
+        else ratings["total"].diff()
+    )
+    change_text = [
+        "" if c != c else f"<br>{c:+.1f} from the previous rating" for c in change.tolist()
+    ]
     figure.add_trace(
         go.Scatter(
             x=x,
@@ -149,8 +149,16 @@ def trajectory_figure(
             name="Total",
             line={"color": PALETTE["talk"], "width": 2},
             marker={"size": 7},
-            customdata=pd.to_datetime(ratings["held_on"]).dt.strftime(DAY_FORMAT),
-            hovertemplate="Session %{x} (%{customdata})<br>Total %{y:.1f}<extra></extra>",
+            customdata=list(
+                zip(
+                    pd.to_datetime(ratings["held_on"]).dt.strftime(DAY_FORMAT),
+                    change_text,
+                    strict=True,
+                )
+            ),
+            hovertemplate=(
+                "Session %{x} (%{customdata[0]})<br>Total %{y:.1f}%{customdata[1]}<extra></extra>"
+            ),
         )
     )
     if not flags.empty:

@@ -93,9 +93,19 @@ def filter_caseload(
     return frame[keep]
 
 
-def ratings_frame(ratings: list[dict[str, Any]], instrument: Instrument) -> pd.DataFrame:
-    """Ratings on one instrument: session_number, held_on, total and one column per item."""
-    columns = ["session_number", "held_on", "total", *instrument.item_keys]
+#: What scoring judged each rating by (``GET /api/clients/{code}/page``'s ``ranges``).
+RANGE_FIELDS = ("usual", "usual_sd", "usual_low", "change_from_previous", "in_episode")
+
+
+def ratings_frame(
+    ratings: list[dict[str, Any]],
+    instrument: Instrument,
+    ranges: list[dict[str, Any]] = (),
+) -> pd.DataFrame:
+    """Ratings on one instrument: session_number, held_on, total, one column per item, and
+    the range scoring judged each by (``RANGE_FIELDS``; NaN until the range is known)."""
+    columns = ["session_number", "held_on", "total", *instrument.item_keys, *RANGE_FIELDS]
+    judged = {r["session_number"]: r for r in ranges if r["instrument"] == instrument.id}
     chosen = [r for r in ratings if r["instrument"] == instrument.id]
     records = [
         {
@@ -103,10 +113,14 @@ def ratings_frame(ratings: list[dict[str, Any]], instrument: Instrument) -> pd.D
             "held_on": pd.Timestamp(r["held_on"]),
             "total": r["total"],
             **{key: r["scores"].get(key) for key in instrument.item_keys},
+            **{name: judged.get(r["session_number"], {}).get(name) for name in RANGE_FIELDS},
         }
         for r in chosen
     ]
-    return pd.DataFrame.from_records(records, columns=columns)
+    frame = pd.DataFrame.from_records(records, columns=columns)
+    numbers = [name for name in RANGE_FIELDS if name != "in_episode"]
+    frame[numbers] = frame[numbers].astype(float)
+    return frame
 
 
 def wording_note(ratings: list[dict[str, Any]], instrument: Instrument) -> str | None:

@@ -159,7 +159,12 @@ def ranges_of_client(*, session: Session, caller: Caller, code: str) -> list[Ran
     numbers and computes none. Recomputed from the stored history: the same function and
     configuration that made the stored flags give the same numbers."""
     client = client_for(session=session, caller=caller, code=code, action="read_ranges")
-    ranges = score_clients(session, [client.id]).evaluation.ranges
+    return ranges_for_client(session=session, client_id=client.id)
+
+
+def ranges_for_client(*, session: Session, client_id: int) -> list[RangePublic]:
+    """``ranges_of_client`` for a client already in the caller's scope (the client page)."""
+    ranges = score_clients(session, [client_id]).evaluation.ranges
     return [
         RangePublic(
             session_number=int(row.session_number),

@@ -12,7 +12,7 @@ from backend.auth.service import Caller
 from backend.clients.scope import client_for
 from backend.clients.service import client_public
 from backend.flags.models import ClientSummary
-from backend.flags.service import episodes_for_client, flags_for_client
+from backend.flags.service import episodes_for_client, flags_for_client, ranges_for_client
 from backend.overview.schemas import ClientPage
 from backend.ratings.service import ratings_of_client
 from backend.therapy.service import last_link_language, sessions_of_client
@@ -33,4 +33,5 @@ def client_page(*, session: Session, caller: Caller, code: str) -> ClientPage:
         ratings=ratings_of_client(session=session, client_id=client.id),
         flags=flags_for_client(session=session, client=client),
         episodes=episodes_for_client(session=session, client_id=client.id),
+        ranges=ranges_for_client(session=session, client_id=client.id),
     )

@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from backend.clients.schemas import ClientPublic
-from backend.flags.schemas import EpisodePublic, FlagPublic, Severity
+from backend.flags.schemas import EpisodePublic, FlagPublic, RangePublic, Severity
 from backend.ratings.schemas import InstrumentPublic, RatingPublic
 from backend.therapy.schemas import Language, TherapySessionPublic
 
@@ -131,6 +131,8 @@ class ClientPage(BaseModel):
     #: Most pressing first: the most severe, then the newest session.
     flags: list[FlagPublic]
     episodes: list[EpisodePublic]
+    #: Per rating, the usual range scoring judged it by: what the chart draws.
+    ranges: list[RangePublic]
 
 
 class InstrumentListing(BaseModel):

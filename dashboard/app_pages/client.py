@@ -91,7 +91,7 @@ episodes, sessions = page["episodes"], page["sessions"]
 known = session.instruments()
 last_used = (ratings or sessions or [{"instrument": next(iter(known))}])[-1]["instrument"]
 instrument = known.get(last_used) or next(iter(known.values()))
-rated = ratings_frame(ratings, instrument)
+rated = ratings_frame(ratings, instrument, page.get("ranges", []))
 live = live_flags(flags)
 comments = {r["session_number"]: r["comment"] for r in ratings if r["comment"]}
 
@@ -342,7 +342,8 @@ st.plotly_chart(
 st.caption(
     f"{instrument.name}. The dashed line is the clinical cutoff "
     f"({instrument.psychometrics.total_cutoff:g}); below it is worth talking about. The blue "
-    "band is this client's usual range. Hover a marker for what was flagged that session."
+    "band is this client's usual range as scoring judged each rating (usual level ± its "
+    "spread). Hover a marker for what was flagged that session."
 )
 
 # 5. Each dimension and the history ------------------------------------------------------

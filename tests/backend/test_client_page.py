@@ -174,3 +174,18 @@ def test_the_audit_trail_filters_by_day_written_as_a_day(api, db, query, status)
     assert response.status_code == status, response.text
     if status == 200:
         assert [e["action"] for e in response.json()] == ["list_clients"]
+
+
+def test_the_client_page_carries_the_ranges_scoring_judged_each_rating_by(api, db) -> None:
+    from tests.backend.factories import alliance4, make_client, make_session_with_link, signed_in
+
+    therapist = signed_in(db)
+    client = make_client(db, therapist)
+    for scores in [alliance4(9.5, 9.5, 9.5, 9.5)] * 3 + [alliance4(7, 7, 7, 7)]:
+        _, token = make_session_with_link(db, client)
+        assert api.post(f"/api/public/ratings/{token}", json={"scores": scores}).is_success
+    page = api.get(f"/api/clients/{client.code}/page", headers=therapist.headers).json()
+    ranges = api.get(f"/api/clients/{client.code}/ranges", headers=therapist.headers).json()
+    assert page["ranges"] == ranges
+    assert [r["usual"] for r in ranges] == [None, None, 38.0, 38.0]
+    assert ranges[-1]["in_episode"] and ranges[-1]["change_from_previous"] == -10.0

@@ -27,12 +27,17 @@ def shape_names(figure) -> list[str]:
 @pytest.fixture
 def ratings() -> pd.DataFrame:
     totals = [38.0, 37.5, 38.5, 38.0, 27.5, 37.9]
+    nan = float("nan")
     return pd.DataFrame(
         {
             "session_number": range(1, 7),
             "held_on": [date(2026, 9, 1) + timedelta(weeks=n) for n in range(6)],
             "total": totals,
             **{key: [t / 4 for t in totals] for key in ALLIANCE4.item_keys},
+            # as scoring sends them: no range before two earlier ratings
+            "usual": [nan, nan, 37.75, 38.0, 38.0, 38.0],
+            "usual_sd": [nan, nan, 2.4, 2.2, 2.0, 2.0],
+            "change_from_previous": [nan, -0.5, 1.0, -0.5, -10.5, 10.4],
         }
     )
 
@@ -58,7 +63,7 @@ def test_the_trajectory_draws_totals_baseline_flags_cutoff_and_episodes(
 ) -> None:
     figure = charts.trajectory_figure(ratings, flags, episodes, ALLIANCE4)
     assert "Total" in names(figure)
-    assert any(name.startswith("Personal baseline") for name in names(figure))
+    assert any(name.startswith("Usual range") for name in names(figure))
     urgent = next(t for t in figure.data if t.name == "Flag: urgent")
     assert list(urgent.x) == [5] and list(urgent.y) == [27.5]
     assert "clinical cutoff" in shape_names(figure)
@@ -98,11 +103,17 @@ def test_urgent_markers_are_drawn_after_less_severe_ones(ratings, episodes) -> N
     assert flag_traces == ["Flag: talk", "Flag: urgent"]
 
 
-def test_the_baseline_uses_only_earlier_sessions(ratings) -> None:
-    band = charts.personal_baseline(ratings["total"])
-    assert band["mean"].iloc[:3].isna().all()
-    assert band["mean"].iloc[3] == pytest.approx((38.0 + 37.5 + 38.5) / 3)
-    assert band["low"].iloc[3] < band["mean"].iloc[3] < band["high"].iloc[3]
+def test_the_band_is_the_range_scoring_sent_and_none_of_the_charts_own(ratings) -> None:
+    figure = charts.trajectory_figure(ratings, pd.DataFrame(), pd.DataFrame(), ALLIANCE4)
+    lower = next(t for t in figure.data if t.name == "Usual range (as scoring judged each rating)")
+    lows = list(lower.y)
+    assert lows[2:] == pytest.approx([37.75 - 2.4, 38.0 - 2.2, 38.0 - 2.0, 38.0 - 2.0])
+    assert all(y != y for y in lows[:2])  # unknown range: nothing drawn
+    total = next(t for t in figure.data if t.name == "Total")
+    assert "-10.5 from the previous rating" in total.customdata[4][1]
+    without = ratings.drop(columns=["usual", "usual_sd", "change_from_previous"])
+    plain = charts.trajectory_figure(without, pd.DataFrame(), pd.DataFrame(), ALLIANCE4)
+    assert not [t for t in plain.data if t.name and t.name.startswith("Usual range")]
 
 
 def test_an_open_episode_runs_to_the_last_session(ratings) -> None:
