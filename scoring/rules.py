@@ -216,10 +216,8 @@ def rupture_not_repaired(h: RatingHistory, own: OwnRange) -> RuleHits:
     """
     rows = np.flatnonzero(own.unrepaired_at)
     episode = own.episode[rows]
-    opened = own.opened[episode] if len(rows) else rows
-    lowest = own.lowest[episode] if len(rows) else rows
-    usual = own.episode_mean[episode] if len(rows) else np.empty(0)
-    line = own.recovery_line[episode] if len(rows) else np.empty(0)
+    opened, lowest = own.opened[episode], own.lowest[episode]
+    usual, line = own.episode_mean[episode], own.recovery_line[episode]
     within = h.per_row("repair_within")[rows]
     text = [
         f"The drop that began at session {h.session[o]} (total {_num(h.total[o])} against "
@@ -243,8 +241,8 @@ def rupture_not_repaired(h: RatingHistory, own: OwnRange) -> RuleHits:
             "value": h.total[rows],
             "usual": usual,
             "recovery_line": line,
-            "opened_session": h.session[opened] if len(rows) else rows,
-            "lowest": h.total[lowest] if len(rows) else np.empty(0),
+            "opened_session": h.session[opened],
+            "lowest": h.total[lowest],
             "within": within.astype(np.int64),
         },
     )

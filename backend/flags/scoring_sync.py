@@ -155,7 +155,7 @@ def calibrate(session: Session) -> list[ScoringCalibration]:
     An instrument with too few clients with enough ratings keeps (or returns to) its
     registry default: its row is removed.
     """
-    ratings, _ = history_frames_all(session)
+    ratings, _ = history_frames(session, list(session.scalars(select(Client.id))))
     rows = []
     for instrument in sorted(set(ratings["instrument"])):
         try:
@@ -174,11 +174,6 @@ def calibrate(session: Session) -> list[ScoringCalibration]:
         rows.append(row)
     session.flush()
     return rows
-
-
-def history_frames_all(session: Session) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every client's history, for the clinic-wide estimate."""
-    return history_frames(session, list(session.scalars(select(Client.id))))
 
 
 def store_scores(session: Session, client_ids: Sequence[int], scores: Scores) -> None:
@@ -282,14 +277,12 @@ def _sync_flags(
             if before.status == FlagStatus.withdrawn:
                 # raised again: live once more, with whatever the therapist wrote kept
                 status = FlagStatus.acknowledged if before.action else FlagStatus.open
-                changed.append({"_key": before.id, "status": status, **computed})
             else:
-                changed.append({"_key": before.id, "status": before.status, **computed})
-    if changed:
-        for row in changed:
-            row.setdefault("withdrawn_reason", None)
-            if row["status"] != FlagStatus.withdrawn:
-                row["withdrawn_reason"] = None
+                status = before.status
+            # a raised flag has no reason to be withdrawn
+            changed.append(
+                {"_key": before.id, "status": status, "withdrawn_reason": None, **computed}
+            )
     _write(session, _FLAG, new=new, changed=changed)
     queue_urgent_alerts(session, raised=new)  # in this transaction: the flag and its mail
     gone = [row for key, row in stored.items() if key not in seen and row.status in _LIVE]
