@@ -54,3 +54,19 @@ def test_rapport_is_far_more_precise_than_openfit_and_the_cutoff_and_the_oracle_
     assert rapport.client_precision > cutoff.client_precision + 0.3
     assert openfit.rupture_free_alarmed > 0.9 and cutoff.rupture_free_alarmed > 0.6
     assert rapport.clear_ruptures_found <= oracle.clear_ruptures_found + 0.02
+
+
+def test_the_baseline_rules_are_what_their_docstrings_say():
+    """OpenFIT: red under 36 or at least a point below the previous session; cutoff: under
+    36; both on each client's own sessions in order, whatever the row order."""
+    from scoring.detection import cutoff_rule, openfit_rule
+
+    ratings = pd.DataFrame(
+        {
+            "client_id": ["b", "a", "a", "a", "b"],
+            "session_number": [2, 3, 1, 2, 1],
+            "total": [37.0, 36.5, 38.0, 37.0, 35.9],
+        }
+    )
+    assert openfit_rule(ratings).tolist() == [False, False, False, True, True]
+    assert cutoff_rule(ratings).tolist() == [False, False, False, False, True]
