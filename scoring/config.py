@@ -16,7 +16,7 @@ from scoring.instruments import Instrument, get_instrument
 from scoring.psychometrics import reliable_change_index
 
 #: Identifies the rule set in every flag and episode, so stored flags can be re-scored.
-RULES_VERSION = "2026.12.1"
+RULES_VERSION = "2026.12.2"
 
 
 @dataclass(frozen=True)
@@ -40,15 +40,19 @@ class Thresholds:
     #: "instrument default" or "clinic estimate": which ``within_sd`` is in force.
     within_sd_source: str = "instrument default"
     #: Weight, in sessions, of ``within_sd`` against the client's own spread.
-    shrink_sessions: float = 4.0
+    shrink_sessions: float = 16.0
     baseline_min_prior: int = 2
     #: A drop smaller than this many points is never a rupture, however steady the client.
     min_drop_points: float = 3.0
     possible_sds: float = 1.6
-    probable_sds: float = 3.0
+    probable_sds: float = 2.9
+    #: A rating more than this many SDs below adds its excess to the shortfall (CUSUM)...
+    drift_allowance_sds: float = 1.0
+    #: ...and a shortfall this large opens an episode.
+    drift_sds: float = 3.0
     far_sds: float = 4.0
-    repair_sds: float = 0.8
-    repair_within: int = 3
+    repair_sds: float = 0.5
+    repair_within: int = 4
     ceiling_run: int = 3
     #: Ratings at or above the cutoff in a row that end a run below it.
     cutoff_clear_run: int = 3
@@ -62,6 +66,8 @@ class Thresholds:
             raise ValueError("within_sd and reliable_change must be positive")
         if not 0 < self.possible_sds <= self.probable_sds <= self.far_sds:
             raise ValueError("need 0 < possible_sds <= probable_sds <= far_sds")
+        if self.drift_allowance_sds < 0 or self.drift_sds <= 0:
+            raise ValueError("drift_allowance_sds must be >= 0 and drift_sds positive")
 
     @classmethod
     def for_instrument(cls, instrument: Instrument, **overrides: Any) -> Thresholds:

@@ -2,8 +2,10 @@
 
 A flag is a request for a clinician's time, so recall alone says little: the table also
 counts rupture-free clients alarmed, client-level precision and flags per 10 rated
-sessions. Beside Rapport it scores, on the same data, OpenFIT's rule, the plain cutoff and
-an oracle that knows each client's true level and spread (the limit any rule can reach).
+sessions. Beside Rapport it scores, on the same data, OpenFIT's rule, the plain cutoff, an oracle
+that knows each client's true level and spread (the limit any rule can reach), and the
+same oracle made to learn the level from earlier ratings (the limit for a rule that, like
+every real one, knows a client only by what they have rated).
 """
 
 from __future__ import annotations
@@ -172,12 +174,51 @@ def oracle_rule(caseload: SimulatedCaseload) -> tuple[np.ndarray, float]:
     return z > k, k
 
 
+def learned_level_rule(caseload: SimulatedCaseload) -> tuple[np.ndarray, float]:
+    """The oracle's rule with the client's level learned from their earlier ratings.
+
+    It still knows the SD of each client's weekly noise and which sessions were inside the
+    rupture (and leaves those out of the level), but, like any real rule, it knows the
+    level only from the ratings before: the mean of at least two of them, with the
+    predictive SD widened for that mean's uncertainty. The gap between it and the oracle
+    is what learning a client's level costs; the gap between Rapport and it is what
+    learning the spread and which ratings to leave out costs.
+    """
+    ratings = (
+        caseload.ratings.merge(
+            caseload.session_truth[["client_id", "session_number", "in_rupture"]],
+            on=["client_id", "session_number"],
+            how="left",
+        )
+        .merge(caseload.truth[["client_id", "true_sd", "pattern"]], on="client_id")
+        .set_index(caseload.ratings.index)
+        .sort_values(["client_id", "session_number"])
+    )
+    usual = ~ratings["in_rupture"].to_numpy(bool)
+    client = ratings["client_id"]
+    value = pd.Series(np.where(usual, ratings["total"], 0.0), index=ratings.index)
+    counted = pd.Series(usual.astype(np.int64), index=ratings.index)
+    prior_sum = value.groupby(client).cumsum() - value
+    prior_n = counted.groupby(client).cumsum() - counted
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = prior_sum / prior_n
+        z = (mean - ratings["total"]) / (ratings["true_sd"] * np.sqrt(1.0 + 1.0 / prior_n))
+    z = z.where(prior_n >= 2).reindex(caseload.ratings.index).to_numpy()
+    free = ratings["pattern"].eq("none").reindex(caseload.ratings.index).to_numpy()
+    ids = caseload.ratings["client_id"].to_numpy()
+    worst = pd.Series(z[free]).groupby(ids[free]).max().fillna(-np.inf)
+    k = float(np.quantile(worst, 1.0 - ORACLE_FALSE_ALARMS))
+    return np.nan_to_num(z, nan=-np.inf) > k, k
+
+
 def detection_table(caseload: SimulatedCaseload, result: Evaluation) -> list[Detection]:
-    """Rapport, the oracle, OpenFIT and the cutoff on the same caseload."""
+    """Rapport, the oracle, the oracle that learns the level, OpenFIT and the cutoff."""
     oracle, k = oracle_rule(caseload)
+    learned, k_learned = learned_level_rule(caseload)
     return [
         rapport_detection(caseload, result),
         rating_rule_detection(caseload, f"oracle (k = {k:.2f})", oracle),
+        rating_rule_detection(caseload, f"oracle, level learned (k = {k_learned:.2f})", learned),
         rating_rule_detection(
             caseload, "OpenFIT (< 36 or 1 point down)", openfit_rule(caseload.ratings)
         ),
@@ -188,7 +229,7 @@ def detection_table(caseload: SimulatedCaseload, result: Evaluation) -> list[Det
 def format_table(rows: list[Detection]) -> str:
     """The detection table as fixed-width text."""
     head = (
-        f"{'method':<34}{'free alarmed':>13}{'found >=5':>11}{'precision':>11}"
+        f"{'method':<40}{'free alarmed':>13}{'found >=5':>11}{'precision':>11}"
         f"{'talk+/10':>10}{'all/10':>8}{'repair ok':>11}{'talk req':>10}"
     )
     lines = [head, "-" * len(head)]
@@ -202,7 +243,7 @@ def format_table(rows: list[Detection]) -> str:
             for i, v in enumerate((r.repair_status_right, r.talk_requests_one_urgent))
         )
         lines.append(
-            f"{r.method:<34}{r.rupture_free_alarmed:>13.3f}{r.clear_ruptures_found:>11.3f}"
+            f"{r.method:<40}{r.rupture_free_alarmed:>13.3f}{r.clear_ruptures_found:>11.3f}"
             f"{r.client_precision:>11.3f}{r.talk_or_worse_per_10:>10.2f}"
             f"{r.all_flags_per_10:>8.2f}{extra}"
         )

@@ -5,23 +5,32 @@ rating means something only against the client's own usual level. This module wa
 history one rating at a time, all clients at once (a numpy step per position, not a loop
 over clients), because the range a rating is judged by depends on what came before it:
 ratings inside a rupture are left out, so a rupture does not widen the range and hide the
-next one.
+next one. The range is kept as running integer sums, so the walk costs one step per rating.
 
 The range: the mean of the client's earlier ratings outside any episode, and their SD
 shrunk toward the clinic-wide week-to-week SD with the weight of ``shrink_sessions``
-ratings (an empirical-Bayes estimate; Efron & Morris 1975), so three steady ratings do not
-make a one-point dip look alarming, and a client's own wider spread counts once it shows.
+ratings (an empirical-Bayes estimate; Efron & Morris 1975). On the realistic simulation a
+client's own few ratings predict the spread of the next one worse than the clinic's
+figure does, so the weight is large (16): the range's level is the client's own, its width
+mostly the clinic's.
 
-A rupture episode opens at a rating ``probable_sds`` below the range, or at the second of
-two ratings in a row ``possible_sds`` below it (a gradual, "withdrawal" rupture shows as
-a confirmed shallow drop; Safran & Muran 2000). Two thresholds with confirmation follow
-the "possible / probable" scheme Gumz et al. (2012) derived from Stiles et al. (2004) and
-Strauss et al. (2006), who each used a single threshold; the values themselves were set
-on the realistic simulation (``scoring.simulate``), with the detection table in
-``make bench``. It is repaired when a rating comes back to within ``repair_sds`` of the
-range, and unrepaired when ``repair_within`` ratings after its lowest point none has. After
-an unrepaired rupture the client's range restarts from the ratings since it opened: the
-lower level is their new usual, which the flag for the unrepaired rupture keeps in view.
+A rating is judged by how many SDs it falls below the range, widened for the uncertainty
+of the mean (the predictive SD). A rupture episode opens at a rating ``probable_sds``
+below the range, or when a run of lower ratings adds up: each rating more than
+``drift_allowance_sds`` below adds its excess to a cumulative shortfall, a rating back in
+the range clears it, and the episode opens when the shortfall reaches ``drift_sds``
+(Page's 1954 CUSUM, the standard test for a sustained small shift). The run shows a
+gradual, "withdrawal" rupture (Safran & Muran 2000) that no single rating does; ratings in
+it are held out of the range until the shortfall clears, so a slow slide does not drag
+the range down after it. Two routes, one sharp and one confirmed, follow the "possible /
+probable" idea Gumz et al. (2012) derived from Stiles et al. (2004) and Strauss et al.
+(2006), who each used a single threshold; the values were set on the realistic simulation
+(``scoring.simulate``), with the detection table in ``make bench``. No drop smaller than
+``min_drop_points`` opens an episode. An episode is repaired when a rating comes back to
+within ``repair_sds`` of the range, and unrepaired when ``repair_within`` ratings after
+its lowest point none has. After an unrepaired rupture the client's range restarts from
+the ratings since it opened: the lower level is their new usual, which the flag for the
+unrepaired rupture keeps in view.
 """
 
 from __future__ import annotations
@@ -30,7 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scoring.history import EPS, RatingHistory
+from scoring.history import EPS, TOTAL_SCALE, RatingHistory
 from scoring.vocabulary import EpisodeStatus, Level
 
 #: Codes of ``Level`` in the ``level`` arrays below (-1: none).
@@ -74,21 +83,18 @@ def own_range(h: RatingHistory) -> OwnRange:
     starts = np.flatnonzero(h.group_start)
     lengths = np.diff(np.append(starts, n))
     by_length = np.argsort(-lengths, kind="stable")
+    width = int(lengths.max(initial=0))
     # histories still going at each position: a prefix of ``by_length``
-    active = np.searchsorted(-lengths[by_length], -np.arange(lengths.max(initial=0)), "left")
+    active = np.searchsorted(-lengths[by_length], -np.arange(width), "left")
     t = _GroupThresholds(h, starts)
+    ranges = _Ranges(h, len(starts))
 
     g = len(starts)
-    width = int(lengths.max(initial=0))
-    # Totals by (history, position), and which of them make up the client's range.
-    totals = np.full((g, width), np.nan)
-    position_of = np.arange(n) - np.repeat(starts, lengths) if n else np.zeros(0, np.int64)
-    group_of = np.repeat(np.arange(g), lengths)
-    totals[group_of, position_of] = h.total
-    in_range = np.zeros((g, width), bool)
-    pending = np.full(g, -1, np.int64)  # position of a first shallow dip awaiting confirmation
+    held = np.full(g, -1, np.int64)  # first rating held out of the range while short
+    shortfall = np.zeros(g)  # the cumulative shortfall (Page's CUSUM), in SDs
+    noted = np.zeros(g, bool)  # the run being held has had its "possible" note
     ep = np.full(g, -1, np.int64)  # the open episode per history
-    ep_start = np.zeros(g, np.int64)  # position of the open episode's first rating
+    ep_start = np.zeros(g, np.int64)  # row of the open episode's first rating
     since_lowest = np.zeros(g, np.int64)
 
     mean, sd, z = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
@@ -107,7 +113,7 @@ def own_range(h: RatingHistory) -> OwnRange:
         grp = by_length[: active[position]]
         row = starts[grp] + position
         x = h.total[row]
-        m, s, bn = _range_of(totals[grp, :position], in_range[grp, :position], t, grp)
+        m, s, bn = ranges.of(grp, t)
         with np.errstate(invalid="ignore", divide="ignore"):
             judged = bn >= t.min_prior[grp]
             # the next rating's spread: the client's own plus the mean's uncertainty
@@ -141,48 +147,52 @@ def own_range(h: RatingHistory) -> OwnRange:
             status[eid[back]] = _REPAIRED
             status[eid[lost]] = _UNREPAIRED
             closed[eid[back | lost]] = rk[back | lost]
-            in_range[gk[back], position] = True  # the usual level again
-            for gl in gk[lost].tolist():  # the lower level is the new usual
-                in_range[gl, :] = False
-                in_range[gl, ep_start[gl] : position + 1] = True
+            ranges.add(gk[back], rk[back], rk[back])  # the usual level again
+            ranges.restart(gk[lost], ep_start[gk[lost]], rk[lost])  # the lower level is usual
             ep[gk[back | lost]] = -1
 
-        # Outside an episode: ordinary, a first shallow dip, or the opening of an episode.
+        # Outside an episode: ordinary, held while the shortfall adds up, or an opening.
         k = np.flatnonzero(~in_ep)
         if len(k):
             gk, rk, xk, zk, mk, sdk = grp[k], row[k], x[k], zz[k], m[k], s[k]
             with np.errstate(invalid="ignore"):
                 enough = mk - xk >= t.min_points[gk] - EPS
-                shallow = enough & (zk >= t.possible[gk] - EPS)
+                shallow = zk >= t.possible[gk] - EPS
                 deep = enough & (zk >= t.probable[gk] - EPS)
-            waiting = pending[gk] >= 0
-            opens = deep | (shallow & waiting)
+                short = np.maximum(
+                    0.0, shortfall[gk] + np.nan_to_num(zk - t.allowance[gk], nan=-np.inf)
+                )
+            opens = deep | (enough & (short >= t.drift[gk] - EPS))
             is_far = opens & (zk >= t.far[gk] - EPS) & (mk - xk >= t.far_points[gk] - EPS)
-            level[rk[shallow & ~opens]] = POSSIBLE
+            # one "possible" note per run of lower ratings, not one per rating
+            note = shallow & ~opens & ~noted[gk]
+            level[rk[note]] = POSSIBLE
             level[rk[opens]] = np.where(is_far[opens], FAR, PROBABLE)
+            holding = held[gk] >= 0
+            first = np.where(holding, held[gk], rk)
 
             o = np.flatnonzero(opens)
-            go, ro = gk[o], rk[o]
+            go, ro, fo = gk[o], rk[o], first[o]
             ids = np.arange(found, found + len(o))
             found += len(o)
             ep[go] = ids
-            first = np.where(waiting[o], pending[go], position)
-            dip = starts[go] + first
+            ep_start[go] = fo
             episode[ro] = ids
-            episode[dip] = ids  # a confirmed dip belongs to its episode
-            ep_start[go] = first
             opened[ids], e_mean[ids], e_sd[ids], gone_far[ids] = ro, mk[o], sdk[o], is_far[o]
-            lowest[ids] = np.where(h.total[dip] < xk[o] - EPS, dip, ro)
-            since_lowest[go] = (lowest[ids] != ro).astype(np.int64)
+            lowest[ids] = ro
+            for j in np.flatnonzero(fo < ro).tolist():  # the held ratings belong to it
+                span = np.arange(fo[j], ro[j] + 1)
+                episode[span] = ids[j]
+                lowest[ids[j]] = span[np.argmin(h.total[span] - EPS * (span == ro[j]))]
+            since_lowest[go] = ro - lowest[ids]
 
-            # A lone shallow dip that was not confirmed joins the range after all.
-            settle = ~opens & waiting
-            in_range[gk[settle], pending[gk[settle]]] = True
-            pending[gk[opens | settle]] = -1
-            first_dip = shallow & ~opens
-            pending[gk[first_dip]] = position
-            ordinary = ~opens & ~shallow
-            in_range[gk[ordinary], position] = True
+            # A rating back in the range clears the shortfall; the held ratings join it.
+            clear = ~opens & (short <= 0.0)
+            ranges.add(gk[clear], first[clear], rk[clear])
+            held[gk[clear | opens]] = -1
+            held[gk[~opens & ~clear & ~holding]] = rk[~opens & ~clear & ~holding]
+            shortfall[gk] = np.where(opens, 0.0, short)
+            noted[gk] = ~opens & ~clear & (noted[gk] | note)
 
     used = slice(0, found)
     return OwnRange(
@@ -205,25 +215,51 @@ def own_range(h: RatingHistory) -> OwnRange:
     )
 
 
-def _range_of(
-    totals: np.ndarray, member: np.ndarray, t: _GroupThresholds, grp: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean, spread and count of each history's range (rows: histories, columns: ratings).
+class _Ranges:
+    """Each history's range as running integer sums of its member ratings.
 
-    The spread is the downward semi-deviation, doubled: near the ceiling, ratings cannot
-    go up as far as they can come down, so the plain SD understates how far this client
-    usually dips. It is shrunk toward the clinic-wide SD with the weight of
-    ``shrink_sessions`` ratings.
+    Totals are scaled to integers (``TOTAL_SCALE``), so the sums are exact and a client's
+    range never depends on which other clients were scored alongside. Members are added
+    as spans of rows (a rating, or ratings held and then cleared), read from prefix sums.
     """
-    n = member.sum(axis=1)
-    values = np.where(member, totals, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        m = values.sum(axis=1) / np.maximum(n, 1)
-        below = np.where(member & (totals < m[:, None]), totals - m[:, None], 0.0)
-        extra = np.maximum(n - 1, 0)
-        semi = 2.0 * (below * below).sum(axis=1)
-        s = np.sqrt((t.within_var[grp] * t.shrink[grp] + semi) / (t.shrink[grp] + extra))
-    return m, s, n
+
+    def __init__(self, h: RatingHistory, groups: int) -> None:
+        scaled = np.round(h.total * TOTAL_SCALE).astype(np.int64)
+        self._c1 = np.concatenate(([0], np.cumsum(scaled)))
+        self._c2 = np.concatenate(([0], np.cumsum(scaled * scaled)))
+        self.n = np.zeros(groups, np.int64)
+        self.s1 = np.zeros(groups, np.int64)
+        self.s2 = np.zeros(groups, np.int64)
+
+    def add(self, groups: np.ndarray, first: np.ndarray, last: np.ndarray) -> None:
+        """Add rows ``first``..``last`` (inclusive) to each history's range."""
+        self.n[groups] += last - first + 1
+        self.s1[groups] += self._c1[last + 1] - self._c1[first]
+        self.s2[groups] += self._c2[last + 1] - self._c2[first]
+
+    def restart(self, groups: np.ndarray, first: np.ndarray, last: np.ndarray) -> None:
+        """Make rows ``first``..``last`` each history's whole range."""
+        self.n[groups] = self.s1[groups] = self.s2[groups] = 0
+        self.add(groups, first, last)
+
+    def of(
+        self, groups: np.ndarray, t: _GroupThresholds
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Mean, spread and count of each history's range.
+
+        The spread is the SD of the member ratings shrunk toward the clinic-wide SD with
+        the weight of ``shrink_sessions`` ratings.
+        """
+        n, s1, s2 = self.n[groups], self.s1[groups], self.s2[groups]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            m = s1 / n / TOTAL_SCALE
+            # exact integer numerator: n*S2 - S1^2 is n times the sum of squared deviations
+            squares = (n * s2 - s1 * s1) / np.maximum(n, 1) / (TOTAL_SCALE * TOTAL_SCALE)
+            extra = np.maximum(n - 1, 0)
+            s = np.sqrt(
+                (t.within_var[groups] * t.shrink[groups] + squares) / (t.shrink[groups] + extra)
+            )
+        return m, s, n
 
 
 class _GroupThresholds:
@@ -241,6 +277,10 @@ class _GroupThresholds:
         self.min_prior = per_group("baseline_min_prior")
         self.possible = per_group("possible_sds")
         self.probable = per_group("probable_sds")
+        self.allowance = per_group("drift_allowance_sds")
+        self.drift = per_group("drift_sds")
+        self.allowance = per_group("drift_allowance_sds")
+        self.drift = per_group("drift_sds")
         self.far = per_group("far_sds")
         self.far_points = per_group("reliable_change")
         self.min_points = per_group("min_drop_points")

@@ -65,9 +65,9 @@ def estimate_psychometrics(ratings: pd.DataFrame, instrument_id: str) -> ClinicP
     Why: published norms come from other populations; a clinic with at least
     ``MIN_RATINGS_FOR_ESTIMATE`` ratings can base its thresholds on its own clients (pass
     the result to ``ScoringConfig.with_clinic_estimate``). The week-to-week SD is the
-    median over clients of their downward spread (the doubled semi-deviation below their
-    mean, as ``scoring.own_range`` measures it): the median, so that the minority of
-    clients with a rupture do not widen every client's range.
+    median over clients of the SD of their ratings (as ``scoring.own_range`` measures a
+    range): the median, so that the minority of clients with a rupture do not widen every
+    client's range.
     """
     try:
         instrument = get_instrument(instrument_id)
@@ -90,11 +90,9 @@ def estimate_psychometrics(ratings: pd.DataFrame, instrument_id: str) -> ClinicP
     totals = pd.Series(checked.total[rows])
     client = checked.client_code[rows]
     grouped = totals.groupby(client)
-    deviation = totals - grouped.transform("mean")
-    below = (deviation.where(deviation < 0, 0.0) ** 2).groupby(client).sum()
     per_client = grouped.size()
     enough = per_client >= MIN_RATINGS_PER_CLIENT
-    spread = np.sqrt(2.0 * below[enough] / (per_client[enough] - 1))
+    spread = grouped.std(ddof=1)[enough]
     within = float(spread.median()) if enough.sum() >= MIN_CLIENTS_FOR_WITHIN_SD else None
     return ClinicPsychometrics(
         total_sd=sd,

@@ -125,11 +125,12 @@ def below_personal_baseline(h: RatingHistory, own: OwnRange) -> RuleHits:
 
     possible (info): one rating ``possible_sds`` below the range: often ordinary
     week-to-week movement, a reason to check in. probable (warning): ``probable_sds``
-    below, or below the possible line twice running: a likely rupture, the repair steps
-    apply. far (urgent): ``far_sds`` below and at least a reliable change (Jacobson &
-    Truax 1991, from test-retest reliability) in points: far outside anything this client
-    has shown, worth contact before the next session. Two levels with confirmation after
-    Gumz et al. (2012); thresholds set on the realistic simulation (``make bench``).
+    below, or a run of lower ratings whose shortfall adds up to ``drift_sds`` (CUSUM,
+    Page 1954; see ``scoring.own_range``): a likely rupture, the repair steps apply.
+    far (urgent): ``far_sds`` below and at least a reliable change (Jacobson & Truax 1991,
+    from test-retest reliability) in points: far outside anything this client has shown,
+    worth contact before the next session. A sharp and a confirmed route after Gumz et al.
+    (2012); thresholds set on the realistic simulation (``make bench``).
     """
     rows = np.flatnonzero(own.level >= 0)
     level = own.level[rows]
@@ -149,28 +150,30 @@ def below_personal_baseline(h: RatingHistory, own: OwnRange) -> RuleHits:
     )
     below = np.where(np.isnan(mean), episode_mean - value, mean - value)
     usual = np.where(np.isnan(mean), episode_mean, mean)
+    run = _episode_run(own, rows)
     text = []
-    for r, lv, v, u, b, opened_row in zip(
+    for r, lv, v, u, b, opened_row, k in zip(
         rows.tolist(),
         level.tolist(),
         value.tolist(),
         usual.tolist(),
         below.tolist(),
         opened.tolist(),
+        run.tolist(),
         strict=True,
     ):
         head = f"Total {_num(v)} is {_points(b)} below this client's usual {_num(u)}"
         if lv == POSSIBLE:
             line = f"{head}. One lower rating like this is often an ordinary week; check in."
-        elif (
-            lv == PROBABLE
-            and h.previous[r] == h.previous[r]
-            and opened_row == r
-            and (own.episode[r - 1] == own.episode[r])
-        ):
+        elif lv == PROBABLE and opened_row == r and k == 2:
             line = (
                 f"{head}, the second lower rating in a row (after {_num(h.previous[r])}). "
                 "A strain in the relationship is likely."
+            )
+        elif lv == PROBABLE and opened_row == r and k > 2:
+            line = (
+                f"{head}, the {_ordinal(k)} lower rating in a row (since session "
+                f"{h.session[r - k + 1]}). A strain in the relationship is likely."
             )
         elif lv == PROBABLE:
             line = f"{head}. A strain in the relationship is likely."
@@ -203,6 +206,25 @@ def below_personal_baseline(h: RatingHistory, own: OwnRange) -> RuleHits:
         },
         level=level,
     )
+
+
+def _episode_run(own: OwnRange, rows: np.ndarray) -> np.ndarray:
+    """Per row, how many ratings of its episode lead up to it (1 outside an episode).
+
+    An episode opened by a run of lower ratings holds the whole run (``own_range``).
+    """
+    n = len(own.episode)
+    idx = np.arange(n)
+    same = np.zeros(n, bool)
+    if n > 1:
+        same[1:] = (own.episode[1:] == own.episode[:-1]) & (own.episode[1:] >= 0)
+    start = np.maximum.accumulate(np.where(same, 0, idx)) if n else idx
+    return (idx - start + 1)[rows]
+
+
+def _ordinal(k: int) -> str:
+    words = ("third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+    return words[k - 3] if 3 <= k <= 10 else f"{k}th"
 
 
 def rupture_not_repaired(h: RatingHistory, own: OwnRange) -> RuleHits:

@@ -84,7 +84,7 @@ class Level(StrEnum):
 
     #: One rating somewhat below the client's usual range: check in.
     possible = "possible"
-    #: A probable rupture: clearly below the usual range, or below it twice running.
+    #: A probable rupture: clearly below the usual range, or a run below it that adds up.
     probable = "probable"
     #: Far outside anything this client has shown.
     far = "far"

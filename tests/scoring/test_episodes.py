@@ -27,16 +27,16 @@ def test_v_shaped_recovery_is_repaired():
     assert episode["severity"] == "info"
 
 
-def test_drop_without_recovery_within_three_ratings_of_its_lowest_is_unrepaired_and_urgent():
+def test_drop_without_recovery_within_four_ratings_of_its_lowest_is_unrepaired_and_urgent():
     episode = episodes_of([*STEADY, 30, 31, 30.5, 31, 30.5]).iloc[0]
     assert (episode["status"], episode["closed_session"], episode["severity"]) == (
         "unrepaired",
-        8,
+        9,
         "urgent",
     )
 
 
-def test_a_rupture_that_keeps_deepening_stays_open_until_three_ratings_after_its_lowest():
+def test_a_rupture_that_keeps_deepening_stays_open_until_four_ratings_after_its_lowest():
     episode = episodes_of([*STEADY, 31, 30, 29, 28, 29]).iloc[0]
     assert episode["status"] == "open" and episode["lowest_total"] == 28
 

@@ -99,8 +99,9 @@ def test_a_one_point_drop_is_context_not_a_flag():
     ("totals", "level", "severity"),
     [
         ([38, 38.5, 37.5, 38, 36], None, None),  # 2 points: within this client's range
-        ([38, 38.5, 37.5, 38, 34], "possible", "info"),
-        ([38, 38.5, 37.5, 38, 31], "probable", "warning"),
+        ([38, 38.5, 37.5, 38, 34], None, None),  # 4 points: inside the clinic's weekly spread
+        ([38, 38.5, 37.5, 38, 33], "possible", "info"),
+        ([38, 38.5, 37.5, 38, 30], "probable", "warning"),
         ([38, 38.5, 37.5, 38, 24], "far", "urgent"),
         ([38, 31], None, None),  # one earlier rating is too few to know a range by
     ],
@@ -115,29 +116,42 @@ def test_below_personal_baseline_levels(totals, level, severity):
 
 
 def test_two_lower_ratings_in_a_row_confirm_a_probable_rupture():
-    flags = flags_of([38, 38.5, 37.5, 38, 34, 34], "below_personal_baseline")
+    flags = flags_of([38, 38.5, 37.5, 38, 31.5, 31.5], "below_personal_baseline")
     assert flags["level"].tolist() == ["possible", "probable"]
-    assert "second lower rating in a row" in flags.iloc[1]["explanation"]
+    assert "second lower rating in a row (after 31.5)" in flags.iloc[1]["explanation"]
+
+
+def test_a_slow_slide_adds_up_to_a_probable_rupture_with_one_note_on_the_way():
+    flags = flags_of([38, 38.5, 37.5, 38, 33, 33, 33, 33], "below_personal_baseline")
+    assert flags["session_number"].tolist() == [5, 8]
+    assert flags["level"].tolist() == ["possible", "probable"]
+    assert "the fourth lower rating in a row (since session 5)" in flags.iloc[1]["explanation"]
+
+
+def test_a_rating_back_in_range_clears_the_slide():
+    # the same four lower ratings, broken by one back at the usual level: no rupture
+    flags = flags_of([38, 38.5, 37.5, 38, 33, 33, 38, 33, 33], "below_personal_baseline")
+    assert "probable" not in flags["level"].tolist()
 
 
 def test_baseline_explanation_speaks_in_points_and_keeps_sds_in_the_evidence():
-    flag = flags_of([38, 38.5, 37.5, 38, 31], "below_personal_baseline").iloc[0]
-    assert flag["explanation"].startswith("Total 31 is 7 points below this client's usual 38.")
+    flag = flags_of([38, 38.5, 37.5, 38, 30], "below_personal_baseline").iloc[0]
+    assert flag["explanation"].startswith("Total 30 is 8 points below this client's usual 38.")
     assert "SD" not in flag["explanation"] and "noise" not in flag["explanation"]
     assert {"z", "sd", "usual", "threshold_sds", "clinic_sd"} <= set(flag["evidence"])
     assert "acknowledge your part" in flag["guidance"]
 
 
 def test_a_possible_dip_asks_only_for_a_check_in():
-    flag = flags_of([38, 38.5, 37.5, 38, 34], "below_personal_baseline").iloc[0]
+    flag = flags_of([38, 38.5, 37.5, 38, 33], "below_personal_baseline").iloc[0]
     assert "Check in" in flag["guidance"] and "acknowledge your part" not in flag["guidance"]
 
 
 def test_a_rupture_left_unrepaired_is_one_urgent_flag():
     flags = flags_of([38, 38.5, 37.5, 38, 30, 30, 31, 30, 30, 31], "rupture_not_repaired")
-    assert flags["session_number"].tolist() == [8]
+    assert flags["session_number"].tolist() == [9]
     assert flags.iloc[0]["severity"] == "urgent"
-    assert "has not come back within 3 ratings" in flags.iloc[0]["explanation"]
+    assert "has not come back within 4 ratings" in flags.iloc[0]["explanation"]
 
 
 @pytest.mark.parametrize("wants", [True, False])
