@@ -1,9 +1,11 @@
 """Benchmark the scoring library against its speed targets.
 
 Run ``python bench/scoring_bench.py``. It simulates a caseload, times a full rescore and
-the single-client path (best of several runs), and compares each with a pandas baseline
-measured in the same run (sort + groupby mean of the same frame). Exits 1 if a target is
-missed.
+the single-client path (best of several runs), and compares each with the limit measured
+in the same run: what pandas needs for one sort and a handful of grouped passes over the
+same frame (mean, SD, min, max, position in the history), about what any per-client
+scoring must at least do. Exits 1 if a target is missed (issue "Honest, fast numbers":
+1.0 s for the full rescore, 1 ms for one client).
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from scoring import evaluate, simulate_caseload
 CLIENTS = 20_000
 SESSIONS_RANGE = (36, 72)  # about 51 ratings a client: just over 1M ratings
 SINGLE_RATINGS = 30
-FULL_TARGET_S = 3.0
-SINGLE_TARGET_S = 0.005
+FULL_TARGET_S = 1.0
+SINGLE_TARGET_S = 0.001
 START = dt.date(2025, 1, 6)
 TODAY = dt.date(2026, 6, 1)
 
@@ -40,10 +42,19 @@ def best_of(fn: Callable[[], object], *, repeat: int, number: int = 1) -> float:
     return min(times)
 
 
-def pandas_baseline(ratings: pd.DataFrame) -> pd.Series:
-    """What a plain pandas pass over the same frame costs: one sort and one groupby mean."""
+def pandas_baseline(ratings: pd.DataFrame) -> pd.DataFrame:
+    """The limit: one sort and a handful of grouped passes over the same frame."""
     ordered = ratings.sort_values(["client_id", "instrument", "session_number"])
-    return ordered.groupby("client_id", sort=False)["total"].mean()
+    grouped = ordered.groupby("client_id", sort=False)["total"]
+    return pd.DataFrame(
+        {
+            "mean": grouped.transform("mean"),
+            "sd": grouped.transform("std"),
+            "low": grouped.transform("min"),
+            "high": grouped.transform("max"),
+            "position": grouped.cumcount(),
+        }
+    )
 
 
 def main() -> int:
@@ -72,7 +83,7 @@ def main() -> int:
         (f"full rescore ({len(ratings):,} ratings)", full, FULL_TARGET_S, full_base),
         (f"one client ({len(one)} ratings)", single, SINGLE_TARGET_S, single_base),
     ]
-    header = f"{'case':34} {'measured':>10} {'target':>10} {'baseline':>10} {'ratio':>7}  ok"
+    header = f"{'case':34} {'measured':>10} {'target':>10} {'limit':>10} {'ratio':>7}  ok"
     print(header)
     print("-" * len(header))
     missed = False
@@ -83,7 +94,10 @@ def main() -> int:
             f"{name:34} {_ms(measured):>10} {_ms(target):>10} {_ms(base):>10} "
             f"{measured / base:>6.1f}x  {'yes' if ok else 'NO'}"
         )
-    print("baseline = pandas sort_values + groupby mean of the same frame, same run")
+    print(
+        "limit = pandas sort_values + grouped mean, SD, min, max and cumcount of the same "
+        "frame, same run; ratio = measured / limit"
+    )
     return 1 if missed else 0
 
 

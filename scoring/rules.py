@@ -56,9 +56,9 @@ def _points(value: float) -> str:
     return f"{text} point{'' if text == '1' else 's'}"
 
 
-def _day(value: np.datetime64) -> str:
-    """'03 Nov 2026', the one way the product writes a date."""
-    return _day_text(int(value.astype("datetime64[D]").astype(np.int64)))
+def _days(values: np.ndarray) -> list[str]:
+    """'03 Nov 2026' for each date, the one way the product writes a date."""
+    return [_day_text(d) for d in values.astype("datetime64[D]").astype(np.int64).tolist()]
 
 
 @lru_cache(maxsize=4096)
@@ -73,29 +73,51 @@ def _constant(severity: Severity, n: int) -> np.ndarray:
     return np.full(n, SEVERITIES.index(severity), dtype=np.int64)
 
 
-def low_items_text(h: RatingHistory, row: int) -> str:
-    """The items of one rating under the item cutoff, in the words a clinician uses.
+def low_items_texts(h: RatingHistory, rows: np.ndarray) -> list[str]:
+    """The items of each rating under the item cutoff, in the words a clinician uses.
 
     'felt less listened to (7.5 of 10) and was less sure the session focused on what
-    matters to them (8)'; empty when no item is low.
+    matters to them (8)'; empty when no item is low. Built column-wise (object arrays),
+    one pass per instrument and per combination of low items, not one per rating.
     """
-    code = int(h.instrument[row])
-    instrument = get_instrument(h.instrument_ids[code])
-    cutoff = h.thresholds[code].item_cutoff
-    parts = []
-    for item in instrument.items:
-        value = float(h.items[item.key][row])
-        if value < cutoff - EPS:
-            scale = f" of {_num(float(instrument.item_max))}" if not parts else ""
-            parts.append(f"{item.low_phrase} ({_num(value)}{scale})")
-    if len(parts) > 1:
-        return ", ".join(parts[:-1]) + " and " + parts[-1]
-    return "".join(parts)
+    out = np.full(len(rows), "", dtype=object)
+    codes = h.instrument[rows]
+    for code in np.unique(codes).tolist():
+        at = np.flatnonzero(codes == code)
+        instrument = get_instrument(h.instrument_ids[code])
+        cutoff = h.thresholds[code].item_cutoff - EPS
+        scale = f" of {_num(float(instrument.item_max))}"
+        values = [h.items[item.key][rows[at]] for item in instrument.items]
+        low = np.column_stack([v < cutoff for v in values])
+        pattern = low @ (1 << np.arange(len(values)))
+        for combo in np.unique(pattern[pattern > 0]).tolist():
+            sel = np.flatnonzero(pattern == combo)
+            parts = []
+            for i, item in enumerate(instrument.items):
+                if combo >> i & 1:
+                    tail = ")" if parts else f"{scale})"
+                    parts.append(f"{item.low_phrase} (" + _nums(values[i][sel]) + tail)
+            text = parts[0]
+            for part in parts[1:-1]:
+                text = text + ", " + part
+            if len(parts) > 1:
+                text = text + " and " + parts[-1]
+            out[at[sel]] = text
+    return out.tolist()
 
 
-def _with_items(text: str, h: RatingHistory, row: int) -> str:
-    items = low_items_text(h, row)
-    return f"{text} The client {items}." if items else text
+def _nums(values: np.ndarray) -> np.ndarray:
+    """``_num`` of many values, as an object array that adds to strings elementwise."""
+    unique, inverse = np.unique(values, return_inverse=True)
+    return np.array([_num(v) for v in unique.tolist()], dtype=object)[inverse]
+
+
+def _with_items(lines: list[str], h: RatingHistory, rows: np.ndarray) -> list[str]:
+    """Each line followed by the low items of its rating, when there are any."""
+    return [
+        f"{line} The client {items}." if items else line
+        for line, items in zip(lines, low_items_texts(h, rows), strict=True)
+    ]
 
 
 def client_wants_to_talk(h: RatingHistory, own: OwnRange) -> RuleHits:
@@ -184,7 +206,8 @@ def below_personal_baseline(h: RatingHistory, own: OwnRange) -> RuleHits:
                 f"{head}: the drop that began at session {h.session[opened_row]} has gone "
                 "far below anything this client has rated before."
             )
-        text.append(_with_items(line, h, r))
+        text.append(line)
+    text = _with_items(text, h, rows)
     return RuleHits(
         rule="below_personal_baseline",
         severity=severity.astype(np.int64),
@@ -340,34 +363,36 @@ def below_cutoff(h: RatingHistory, own: OwnRange) -> RuleHits:
     )
     level = np.where(from_start, FROM_START, -1)
     text = []
-    for r, n_below, last, ended, fs in zip(
-        rows.tolist(),
+    for cut, n_below, ended, fs, since, until, value, latest, usual in zip(
+        cutoff[rows].tolist(),
         runs.count.tolist(),
-        runs.last.tolist(),
         runs.ended.tolist(),
         from_start.tolist(),
+        _days(h.held_on[rows]),
+        _days(h.held_on[runs.last]),
+        h.total[rows].tolist(),
+        h.total[runs.last].tolist(),
+        own.mean[known[rows]].tolist() if len(rows) else [],
         strict=True,
     ):
-        c, since = _num(cutoff[r]), _day(h.held_on[r])
+        c = _num(cut)
         if fs:
             line = (
-                f"Below {c} from the first sessions (usual {_num(own.mean[known[r]])}): the "
+                f"Below {c} from the first sessions (usual {_num(usual)}): the "
                 "working alliance may never have fully formed. Later ratings are judged "
                 "against this client's own level."
             )
         elif ended:
             line = (
                 f"Below {c} in {n_below} rating{'s' if n_below > 1 else ''} from {since} to "
-                f"{_day(h.held_on[last])}; at or above {c} since."
+                f"{until}; at or above {c} since."
             )
         elif n_below > 1:
-            line = (
-                f"Below {c} in {n_below} ratings since {since} (latest below: "
-                f"{_num(h.total[last])})."
-            )
+            line = f"Below {c} in {n_below} ratings since {since} (latest below: {_num(latest)})."
         else:
-            line = f"Total {_num(h.total[r])} is below {c}, the level worth talking over."
-        text.append(_with_items(line, h, r))
+            line = f"Total {_num(value)} is below {c}, the level worth talking over."
+        text.append(line)
+    text = _with_items(text, h, rows)
     return RuleHits(
         rule="below_cutoff",
         severity=_constant(Severity.talk, len(rows)),
@@ -401,9 +426,11 @@ def item_low(h: RatingHistory, own: OwnRange) -> RuleHits:
     runs = standing_runs(h, low, np.ones(len(h), bool), h.per_row("cutoff_clear_run"))
     rows = runs.start
     text = [
-        f"The client {low_items_text(h, r)}"
-        + (f"; an item was low in {c} ratings since {_day(h.held_on[r])}." if c > 1 else ".")
-        for r, c in zip(rows.tolist(), runs.count.tolist(), strict=True)
+        f"The client {items}"
+        + (f"; an item was low in {c} ratings since {since}." if c > 1 else ".")
+        for items, c, since in zip(
+            low_items_texts(h, rows), runs.count.tolist(), _days(h.held_on[rows]), strict=True
+        )
     ]
     return RuleHits(
         rule="item_low",
