@@ -88,13 +88,24 @@ def _require_columns(frame: object, name: str, columns: tuple[str, ...]) -> pd.D
     return frame
 
 
-def _client_ids(col: pd.Series, name: str) -> np.ndarray:
+def _client_ids(col: pd.Series, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ids per row, factorised: (ids, codes into uniques, uniques).
+
+    A string-typed column is factorised as it is (Arrow's dictionary encoding), without
+    first making a Python object per row: a third of a 1M-rating rescore went there.
+    """
+    if isinstance(col.dtype, pd.StringDtype):
+        if col.isna().any():
+            raise ScoringInputError(f"{name}.client_id has empty values")
+        codes, uniques = _factorize(col)
+        return uniques[codes], codes, uniques
     values = col.to_numpy(dtype=object)
     if pd.isna(values).any():
         raise ScoringInputError(f"{name}.client_id has empty values")
     if pd.api.types.infer_dtype(values, skipna=False) not in ("string", "empty"):
         raise ScoringInputError(f"{name}.client_id must be strings")
-    return values
+    codes, uniques = _factorize(values)
+    return values, codes, uniques
 
 
 def _session_numbers(col: pd.Series, name: str) -> np.ndarray:
@@ -172,7 +183,7 @@ class CheckedSessions:
     client_uniques: np.ndarray
 
 
-def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _factorize(values: np.ndarray | pd.Series) -> tuple[np.ndarray, np.ndarray]:
     codes, uniques = pd.factorize(values)
     return codes.astype(np.int64), np.asarray(uniques, dtype=object)
 
@@ -180,7 +191,7 @@ def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def check_ratings(ratings: pd.DataFrame) -> CheckedRatings:
     """Validate the ratings frame against the contract or raise ``ScoringInputError``."""
     frame = _require_columns(ratings, "ratings", RATINGS.required)
-    clients = _client_ids(frame[RATINGS.client_id], "ratings")
+    clients, client_code, client_uniques = _client_ids(frame[RATINGS.client_id], "ratings")
     sessions = _session_numbers(frame[RATINGS.session_number], "ratings")
     held_on = _dates(frame[RATINGS.held_on], "ratings")
     instruments = frame[RATINGS.instrument].to_numpy(dtype=object)
@@ -249,7 +260,6 @@ def check_ratings(ratings: pd.DataFrame) -> CheckedRatings:
                     f"item {key!r} is {values[i]:g} for client {clients[i]} session "
                     f"{sessions[i]}, outside {instrument.item_min:g}..{instrument.item_max:g}"
                 )
-    client_code, client_uniques = _factorize(clients)
     if len(sessions):
         dup = _first_duplicate(clients, client_code, sessions)
         if dup is not None:
@@ -274,10 +284,9 @@ def check_ratings(ratings: pd.DataFrame) -> CheckedRatings:
 def check_sessions(sessions: pd.DataFrame) -> CheckedSessions:
     """Validate the sessions frame against the contract or raise ``ScoringInputError``."""
     frame = _require_columns(sessions, "sessions", SESSIONS.required)
-    clients = _client_ids(frame[SESSIONS.client_id], "sessions")
+    clients, client_code, client_uniques = _client_ids(frame[SESSIONS.client_id], "sessions")
     numbers = _session_numbers(frame[SESSIONS.session_number], "sessions")
     held_on = _dates(frame[SESSIONS.held_on], "sessions")
-    client_code, client_uniques = _factorize(clients)
     if len(numbers):
         dup = _first_duplicate(clients, client_code, numbers)
         if dup is not None:
