@@ -128,6 +128,23 @@ def test_a_slow_slide_adds_up_to_a_probable_rupture_with_one_note_on_the_way():
     assert "the fourth lower rating in a row (since session 5)" in flags.iloc[1]["explanation"]
 
 
+@pytest.mark.parametrize(
+    ("lower", "opens_at"),
+    [
+        (35, None),  # 3 points a week: ordinary movement however long it lasts
+        (34, 10),  # the sixth rating 4 points down adds up
+        (33, 8),  # the fourth at 5 points
+        (32, 7),  # the third at 6
+        (31.5, 6),  # the second at 6.5
+        (30, 5),  # 8 points: at once
+    ],
+)
+def test_how_long_a_run_of_lower_ratings_takes_to_open_an_episode(lower, opens_at):
+    flags = flags_of([38, 38.5, 37.5, 38] + [lower] * 6, "below_personal_baseline")
+    probable = flags.loc[flags["level"] == "probable", "session_number"].tolist()
+    assert probable == ([opens_at] if opens_at else [])
+
+
 def test_a_rating_back_in_range_clears_the_slide():
     # the same four lower ratings, broken by one back at the usual level: no rupture
     flags = flags_of([38, 38.5, 37.5, 38, 33, 33, 38, 33, 33], "below_personal_baseline")
