@@ -2,7 +2,7 @@
 
 Ratings are sorted once by (client, instrument, session); a (client, instrument) pair is
 one history, because a client who switches instrument starts afresh. Group-aware helpers
-(previous value, prior mean and SD, run lengths) work on the whole caseload at once, so no
+(previous value, run lengths) work on the whole caseload at once, so no
 rule loops over clients.
 """
 
@@ -15,8 +15,8 @@ import numpy as np
 from scoring.config import ScoringConfig, Thresholds
 from scoring.schema import CheckedRatings, CheckedSessions
 
-#: Totals are compared at this resolution; scaled to integers, prior sums are exact, so a
-#: client's numbers never depend on which other clients were scored alongside.
+#: Totals are compared at this resolution; scaled to integers, sums over a client's
+#: ratings are exact, so their numbers never depend on who was scored alongside.
 TOTAL_SCALE = 100
 EPS = 1e-9
 
@@ -39,9 +39,6 @@ class RatingHistory:
     group_first_index: np.ndarray  # row index of the history's first rating
     position: np.ndarray  # 0-based position within the history
     previous: np.ndarray  # previous total in the history, NaN at the start
-    prior_n: np.ndarray  # ratings before this one in the history
-    prior_mean: np.ndarray  # NaN when prior_n == 0
-    prior_sd: np.ndarray  # sample SD of prior ratings, NaN when prior_n < 2
     thresholds: tuple[Thresholds, ...]  # per instrument code
 
     def __len__(self) -> int:
@@ -99,19 +96,6 @@ def build_history(
         previous[1:] = total[:-1]
         previous[group_start] = np.nan
 
-    scaled = np.round(total * TOTAL_SCALE).astype(np.int64)
-    csum = np.concatenate(([0], np.cumsum(scaled)))
-    csq = np.concatenate(([0], np.cumsum(scaled * scaled)))
-    prior_n = position
-    s1 = csum[idx] - csum[group_first_index]
-    s2 = csq[idx] - csq[group_first_index]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        prior_mean = np.where(prior_n > 0, s1 / np.maximum(prior_n, 1), np.nan) / TOTAL_SCALE
-        # exact integer numerator: n*S2 - S1^2, so the SD is independent of row order
-        numerator = prior_n * s2 - s1 * s1
-        var = numerator / np.maximum(prior_n * (prior_n - 1), 1)
-        prior_sd = np.where(prior_n > 1, np.sqrt(np.maximum(var, 0)), np.nan) / TOTAL_SCALE
-
     thresholds = tuple(config.thresholds_for(i) for i in instrument_ids)
     return RatingHistory(
         client_ids=client_ids,
@@ -128,9 +112,6 @@ def build_history(
         group_first_index=group_first_index,
         position=position,
         previous=previous,
-        prior_n=prior_n,
-        prior_mean=prior_mean,
-        prior_sd=prior_sd,
         thresholds=thresholds,
     )
 
