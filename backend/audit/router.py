@@ -7,7 +7,8 @@ from fastapi import APIRouter, Query
 
 from backend.audit.context import attempting
 from backend.audit.schemas import AuditEventPublic
-from backend.audit.service import audit_events, record
+from backend.audit.service import audit_events
+from backend.audit.writer import record
 from backend.auth.deps import CallerDep
 from backend.db import DatabaseDep
 from backend.errors import InvalidInput

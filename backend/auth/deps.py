@@ -8,11 +8,11 @@ from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from backend.audit.context import current_request
-from backend.auth.service import Caller, caller_for_token, touch
+from backend.auth.caller import ADMINISTER, Caller, require
+from backend.auth.service import caller_for_token, touch
 from backend.config import get_settings
 from backend.db import DatabaseDep
-from backend.errors import Forbidden, NotAuthenticated
-from backend.users.models import Role
+from backend.errors import NotAuthenticated
 
 _bearer = HTTPBearer(auto_error=False, description="The access_token from /api/auth/login")
 
@@ -40,8 +40,7 @@ CallerDep = Annotated[Caller, Depends(current_caller)]
 
 
 def admin_caller(caller: CallerDep) -> Caller:
-    if caller.role != Role.admin:
-        raise Forbidden("Only an administrator can do this.")
+    require(caller, ADMINISTER)
     return caller
 
 

@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from backend.audit.context import current_request
-from backend.audit.service import record as audit
+from backend.audit.writer import record as audit
+from backend.auth.caller import Caller
 from backend.auth.passwords import hash_password, password_problem, verify_password
-from backend.auth.service import Caller, login_key, sign_in_refusal
+from backend.auth.service import login_key, sign_in_refusal
 from backend.auth.tokens import link_token_hash, new_token
 from backend.clock import utcnow
 from backend.config import Settings

@@ -6,8 +6,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
 from backend.audit.context import attempting
-from backend.audit.service import record
-from backend.auth.service import Caller
+from backend.audit.writer import record
+from backend.auth.caller import (
+    CHANGE_CLIENTS,
+    DELETE_CLIENTS,
+    LABEL_CLIENTS,
+    REASSIGN_CLIENTS,
+    Caller,
+    require,
+)
 from backend.clients.codes import new_client_code
 from backend.clients.models import Client, ClientErasure
 from backend.clients.schemas import ClientCreate, ClientLabel, ClientPublic, ClientUpdate
@@ -36,16 +43,15 @@ def _therapist(session: Session, therapist_id: int) -> User:
 
 def create_client(*, session: Session, caller: Caller, new: ClientCreate) -> Client:
     attempting("create_client")
+    require(caller, CHANGE_CLIENTS)
     if caller.role == Role.therapist:
         if new.therapist_id not in (None, caller.id):
             raise Forbidden("Therapists add clients to their own caseload only.")
         therapist_id = caller.id
-    elif caller.role == Role.admin:
+    else:
         if new.therapist_id is None:
             raise Conflict(ADMIN_NAMES_THERAPIST, field="therapist_id")
         therapist_id = _therapist(session, new.therapist_id).id
-    else:
-        raise Forbidden("Supervisors have read-only access to clients.")
     for _ in range(5):
         client = Client(code=new_client_code(), therapist_id=therapist_id)
         if session.get(ClientErasure, client.code) is not None:
@@ -78,11 +84,9 @@ def update_client(*, session: Session, caller: Caller, code: str, change: Client
     client = client_for(
         session=session, caller=caller, code=code, action="update_client", purpose="record"
     )
-    if caller.role == Role.supervisor:
-        raise Forbidden("Supervisors have read-only access to clients.")
+    require(caller, CHANGE_CLIENTS)
     if change.therapist_id is not None and change.therapist_id != client.therapist_id:
-        if caller.role != Role.admin:
-            raise Forbidden("Only an administrator can reassign a client.")
+        require(caller, REASSIGN_CLIENTS)
         client.therapist_id = _therapist(session, change.therapist_id).id
     if change.status is not None and change.status != client.status:
         client.status = change.status
@@ -95,8 +99,7 @@ def update_client(*, session: Session, caller: Caller, code: str, change: Client
 def set_label(*, session: Session, caller: Caller, code: str, change: ClientLabel) -> str | None:
     """The treating therapist names a client privately (audited; the label is not logged)."""
     client = client_for(session=session, caller=caller, code=code, action="set_client_label")
-    if caller.role != Role.therapist:
-        raise Forbidden("Only the client's therapist can label a client.")
+    require(caller, LABEL_CLIENTS)
     client.label = change.label
     session.add(client)
     session.flush()
@@ -108,8 +111,7 @@ def delete_client(*, session: Session, caller: Caller, code: str) -> None:
     client = client_for(
         session=session, caller=caller, code=code, action="delete_client", purpose="record"
     )
-    if caller.role != Role.admin:
-        raise Forbidden("Only an administrator can delete a client.")
+    require(caller, DELETE_CLIENTS)
     held = session.exec(
         select(TherapySession.id).where(TherapySession.client_id == client.id).limit(1)
     ).first()

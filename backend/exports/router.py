@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
 from backend.auth.deps import CallerDep
-from backend.clients.router import ClientCode
+from backend.clients.schemas import ClientCode
 from backend.clock import utcnow
 from backend.config import get_settings
 from backend.db import DatabaseDep

@@ -9,18 +9,19 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from backend.audit.context import attempting
-from backend.audit.service import record
-from backend.auth.service import Caller
+from backend.audit.writer import record
+from backend.auth.caller import EXPORT_TEAMS, READ_CLINICAL_DATA, Caller, require
 from backend.clients.models import Client
 from backend.clients.scope import client_for, visible_clients
-from backend.errors import Forbidden, NotFound
+from backend.errors import NotFound
 from backend.exports.record import ClientRecord, client_record
 from backend.exports.spreadsheet import Cell
 from backend.flags.models import Episode, Flag
 from backend.ratings.models import Rating
-from backend.teams.models import Team, TeamSupervisor
+from backend.teams.models import Team
+from backend.teams.service import supervises
 from backend.therapy.models import TherapySession
-from backend.users.models import Role, User
+from backend.users.models import User
 from scoring.instruments import all_item_keys
 
 
@@ -136,8 +137,7 @@ def ratings_table(
 
 def caseload_table(*, session: Session, caller: Caller) -> RatingsTable:
     """The caller's caseload (a supervisor: their teams'), as /api/caseload scopes it."""
-    if caller.role == Role.admin:
-        raise Forbidden("Administrators manage accounts and assignments, not clinical data.")
+    require(caller, READ_CLINICAL_DATA)
     table = ratings_table(session=session, caller=caller, with_staff=False)
     record(
         session=session,
@@ -151,9 +151,8 @@ def caseload_table(*, session: Session, caller: Caller) -> RatingsTable:
 def team_table(*, session: Session, caller: Caller, team_id: int | None) -> RatingsTable:
     """A supervisor's teams (or one of them), with each client's therapist and team."""
     attempting("export_team_csv", object_id=None if team_id is None else f"team:{team_id}")
-    if caller.role != Role.supervisor:
-        raise Forbidden("Only supervisors export their teams' ratings.")
-    if team_id is not None and session.get(TeamSupervisor, (team_id, caller.id)) is None:
+    require(caller, EXPORT_TEAMS)
+    if team_id is not None and not supervises(session=session, caller=caller, team_id=team_id):
         raise NotFound("No such team among the teams you supervise.")
     table = ratings_table(session=session, caller=caller, team_id=team_id, with_staff=True)
     scope = "all teams" if team_id is None else f"team {team_id}"

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import distinct, func
 from sqlmodel import Session, col, select
 
-from backend.auth.service import Caller
+from backend.auth.caller import Caller
 from backend.clients.models import Client
 from backend.clients.scope import visible_clients
 from backend.config import Settings

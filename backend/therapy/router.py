@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, status
 
 from backend.auth.deps import CallerDep
-from backend.clients.router import ClientCode
+from backend.clients.schemas import ClientCode
 from backend.config import get_settings
 from backend.db import DatabaseDep
 from backend.problems import refusals

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, status
 
 from backend.audit.context import attempting
-from backend.audit.service import record
+from backend.audit.writer import record
 from backend.auth.deps import AdminDep
 from backend.auth.password_changes import issue_password_reset
 from backend.auth.schemas import IssuedPasswordReset
