@@ -16,14 +16,14 @@ them was most of a submission's cost.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import Row, Table, bindparam, delete, insert, select, update
 from sqlmodel import Session
 
 from backend.clients.models import Client
@@ -55,12 +55,10 @@ def _computed_columns(scored: Sequence[str], table: Table, key: Sequence[str]) -
     return tuple(name for name in scored if name in table.c and name not in key)
 
 
-_FLAG_COMPUTED = _computed_columns(
-    FLAG_COLUMNS, _FLAG, ("client_id", "session_number", "rule", "item")
-)
-_EPISODE_COMPUTED = _computed_columns(
-    EPISODE_COLUMNS, _EPISODE, ("client_id", "instrument", "opened_session")
-)
+_FLAG_KEY = ("client_id", "session_number", "rule", "item")
+_FLAG_COMPUTED = _computed_columns(FLAG_COLUMNS, _FLAG, _FLAG_KEY)
+_EPISODE_KEY = ("client_id", "instrument", "opened_session")
+_EPISODE_COMPUTED = _computed_columns(EPISODE_COLUMNS, _EPISODE, _EPISODE_KEY)
 #: Plus the rules version, which the summary frame leaves to ``RULES_VERSION``.
 _SUMMARY_COMPUTED = (*_computed_columns(SUMMARY_COLUMNS, _SUMMARY, ("client_id",)), "rules_version")
 
@@ -213,79 +211,121 @@ def _day(value: object) -> date | None:
     return None if value is None else pd.Timestamp(value).date()
 
 
-def _write(
-    session: Session,
-    table: Table,
-    *,
-    new: list[dict[str, Any]],
-    changed: list[dict[str, Any]],
-    key: str = "id",
-) -> None:
-    """Insert the new rows and update the changed ones (each carries ``_key``)."""
+@dataclass(frozen=True)
+class _Table:
+    """How one stored table follows a scoring output: the generic reconcile's converter.
+
+    ``key`` names a row (client first), ``computed`` what scoring decides in it, ``kept``
+    what else the reconcile reads of a stored row (its id, the clinician's part).
+    ``convert`` turns a scoring record into its key and computed values; ``refresh``
+    says what to write over a stored row that differs, ``extra`` what a new row adds.
+    """
+
+    table: Table
+    key: tuple[str, ...]
+    computed: tuple[str, ...]
+    convert: Callable[[dict[str, Any]], tuple[tuple[Any, ...], dict[str, Any]]]
+    refresh: Callable[[Row, dict[str, Any], datetime], dict[str, Any] | None]
+    extra: Callable[[datetime], dict[str, Any]]
+    kept: tuple[str, ...] = ("id",)
+    row_id: str = "id"
+    #: The scoring frame's columns to read, if not the key and the computed ones.
+    scored: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class _Reconciled:
+    """What a reconcile inserted, and the stored rows scoring no longer produces."""
+
+    new: list[dict[str, Any]]
+    gone: list[Row]
+
+
+def _reconcile(
+    session: Session, spec: _Table, ids: list[int], frame: pd.DataFrame, now: datetime
+) -> _Reconciled:
+    """Load the stored rows by key, insert what is new, update what changed."""
+    table = spec.table
+    read = dict.fromkeys((*spec.kept, *spec.key, *spec.computed))
+    stored = {
+        tuple(getattr(row, name) for name in spec.key): row
+        for row in session.execute(
+            select(*(table.c[name] for name in read)).where(table.c.client_id.in_(ids))
+        )
+    }
+    new, changed, seen = [], [], set()
+    for record in _records(frame, spec.scored or (*spec.key, *spec.computed)):
+        key, computed = spec.convert(record)
+        seen.add(key)
+        before = stored.get(key)
+        if before is None:
+            new.append({**dict(zip(spec.key, key, strict=True)), **spec.extra(now), **computed})
+        elif (refreshed := spec.refresh(before, computed, now)) is not None:
+            changed.append({"_key": getattr(before, spec.row_id), **refreshed})
     if new:
         session.execute(insert(table), new)
     if changed:
-        session.execute(update(table).where(table.c[key] == bindparam("_key")), changed)
+        session.execute(update(table).where(table.c[spec.row_id] == bindparam("_key")), changed)
+    return _Reconciled(new, [row for key, row in stored.items() if key not in seen])
 
 
-def _sync_flags(
-    session: Session, ids: list[int], flags: pd.DataFrame, sessions: pd.DataFrame, now: datetime
-) -> None:
-    stored = {
-        (row.client_id, row.session_number, row.rule, row.item): row
-        for row in session.execute(
-            select(
-                _FLAG.c.id,
-                _FLAG.c.client_id,
-                _FLAG.c.session_number,
-                _FLAG.c.rule,
-                _FLAG.c.item,
-                _FLAG.c.status,
-                _FLAG.c.action,
-                *(_FLAG.c[name] for name in _FLAG_COMPUTED),
-            ).where(_FLAG.c.client_id.in_(ids))
-        )
-    }
-    new, changed, seen, planned = [], [], set(), None
-    for row in _records(flags, ("client_id", "session_number", "rule", "item", *_FLAG_COMPUTED)):
+def _differs(before: Row, computed: dict[str, Any]) -> bool:
+    return any(getattr(before, name) != value for name, value in computed.items())
+
+
+def _refreshed_at(before: Row, computed: dict[str, Any], now: datetime) -> dict[str, Any] | None:
+    """Episodes and summaries: rewrite what scoring says, stamped, when it changed."""
+    return {"updated_at": now, **computed} if _differs(before, computed) else None
+
+
+def _updated_at(now: datetime) -> dict[str, Any]:
+    return {"updated_at": now}
+
+
+def _flags_table(sessions: pd.DataFrame) -> _Table:
+    planned: dict[tuple[int, int], str] = {}
+
+    def convert(row: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
         key = (int(row["client_id"]), int(row["session_number"]), row["rule"], row["item"] or "")
-        seen.add(key)
         computed = {name: row[name] for name in _FLAG_COMPUTED}
         computed["held_on"] = _day(computed["held_on"])
         if computed["instrument"] is None:
             # Sessions missed before a client's first rating have no rated instrument;
             # the flag belongs to the one the session was planned with.
-            planned = planned or _planned_instruments(sessions)
+            if not planned:
+                planned.update(_planned_instruments(sessions))
             computed["instrument"] = planned[key[:2]]
-        before = stored.get(key)
-        if before is None:
-            client_id, session_number, rule, item = key
-            new.append(
-                {
-                    "client_id": client_id,
-                    "session_number": session_number,
-                    "rule": rule,
-                    "item": item,
-                    "status": "open",
-                    "created_at": now,
-                    **computed,
-                }
-            )
-        elif before.status == FlagStatus.withdrawn or any(
-            getattr(before, name) != value for name, value in computed.items()
-        ):
-            if before.status == FlagStatus.withdrawn:
-                # raised again: live once more, with whatever the therapist wrote kept
-                status = FlagStatus.acknowledged if before.action else FlagStatus.open
-            else:
-                status = before.status
-            # a raised flag has no reason to be withdrawn
-            changed.append(
-                {"_key": before.id, "status": status, "withdrawn_reason": None, **computed}
-            )
-    _write(session, _FLAG, new=new, changed=changed)
-    queue_urgent_alerts(session, raised=new)  # in this transaction: the flag and its mail
-    gone = [row for key, row in stored.items() if key not in seen and row.status in _LIVE]
+        return key, computed
+
+    return _Table(
+        table=_FLAG,
+        key=_FLAG_KEY,
+        computed=_FLAG_COMPUTED,
+        kept=("id", "status", "action"),
+        convert=convert,
+        refresh=_refreshed_flag,
+        extra=lambda now: {"status": "open", "created_at": now},
+    )
+
+
+def _refreshed_flag(before: Row, computed: dict[str, Any], now: datetime) -> dict[str, Any] | None:
+    if before.status == FlagStatus.withdrawn:
+        # raised again: live once more, with whatever the therapist wrote kept
+        status = FlagStatus.acknowledged if before.action else FlagStatus.open
+    elif _differs(before, computed):
+        status = before.status
+    else:
+        return None
+    # a raised flag has no reason to be withdrawn
+    return {"status": status, "withdrawn_reason": None, **computed}
+
+
+def _sync_flags(
+    session: Session, ids: list[int], flags: pd.DataFrame, sessions: pd.DataFrame, now: datetime
+) -> None:
+    reconciled = _reconcile(session, _flags_table(sessions), ids, flags, now)
+    queue_urgent_alerts(session, raised=reconciled.new)  # in this transaction: flag and mail
+    gone = [row for row in reconciled.gone if row.status in _LIVE]
     if gone:
         session.execute(
             update(_FLAG).where(_FLAG.c.id == bindparam("_key")),
@@ -340,97 +380,80 @@ def _planned_instruments(sessions: pd.DataFrame) -> dict[tuple[int, int], str]:
     )
 
 
-def _sync_episodes(session: Session, ids: list[int], episodes: pd.DataFrame, now: datetime) -> None:
-    stored = {
-        (row.client_id, row.instrument, row.opened_session): row
-        for row in session.execute(
-            select(
-                _EPISODE.c.id,
-                _EPISODE.c.client_id,
-                _EPISODE.c.instrument,
-                _EPISODE.c.opened_session,
-                *(_EPISODE.c[name] for name in _EPISODE_COMPUTED),
-            ).where(_EPISODE.c.client_id.in_(ids))
-        )
+def _episode(row: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    closed = row["closed_session"]
+    computed = {
+        **{name: row[name] for name in _EPISODE_COMPUTED},
+        "opened_on": _day(row["opened_on"]),
+        "pre_rupture_mean": _number(row["pre_rupture_mean"]),
+        "pre_rupture_sd": _number(row["pre_rupture_sd"]),
+        "recovery_threshold": _number(row["recovery_threshold"]),
+        "lowest_total": float(row["lowest_total"]),
+        "closed_session": None if closed is None else int(closed),
+        "closed_on": _day(row["closed_on"]),
     }
-    new, changed, seen = [], [], set()
-    columns = ("client_id", "instrument", "opened_session", *_EPISODE_COMPUTED)
-    for row in _records(episodes, columns):
-        key = (int(row["client_id"]), row["instrument"], int(row["opened_session"]))
-        seen.add(key)
-        closed = row["closed_session"]
-        computed = {
-            **{name: row[name] for name in _EPISODE_COMPUTED},
-            "opened_on": _day(row["opened_on"]),
-            "pre_rupture_mean": _number(row["pre_rupture_mean"]),
-            "pre_rupture_sd": _number(row["pre_rupture_sd"]),
-            "recovery_threshold": _number(row["recovery_threshold"]),
-            "lowest_total": float(row["lowest_total"]),
-            "closed_session": None if closed is None else int(closed),
-            "closed_on": _day(row["closed_on"]),
-        }
-        before = stored.get(key)
-        if before is None:
-            client_id, instrument, opened_session = key
-            new.append(
-                {
-                    "client_id": client_id,
-                    "instrument": instrument,
-                    "opened_session": opened_session,
-                    "updated_at": now,
-                    **computed,
-                }
-            )
-        elif any(getattr(before, name) != value for name, value in computed.items()):
-            changed.append({"_key": before.id, "updated_at": now, **computed})
-    _write(session, _EPISODE, new=new, changed=changed)
-    gone = [row.id for key, row in stored.items() if key not in seen]
+    return (int(row["client_id"]), row["instrument"], int(row["opened_session"])), computed
+
+
+_EPISODES = _Table(
+    table=_EPISODE,
+    key=_EPISODE_KEY,
+    computed=_EPISODE_COMPUTED,
+    convert=_episode,
+    refresh=_refreshed_at,
+    extra=_updated_at,
+)
+
+
+def _sync_episodes(session: Session, ids: list[int], episodes: pd.DataFrame, now: datetime) -> None:
+    gone = [row.id for row in _reconcile(session, _EPISODES, ids, episodes, now).gone]
     if gone:
         session.execute(delete(_EPISODE).where(_EPISODE.c.id.in_(gone)))
 
 
-def _sync_summaries(session: Session, ids: list[int], summary: pd.DataFrame, now: datetime) -> None:
-    stored = {
-        row.client_id: row
-        for row in session.execute(
-            select(_SUMMARY.c.client_id, *(_SUMMARY.c[name] for name in _SUMMARY_COMPUTED)).where(
-                _SUMMARY.c.client_id.in_(ids)
-            )
-        )
+_SUMMARY_NUMBERS = (
+    "latest_total",
+    "change_from_previous",
+    "personal_mean",
+    "personal_sd",
+    "recent_slope",
+    "usual_mean",
+    "usual_sd",
+    "below_usual",
+)
+_SUMMARY_SCORED = ("client_id", *(name for name in _SUMMARY_COMPUTED if name != "rules_version"))
+
+
+def _summary(row: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    number = row["last_session_number"]
+    computed = {
+        **{name: row[name] for name in _SUMMARY_SCORED if name != "client_id"},
+        "ratings_count": int(row["ratings_count"]),
+        "last_session_number": None if number is None else int(number),
+        "last_held_on": _day(row["last_held_on"]),
+        **{name: _number(row[name]) for name in _SUMMARY_NUMBERS},
+        "recent_totals": [float(t) for t in (row["recent_totals"] or [])],
+        "sessions_without_rating": int(row["sessions_without_rating"]),
+        "rules_version": RULES_VERSION,
     }
-    new, changed = [], []
-    columns = ("client_id", *(name for name in _SUMMARY_COMPUTED if name != "rules_version"))
-    for row in _records(summary, columns):
-        client_id = int(row["client_id"])
-        number = row["last_session_number"]
-        computed = {
-            **{name: row[name] for name in columns if name != "client_id"},
-            "ratings_count": int(row["ratings_count"]),
-            "last_session_number": None if number is None else int(number),
-            "last_held_on": _day(row["last_held_on"]),
-            **{
-                name: _number(row[name])
-                for name in (
-                    "latest_total",
-                    "change_from_previous",
-                    "personal_mean",
-                    "personal_sd",
-                    "recent_slope",
-                    "usual_mean",
-                    "usual_sd",
-                    "below_usual",
-                )
-            },
-            "recent_totals": [float(t) for t in (row["recent_totals"] or [])],
-            "sessions_without_rating": int(row["sessions_without_rating"]),
-            "rules_version": RULES_VERSION,
-        }
-        before = stored.get(client_id)
-        if before is None:
-            new.append({"client_id": client_id, "updated_at": now, **computed})
-        elif any(getattr(before, name) != value for name, value in computed.items()):
-            changed.append({"_key": client_id, "updated_at": now, **computed})
-    _write(session, _SUMMARY, new=new, changed=changed, key="client_id")
+    return (int(row["client_id"]),), computed
+
+
+_SUMMARIES = _Table(
+    table=_SUMMARY,
+    key=("client_id",),
+    computed=_SUMMARY_COMPUTED,
+    scored=_SUMMARY_SCORED,
+    convert=_summary,
+    refresh=_refreshed_at,
+    extra=_updated_at,
+    kept=(),
+    row_id="client_id",
+)
+
+
+def _sync_summaries(session: Session, ids: list[int], summary: pd.DataFrame, now: datetime) -> None:
+    _reconcile(session, _SUMMARIES, ids, summary, now)  # a summary is never removed here
 
 
 def _resolve_repaired(session: Session, ids: list[int], now: datetime) -> None:
