@@ -14,7 +14,8 @@ outside the write lock, so submissions are not held up by it; it then stores onl
 clients whose request still has the version it read (each new request draws a new one) and
 that no other worker holds (``FOR UPDATE SKIP LOCKED`` on PostgreSQL). A newer answer
 thus leaves its client queued for the next pass instead of being overwritten by an
-older score, and two workers never store the same client at once.
+older score, and two workers never store the same client at once. The measurements
+behind this: docs/decisions.md, "Scoring after the answer, from a durable queue".
 """
 
 from __future__ import annotations
