@@ -163,11 +163,5 @@ def reset_database(database: Database | None) -> None:
     _database = database
 
 
-def read_session() -> Iterator[Session]:
-    with get_database().reading() as session:
-        yield session
-
-
-ReadSession = Annotated[Session, Depends(read_session)]
 #: Write routes open ``db.writing()`` themselves so the commit happens before the response.
 DatabaseDep = Annotated[Database, Depends(get_database)]
