@@ -63,16 +63,14 @@ _EPISODE_COMPUTED = _computed_columns(EPISODE_COLUMNS, _EPISODE, _EPISODE_KEY)
 _SUMMARY_COMPUTED = (*_computed_columns(SUMMARY_COLUMNS, _SUMMARY, ("client_id",)), "rules_version")
 
 
-def history_frames(
-    session: Session, client_ids: Sequence[int]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def history_frames(db: Session, client_ids: Sequence[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The scoring input for these clients: their ratings and every session held.
 
     One query reads every session with its rating, if any; the frames are built a
-    column at a time. ``sessions`` also carries the instrument each session was planned
+    column at a time. ``therapy_sessions`` also carries the instrument each session was planned
     with, which scoring ignores and flag syncing needs (see ``_sync_flags``).
     """
-    rows = session.execute(
+    rows = db.execute(
         select(
             TherapySession.client_id,
             TherapySession.session_number,
@@ -87,7 +85,7 @@ def history_frames(
         .outerjoin(Rating, Rating.therapy_session_id == TherapySession.id)
         .where(TherapySession.client_id.in_(client_ids))
     ).all()
-    sessions = pd.DataFrame(
+    therapy_sessions = pd.DataFrame(
         {
             "client_id": [str(row[0]) for row in rows],
             "session_number": np.array([row[1] for row in rows], dtype=np.int64),
@@ -111,16 +109,16 @@ def history_frames(
             },
         }
     )
-    return ratings, sessions
+    return ratings, therapy_sessions
 
 
-def rescore_clients(*, session: Session, client_ids: Iterable[int], on: date | None = None) -> None:
+def rescore_clients(*, db: Session, client_ids: Iterable[int], on: date | None = None) -> None:
     """Recompute and store flags, episodes and summaries for these clients (idempotent)."""
     ids = sorted(set(client_ids))
     if not ids:
         return
-    scores = score_clients(session, ids, on=on)
-    store_scores(session, ids, scores)
+    scores = score_clients(db, ids, on=on)
+    store_scores(db, ids, scores)
 
 
 @dataclass(frozen=True)
@@ -128,62 +126,63 @@ class Scores:
     """What scoring says about some clients, and the sessions it was computed from."""
 
     evaluation: Evaluation
-    sessions: pd.DataFrame
+    therapy_sessions: pd.DataFrame
 
 
-def score_clients(session: Session, client_ids: Sequence[int], *, on: date | None = None) -> Scores:
+def score_clients(db: Session, client_ids: Sequence[int], *, on: date | None = None) -> Scores:
     """Read these clients' history and score it: reads only, so it needs no write lock."""
-    ratings, sessions = history_frames(session, client_ids)
-    config = clinic_config(session)
-    return Scores(evaluate(ratings, sessions, today=on or today(), config=config), sessions)
+    ratings, therapy_sessions = history_frames(db, client_ids)
+    config = clinic_config(db)
+    evaluation = evaluate(ratings, therapy_sessions, today=on or today(), config=config)
+    return Scores(evaluation, therapy_sessions)
 
 
-def clinic_config(session: Session) -> ScoringConfig:
+def clinic_config(db: Session) -> ScoringConfig:
     """The scoring configuration in force: registry defaults, with the clinic's own
     week-to-week SD for each instrument that has a calibration row."""
     config = ScoringConfig()
-    for row in session.execute(select(ScoringCalibration.instrument, ScoringCalibration.within_sd)):
+    for row in db.execute(select(ScoringCalibration.instrument, ScoringCalibration.within_sd)):
         config = config.with_clinic_estimate(row.instrument, row.within_sd)
     return config
 
 
-def calibrate(session: Session) -> list[ScoringCalibration]:
+def calibrate(db: Session) -> list[ScoringCalibration]:
     """Estimate the clinic's week-to-week SD per instrument from every rating it holds.
 
     An instrument with too few clients with enough ratings keeps (or returns to) its
     registry default: its row is removed.
     """
-    ratings, _ = history_frames(session, list(session.scalars(select(Client.id))))
+    ratings, _ = history_frames(db, list(db.scalars(select(Client.id))))
     rows = []
     for instrument in sorted(set(ratings["instrument"])):
         try:
             estimate = estimate_psychometrics(ratings, instrument)
         except ScoringInputError:
             estimate = None
-        stored = session.get(ScoringCalibration, instrument)
+        stored = db.get(ScoringCalibration, instrument)
         if estimate is None or estimate.within_sd is None:
             if stored is not None:
-                session.delete(stored)
+                db.delete(stored)
             continue
         row = stored or ScoringCalibration(instrument=instrument, within_sd=0, ratings=0, clients=0)
         row.within_sd = round(estimate.within_sd, 3)
         row.ratings, row.clients, row.estimated_at = estimate.ratings, estimate.clients, utcnow()
-        session.add(row)
+        db.add(row)
         rows.append(row)
-    session.flush()
+    db.flush()
     return rows
 
 
-def store_scores(session: Session, client_ids: Sequence[int], scores: Scores) -> None:
+def store_scores(db: Session, client_ids: Sequence[int], scores: Scores) -> None:
     """Write what ``scores`` says about these clients (it may hold others: they are left)."""
     ids = sorted(set(client_ids))
     keep = [str(client_id) for client_id in ids]
-    result, sessions = scores.evaluation, scores.sessions
+    result, therapy_sessions = scores.evaluation, scores.therapy_sessions
     now = utcnow()
-    _sync_flags(session, ids, _of(result.flags, keep), sessions, now)
-    _sync_episodes(session, ids, _of(result.episodes, keep), now)
-    _sync_summaries(session, ids, _of(result.summary, keep), now)
-    _resolve_repaired(session, ids, now)
+    _sync_flags(db, ids, _of(result.flags, keep), therapy_sessions, now)
+    _sync_episodes(db, ids, _of(result.episodes, keep), now)
+    _sync_summaries(db, ids, _of(result.summary, keep), now)
+    _resolve_repaired(db, ids, now)
 
 
 def _of(frame: pd.DataFrame, client_ids: list[str]) -> pd.DataFrame:
@@ -242,14 +241,14 @@ class _Reconciled:
 
 
 def _reconcile(
-    session: Session, spec: _Table, ids: list[int], frame: pd.DataFrame, now: datetime
+    db: Session, spec: _Table, ids: list[int], frame: pd.DataFrame, now: datetime
 ) -> _Reconciled:
     """Load the stored rows by key, insert what is new, update what changed."""
     table = spec.table
     read = dict.fromkeys((*spec.kept, *spec.key, *spec.computed))
     stored = {
         tuple(getattr(row, name) for name in spec.key): row
-        for row in session.execute(
+        for row in db.execute(
             select(*(table.c[name] for name in read)).where(table.c.client_id.in_(ids))
         )
     }
@@ -263,9 +262,9 @@ def _reconcile(
         elif (refreshed := spec.refresh(before, computed, now)) is not None:
             changed.append({"_key": getattr(before, spec.row_id), **refreshed})
     if new:
-        session.execute(insert(table), new)
+        db.execute(insert(table), new)
     if changed:
-        session.execute(update(table).where(table.c[spec.row_id] == bindparam("_key")), changed)
+        db.execute(update(table).where(table.c[spec.row_id] == bindparam("_key")), changed)
     return _Reconciled(new, [row for key, row in stored.items() if key not in seen])
 
 
@@ -282,7 +281,7 @@ def _updated_at(now: datetime) -> dict[str, Any]:
     return {"updated_at": now}
 
 
-def _flags_table(sessions: pd.DataFrame) -> _Table:
+def _flags_table(therapy_sessions: pd.DataFrame) -> _Table:
     planned: dict[tuple[int, int], str] = {}
 
     def convert(row: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
@@ -293,7 +292,7 @@ def _flags_table(sessions: pd.DataFrame) -> _Table:
             # Sessions missed before a client's first rating have no rated instrument;
             # the flag belongs to the one the session was planned with.
             if not planned:
-                planned.update(_planned_instruments(sessions))
+                planned.update(_planned_instruments(therapy_sessions))
             computed["instrument"] = planned[key[:2]]
         return key, computed
 
@@ -321,13 +320,13 @@ def _refreshed_flag(before: Row, computed: dict[str, Any], now: datetime) -> dic
 
 
 def _sync_flags(
-    session: Session, ids: list[int], flags: pd.DataFrame, sessions: pd.DataFrame, now: datetime
+    db: Session, ids: list[int], flags: pd.DataFrame, therapy_sessions: pd.DataFrame, now: datetime
 ) -> None:
-    reconciled = _reconcile(session, _flags_table(sessions), ids, flags, now)
-    queue_urgent_alerts(session, raised=reconciled.new)  # in this transaction: flag and mail
+    reconciled = _reconcile(db, _flags_table(therapy_sessions), ids, flags, now)
+    queue_urgent_alerts(db, raised=reconciled.new)  # in this transaction: flag and mail
     gone = [row for row in reconciled.gone if row.status in _LIVE]
     if gone:
-        session.execute(
+        db.execute(
             update(_FLAG).where(_FLAG.c.id == bindparam("_key")),
             [
                 {
@@ -370,14 +369,10 @@ def withdrawal_reason(rule: str, rules_version: str) -> str:
     return "Withdrawn: with the ratings as they now stand, the rules no longer raise this flag."
 
 
-def _planned_instruments(sessions: pd.DataFrame) -> dict[tuple[int, int], str]:
-    return dict(
-        zip(
-            zip(sessions["client_id"].astype(int), sessions["session_number"], strict=True),
-            sessions["instrument"],
-            strict=True,
-        )
-    )
+def _planned_instruments(therapy_sessions: pd.DataFrame) -> dict[tuple[int, int], str]:
+    held = therapy_sessions
+    keys = zip(held["client_id"].astype(int), held["session_number"], strict=True)
+    return dict(zip(keys, held["instrument"], strict=True))
 
 
 def _episode(row: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
@@ -405,10 +400,10 @@ _EPISODES = _Table(
 )
 
 
-def _sync_episodes(session: Session, ids: list[int], episodes: pd.DataFrame, now: datetime) -> None:
-    gone = [row.id for row in _reconcile(session, _EPISODES, ids, episodes, now).gone]
+def _sync_episodes(db: Session, ids: list[int], episodes: pd.DataFrame, now: datetime) -> None:
+    gone = [row.id for row in _reconcile(db, _EPISODES, ids, episodes, now).gone]
     if gone:
-        session.execute(delete(_EPISODE).where(_EPISODE.c.id.in_(gone)))
+        db.execute(delete(_EPISODE).where(_EPISODE.c.id.in_(gone)))
 
 
 _SUMMARY_NUMBERS = (
@@ -452,11 +447,11 @@ _SUMMARIES = _Table(
 )
 
 
-def _sync_summaries(session: Session, ids: list[int], summary: pd.DataFrame, now: datetime) -> None:
-    _reconcile(session, _SUMMARIES, ids, summary, now)  # a summary is never removed here
+def _sync_summaries(db: Session, ids: list[int], summary: pd.DataFrame, now: datetime) -> None:
+    _reconcile(db, _SUMMARIES, ids, summary, now)  # a summary is never removed here
 
 
-def _resolve_repaired(session: Session, ids: list[int], now: datetime) -> None:
+def _resolve_repaired(db: Session, ids: list[int], now: datetime) -> None:
     """A repaired episode resolves the live numeric flags raised during it.
 
     Only the rupture's own flags (``EPISODE_RULES``): a request to talk, a standing
@@ -474,7 +469,7 @@ def _resolve_repaired(session: Session, ids: list[int], now: datetime) -> None:
         )
         .exists()
     )
-    session.execute(
+    db.execute(
         update(_FLAG)
         .where(
             _FLAG.c.client_id.in_(ids),
@@ -491,7 +486,7 @@ def _resolve_repaired(session: Session, ids: list[int], now: datetime) -> None:
         _FLAG.c.rule == CLIENT_REQUEST_RULE,
     )
     for acknowledged in (True, False):
-        session.execute(
+        db.execute(
             update(_FLAG)
             .where(
                 *closed_by_scores,
@@ -509,11 +504,11 @@ def _resolve_repaired(session: Session, ids: list[int], now: datetime) -> None:
 def rescore_everyone(*, database: Database, batch: int = 2000) -> int:
     """Estimate the clinic's calibration, then rescore all clients in batches, one short
     transaction each; returns how many."""
-    with database.writing() as session:
-        calibrate(session)
-    with database.reading() as session:
-        ids = list(session.scalars(select(Client.id).order_by(Client.id)))
+    with database.writing() as db:
+        calibrate(db)
+    with database.reading() as db:
+        ids = list(db.scalars(select(Client.id).order_by(Client.id)))
     for start in range(0, len(ids), batch):
-        with database.writing() as session:
-            rescore_clients(session=session, client_ids=ids[start : start + batch])
+        with database.writing() as db:
+            rescore_clients(db=db, client_ids=ids[start : start + batch])
     return len(ids)

@@ -171,7 +171,7 @@ def rated_history(
                 wants_to_talk=number in talk,
             )
         session.flush()
-        rescore_clients(session=session, client_ids=[client.id], on=held)
+        rescore_clients(db=session, client_ids=[client.id], on=held)
 
 
 def rate(api, db: Database, client: Client, scores: dict, **extra) -> None:
