@@ -56,11 +56,15 @@ def _computed_columns(scored: Sequence[str], table: Table, key: Sequence[str]) -
 
 
 _FLAG_KEY = ("client_id", "session_number", "rule", "item")
+#: What a flag's reconcile reads besides key and scores: a withdrawn flag raised again
+#: comes back acknowledged if the therapist had recorded an action.
+_FLAG_BOOKKEEPING = ("id", "status", "action")
 _FLAG_COMPUTED = _computed_columns(FLAG_COLUMNS, _FLAG, _FLAG_KEY)
 _EPISODE_KEY = ("client_id", "instrument", "opened_session")
 _EPISODE_COMPUTED = _computed_columns(EPISODE_COLUMNS, _EPISODE, _EPISODE_KEY)
+_SUMMARY_KEY = ("client_id",)
 #: Plus the rules version, which the summary frame leaves to ``RULES_VERSION``.
-_SUMMARY_COMPUTED = (*_computed_columns(SUMMARY_COLUMNS, _SUMMARY, ("client_id",)), "rules_version")
+_SUMMARY_COMPUTED = (*_computed_columns(SUMMARY_COLUMNS, _SUMMARY, _SUMMARY_KEY), "rules_version")
 
 
 def history_frames(db: Session, client_ids: Sequence[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -210,6 +214,19 @@ def _day(value: object) -> date | None:
     return None if value is None else pd.Timestamp(value).date()
 
 
+def _differs(before: Row, computed: dict[str, Any]) -> bool:
+    return any(getattr(before, name) != value for name, value in computed.items())
+
+
+def _refreshed_at(before: Row, computed: dict[str, Any], now: datetime) -> dict[str, Any] | None:
+    """Episodes and summaries: rewrite what scoring says, stamped, when it changed."""
+    return {"updated_at": now, **computed} if _differs(before, computed) else None
+
+
+def _updated_at(now: datetime) -> dict[str, Any]:
+    return {"updated_at": now}
+
+
 @dataclass(frozen=True)
 class _Table:
     """How one stored table follows a scoring output: the generic reconcile's converter.
@@ -217,19 +234,19 @@ class _Table:
     ``key`` names a row (client first), ``computed`` what scoring decides in it, ``kept``
     what else the reconcile reads of a stored row (its id, the clinician's part).
     ``convert`` turns a scoring record into its key and computed values; ``refresh``
-    says what to write over a stored row that differs, ``extra`` what a new row adds.
+    says what to write over a stored row that differs, ``extra`` what a new row adds;
+    the defaults (stamp ``updated_at``) suit episodes and summaries. ``row_id`` is the
+    column an update finds the stored row by.
     """
 
     table: Table
     key: tuple[str, ...]
     computed: tuple[str, ...]
     convert: Callable[[dict[str, Any]], tuple[tuple[Any, ...], dict[str, Any]]]
-    refresh: Callable[[Row, dict[str, Any], datetime], dict[str, Any] | None]
-    extra: Callable[[datetime], dict[str, Any]]
+    refresh: Callable[[Row, dict[str, Any], datetime], dict[str, Any] | None] = _refreshed_at
+    extra: Callable[[datetime], dict[str, Any]] = _updated_at
     kept: tuple[str, ...] = ("id",)
     row_id: str = "id"
-    #: The scoring frame's columns to read, if not the key and the computed ones.
-    scored: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -253,7 +270,8 @@ def _reconcile(
         )
     }
     new, changed, seen = [], [], set()
-    for record in _records(frame, spec.scored or (*spec.key, *spec.computed)):
+    scored = (*spec.key, *(name for name in spec.computed if name in frame.columns))
+    for record in _records(frame, scored):
         key, computed = spec.convert(record)
         seen.add(key)
         before = stored.get(key)
@@ -266,19 +284,6 @@ def _reconcile(
     if changed:
         db.execute(update(table).where(table.c[spec.row_id] == bindparam("_key")), changed)
     return _Reconciled(new, [row for key, row in stored.items() if key not in seen])
-
-
-def _differs(before: Row, computed: dict[str, Any]) -> bool:
-    return any(getattr(before, name) != value for name, value in computed.items())
-
-
-def _refreshed_at(before: Row, computed: dict[str, Any], now: datetime) -> dict[str, Any] | None:
-    """Episodes and summaries: rewrite what scoring says, stamped, when it changed."""
-    return {"updated_at": now, **computed} if _differs(before, computed) else None
-
-
-def _updated_at(now: datetime) -> dict[str, Any]:
-    return {"updated_at": now}
 
 
 def _flags_table(therapy_sessions: pd.DataFrame) -> _Table:
@@ -297,14 +302,12 @@ def _flags_table(therapy_sessions: pd.DataFrame) -> _Table:
         return key, computed
 
     return _Table(
-        table=_FLAG,
-        key=_FLAG_KEY,
-        computed=_FLAG_COMPUTED,
-        kept=("id", "status", "action"),
-        convert=convert,
-        refresh=_refreshed_flag,
-        extra=lambda now: {"status": "open", "created_at": now},
+        _FLAG, _FLAG_KEY, _FLAG_COMPUTED, convert, _refreshed_flag, _opened, _FLAG_BOOKKEEPING
     )
+
+
+def _opened(now: datetime) -> dict[str, Any]:
+    return {"status": "open", "created_at": now}
 
 
 def _refreshed_flag(before: Row, computed: dict[str, Any], now: datetime) -> dict[str, Any] | None:
@@ -390,14 +393,7 @@ def _episode(row: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
     return (int(row["client_id"]), row["instrument"], int(row["opened_session"])), computed
 
 
-_EPISODES = _Table(
-    table=_EPISODE,
-    key=_EPISODE_KEY,
-    computed=_EPISODE_COMPUTED,
-    convert=_episode,
-    refresh=_refreshed_at,
-    extra=_updated_at,
-)
+_EPISODES = _Table(_EPISODE, _EPISODE_KEY, _EPISODE_COMPUTED, _episode)
 
 
 def _sync_episodes(db: Session, ids: list[int], episodes: pd.DataFrame, now: datetime) -> None:
@@ -434,16 +430,9 @@ def _summary(row: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
     return (int(row["client_id"]),), computed
 
 
+#: One summary row per client, keyed by the client itself.
 _SUMMARIES = _Table(
-    table=_SUMMARY,
-    key=("client_id",),
-    computed=_SUMMARY_COMPUTED,
-    scored=_SUMMARY_SCORED,
-    convert=_summary,
-    refresh=_refreshed_at,
-    extra=_updated_at,
-    kept=(),
-    row_id="client_id",
+    _SUMMARY, _SUMMARY_KEY, _SUMMARY_COMPUTED, _summary, kept=(), row_id=_SUMMARY_KEY[0]
 )
 
 
