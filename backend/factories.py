@@ -81,12 +81,7 @@ def add_client(db: Session, *, therapist_id: int, status: str = "active") -> Cli
 
 
 def add_therapy_session(
-    db: Session,
-    *,
-    client: Client,
-    number: int,
-    held_on: date,
-    instrument: str = DEFAULT_INSTRUMENT,
+    db: Session, *, client: Client, number: int, held_on: date, instrument: str = DEFAULT_INSTRUMENT
 ) -> TherapySession:
     """Session ``number`` of the client, recorded by their therapist."""
     therapy_session = TherapySession(

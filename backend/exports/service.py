@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -49,15 +50,19 @@ class RatingsTable:
     clients: int
 
 
+def _visible_rows(session: Session, caller: Caller, model: type, *, order_by: Any) -> Iterable[Any]:
+    """Every row of ``model`` (a per-client table) of the clients the caller may see."""
+    return session.exec(
+        select(model)
+        .join(Client, col(Client.id) == model.client_id)
+        .where(visible_clients(caller))
+        .order_by(order_by)
+    )
+
+
 def _flags_by_session(session: Session, caller: Caller) -> dict[tuple[int, int], list[str]]:
     found: dict[tuple[int, int], list[str]] = defaultdict(list)
-    flags = session.exec(
-        select(Flag)
-        .join(Client, col(Client.id) == Flag.client_id)
-        .where(visible_clients(caller))
-        .order_by(col(Flag.id))
-    )
-    for flag in flags:
+    for flag in _visible_rows(session, caller, Flag, order_by=col(Flag.id)):
         what = f"{flag.severity}:{flag.rule}" + (f":{flag.item}" if flag.item else "")
         done = flag.status + (f", {flag.action}" if flag.action else "")
         found[(flag.client_id, flag.session_number)].append(f"{what} ({done})")
@@ -66,13 +71,7 @@ def _flags_by_session(session: Session, caller: Caller) -> dict[tuple[int, int],
 
 def _episodes_by_client(session: Session, caller: Caller) -> dict[int, list[Episode]]:
     found: dict[int, list[Episode]] = defaultdict(list)
-    episodes = session.exec(
-        select(Episode)
-        .join(Client, col(Client.id) == Episode.client_id)
-        .where(visible_clients(caller))
-        .order_by(col(Episode.opened_session))
-    )
-    for episode in episodes:
+    for episode in _visible_rows(session, caller, Episode, order_by=col(Episode.opened_session)):
         found[episode.client_id].append(episode)
     return found
 
