@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
@@ -19,6 +19,10 @@ router = APIRouter(prefix="/api", tags=["audit"], responses=refusals(401, 403, 4
 
 #: A day as YYYY-MM-DD (a bare number would otherwise be read as a Unix time).
 DAY = r"^\d{4}-\d{2}-\d{2}$"
+
+
+def _day_query(description: str) -> Any:
+    return Query(pattern=DAY, json_schema_extra={"format": "date"}, description=description)
 
 
 def _day(value: str | None, field: str) -> date | None:
@@ -39,22 +43,8 @@ def audit_trail(
     ] = None,
     user_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     action: Annotated[str | None, Query(min_length=1, max_length=40)] = None,
-    since: Annotated[
-        str | None,
-        Query(
-            pattern=DAY,
-            json_schema_extra={"format": "date"},
-            description="Events on or after this day (UTC)",
-        ),
-    ] = None,
-    until: Annotated[
-        str | None,
-        Query(
-            pattern=DAY,
-            json_schema_extra={"format": "date"},
-            description="Events on or before this day (UTC)",
-        ),
-    ] = None,
+    since: Annotated[str | None, _day_query("Events on or after this day (UTC)")] = None,
+    until: Annotated[str | None, _day_query("Events on or before this day (UTC)")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     before: Annotated[
         int | None, Query(ge=1, le=2**63 - 1, description="Only events with a smaller id")
