@@ -95,7 +95,7 @@ def reset_password(body: PasswordReset, db: DatabaseDep, settings: SettingsDep) 
 def change_own_password(
     body: PasswordChange, caller: CallerDep, db: DatabaseDep, settings: SettingsDep
 ) -> None:
-    """Change the signed-in user's password; their other sessions end."""
+    """Change the signed-in user's password; their other sign-ins end."""
     refused = change_password(
         database=db,
         settings=settings,
