@@ -58,6 +58,7 @@ EXPORT_TEAMS = _only(Role.supervisor, refusal="Only supervisors export their tea
 CHANGE_CLIENTS = _only(
     Role.therapist, Role.admin, refusal="Supervisors have read-only access to clients."
 )
+FILL_ANY_CASELOAD = _only(Role.admin, refusal="Therapists add clients to their own caseload only.")
 REASSIGN_CLIENTS = _only(Role.admin, refusal="Only an administrator can reassign a client.")
 DELETE_CLIENTS = _only(Role.admin, refusal="Only an administrator can delete a client.")
 ERASE_CLIENTS = _only(Role.admin, refusal="Only an administrator can erase a client's data.")

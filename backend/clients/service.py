@@ -10,6 +10,7 @@ from backend.audit.writer import record
 from backend.auth.caller import (
     CHANGE_CLIENTS,
     DELETE_CLIENTS,
+    FILL_ANY_CASELOAD,
     LABEL_CLIENTS,
     REASSIGN_CLIENTS,
     Caller,
@@ -20,7 +21,7 @@ from backend.clients.models import Client, ClientErasure
 from backend.clients.schemas import ClientCreate, ClientLabel, ClientPublic, ClientUpdate
 from backend.clients.scope import client_for, visible_clients
 from backend.clock import utcnow
-from backend.errors import Conflict, Forbidden, NotFound
+from backend.errors import Conflict, NotFound
 from backend.flags.models import ClientSummary, RescoreRequest
 from backend.therapy.models import TherapySession
 from backend.users.models import Role, User
@@ -44,9 +45,9 @@ def _therapist(session: Session, therapist_id: int) -> User:
 def create_client(*, session: Session, caller: Caller, new: ClientCreate) -> Client:
     attempting("create_client")
     require(caller, CHANGE_CLIENTS)
+    if new.therapist_id not in (None, caller.id):
+        require(caller, FILL_ANY_CASELOAD)
     if caller.role == Role.therapist:
-        if new.therapist_id not in (None, caller.id):
-            raise Forbidden("Therapists add clients to their own caseload only.")
         therapist_id = caller.id
     else:
         if new.therapist_id is None:
