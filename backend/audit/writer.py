@@ -33,7 +33,6 @@ class AuditUnavailable(RapportError):
 
 
 def _event(
-    *,
     action: str,
     outcome: str,
     caller: Caller | None,
@@ -76,15 +75,7 @@ def record(
     context = current_request()
     if context is not None and outcome != "allowed":
         context.refusal_recorded = True
-    event = _event(
-        action=action,
-        outcome=outcome,
-        caller=caller,
-        client_code=client_code,
-        subject_user_id=subject_user_id,
-        object_id=object_id,
-        login_key=login_key,
-    )
+    event = _event(action, outcome, caller, client_code, subject_user_id, object_id, login_key)
     if session.info.get("writing"):
         session.add(event)
         session.flush()
