@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
 
+from fastapi import Depends
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -205,6 +206,10 @@ def get_settings() -> Settings:
         return Settings()
     except ValidationError as invalid:
         raise ConfigurationError(_explained(invalid)) from None
+
+
+#: The settings as a route's dependency, so a test can override them per app.
+SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def _explained(invalid: ValidationError) -> str:

@@ -4,7 +4,8 @@ SQLite serialises writers on one lock. A transaction that starts as a reader and
 later writes can fail or queue badly under load, so write requests take a
 process-wide writer lock and begin ``IMMEDIATE``: writers queue in the process
 (fast, fair) rather than polling SQLite's busy handler, and a second worker
-process still waits politely on ``busy_timeout``.
+process still waits politely on ``busy_timeout``. Why and the numbers:
+docs/decisions.md, "SQLite writers queue on one lock in the process".
 """
 
 from __future__ import annotations
@@ -162,11 +163,5 @@ def reset_database(database: Database | None) -> None:
     _database = database
 
 
-def read_session() -> Iterator[Session]:
-    with get_database().reading() as session:
-        yield session
-
-
-ReadSession = Annotated[Session, Depends(read_session)]
 #: Write routes open ``db.writing()`` themselves so the commit happens before the response.
 DatabaseDep = Annotated[Database, Depends(get_database)]

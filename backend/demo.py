@@ -27,9 +27,11 @@ from backend.clients.models import Client
 from backend.clock import today, utcnow
 from backend.config import get_settings
 from backend.db import Database
+from backend.factories import add_staff, add_therapy_session
 from backend.flags.models import ACTIONS, Flag
 from backend.flags.scoring_sync import rescore_everyone
 from backend.ratings.models import Rating
+from backend.teams.models import Team
 from backend.teams.service import add_supervisor, team_named
 from backend.therapy.models import RatingLink, TherapySession
 from backend.therapy.service import issue_link, link_url
@@ -62,26 +64,21 @@ def _people(session: Session, scale: Scale) -> list[User]:
     password_hash = hash_password(DEMO_PASSWORD)
     teams = [team_named(session=session, name=name) for name in scale.teams]
 
-    def user(email: str, name: str, role: Role, team_id: int) -> User:
-        row = User(
+    def user(email: str, name: str, role: Role, team: Team) -> User:
+        return add_staff(
+            session,
             email=email,
             display_name=name,
             role=role.value,
-            team_id=team_id,
+            team=team,
             password_hash=password_hash,
         )
-        session.add(row)
-        session.flush()
-        return row
 
-    user("admin@demo.rapport", "Alex Admin", Role.admin, teams[0].id)
-    supervisor = user("supervisor@demo.rapport", "Sam Supervisor", Role.supervisor, teams[0].id)
-    for team in teams[:2]:
-        add_supervisor(session=session, team_id=team.id, user_id=supervisor.id)
-    if len(teams) > 2:
-        for n, team in enumerate(teams[2:], start=2):
-            other = user(f"supervisor{n}@demo.rapport", f"Supervisor {n}", Role.supervisor, team.id)
-            add_supervisor(session=session, team_id=team.id, user_id=other.id)
+    user("admin@demo.rapport", "Alex Admin", Role.admin, teams[0])
+    supervisor = user("supervisor@demo.rapport", "Sam Supervisor", Role.supervisor, teams[0])
+    add_supervisor(session=session, team_id=teams[1].id, user_id=supervisor.id)
+    for n, team in enumerate(teams[2:], start=2):
+        user(f"supervisor{n}@demo.rapport", f"Supervisor {n}", Role.supervisor, team)
     names = ["Taylor Therapist", "Jordan Rivers", "Morgan Hale", "Casey Lin"]
     therapists = []
     for t, team in enumerate(teams):
@@ -89,7 +86,7 @@ def _people(session: Session, scale: Scale) -> list[User]:
             n = t * scale.therapists_per_team + k
             email = DEMO_THERAPIST if n == 0 else f"therapist{n + 1}@demo.rapport"
             name = names[n] if n < len(names) else f"Therapist {n + 1}"
-            therapists.append(user(email, name, Role.therapist, team.id))
+            therapists.append(user(email, name, Role.therapist, team))
     return therapists
 
 
@@ -285,14 +282,8 @@ def demo_rating_link(*, database: Database) -> str | None:
                     TherapySession.client_id == client.id
                 )
             ).one()
-            pending = TherapySession(
-                client_id=client.id,
-                session_number=(last or 0) + 1,
-                held_on=today(),
-                instrument=DEFAULT_INSTRUMENT,
-                created_by=therapist.id,
+            pending = add_therapy_session(
+                session, client=client, number=(last or 0) + 1, held_on=today()
             )
-            session.add(pending)
-            session.flush()
         issued = issue_link(session, get_settings(), pending, "en")
         return f"{link_url(get_settings(), issued.token)}   (client {client.code})"

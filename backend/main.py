@@ -21,7 +21,7 @@ from starlette.routing import BaseRoute
 import backend.models  # noqa: F401  (every table registered before the first query)
 from backend.audit.context import RequestIdMiddleware, current_request
 from backend.audit.router import router as audit_router
-from backend.audit.service import AuditUnavailable, record_refusal
+from backend.audit.writer import AuditUnavailable, record_refusal
 from backend.auth.router import router as auth_router
 from backend.clients.router import router as clients_router
 from backend.config import ConfigurationError, get_settings

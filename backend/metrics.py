@@ -31,6 +31,7 @@ from sqlalchemy import func, select
 from backend.clock import utcnow
 from backend.db import get_database
 from backend.flags.models import RescoreRequest
+from backend.http_middleware import HttpMiddleware
 from backend.jobs.models import ScheduledJob
 from backend.security import route_template
 
@@ -124,17 +125,14 @@ def _read_queue_and_jobs() -> tuple[int, datetime | None, list[Any]]:
     return queued, oldest, jobs
 
 
-class MetricsMiddleware:
+class MetricsMiddleware(HttpMiddleware):
     """Times every HTTP request and counts it under its route template."""
 
     def __init__(self, app: Any, *, metrics: ServiceMetrics) -> None:
-        self.app = app
+        super().__init__(app)
         self.metrics = metrics
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         started = time.perf_counter()
         status = 500
 

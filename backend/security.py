@@ -13,6 +13,8 @@ from typing import Any
 from fastapi import HTTPException
 from starlette.types import Scope
 
+from backend.http_middleware import HttpMiddleware
+
 #: Larger than any legitimate request (a rating with a 1,000-character comment is < 2 KiB).
 MAX_BODY_BYTES = 64 * 1024
 BODY_TOO_LARGE = f"The request body is larger than {MAX_BODY_BYTES // 1024} KiB."
@@ -23,20 +25,17 @@ _JSON_CSP = b"default-src 'none'; frame-ancestors 'none'"
 HSTS = b"max-age=63072000; includeSubDomains"
 
 
-class SecurityHeadersMiddleware:
+class SecurityHeadersMiddleware(HttpMiddleware):
     """nosniff, no referrer, no caching of API answers, a deny-all CSP for JSON, HSTS.
 
     Headers a route already set are left alone (the rating page sets its own CSP).
     """
 
     def __init__(self, app: Any, *, https: bool = False) -> None:
-        self.app = app
+        super().__init__(app)
         self.https = https
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         is_api = scope.get("path", "").startswith("/api")
 
         async def send_with_headers(message: dict[str, Any]) -> None:
@@ -61,17 +60,14 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-class BodySizeLimitMiddleware:
+class BodySizeLimitMiddleware(HttpMiddleware):
     """413 for bodies over ``max_bytes``: by Content-Length up front, else while streaming."""
 
     def __init__(self, app: Any, *, max_bytes: int = MAX_BODY_BYTES) -> None:
-        self.app = app
+        super().__init__(app)
         self.max_bytes = max_bytes
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         for name, value in scope.get("headers", ()):
             if name.lower() == b"content-length":
                 try:
@@ -124,7 +120,7 @@ async def _too_large(send: Any) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-class UnexpectedErrorMiddleware:
+class UnexpectedErrorMiddleware(HttpMiddleware):
     """Turns an unhandled exception into a plain JSON 500 *inside* the other middleware.
 
     Starlette answers unhandled errors in its outermost layer, past every middleware,
@@ -132,13 +128,7 @@ class UnexpectedErrorMiddleware:
     both; the log names the exception type and route, never the request's contents.
     """
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         started = False
 
         async def tracking_send(message: dict[str, Any]) -> None:

@@ -1,17 +1,9 @@
 """Charts for the dashboard: pure functions, a DataFrame in and a figure out.
 
 The client page's figures are plotly Figures. The team overview's two charts are
-Vega-Lite specifications (plain dicts, drawn by ``st.vega_lite_chart``) instead: a
-deliberate deviation from issue #5's "plotly Figure out", because plotly.js cannot meet
-the team page's 1.5 s target. Streamlit loads its 4.7 MB plotly bundle only when a page
-first draws a plotly chart, and in headless Chromium evaluating it took 1.4 s of main
-thread on every sign-in, although the script was cached. Measured with
-``python -m bench dashboard_bench`` and A/B runs on the same machine: the team page took
-3.9 s (p50) with two one-point plotly charts, 1.6 s with no charts and 2.1 s with these
-charts as Vega-Lite (load average 5); the plotly page as it was took 4.1 s against 1.9 s
-for these charts (load average 2-3). Vega-Lite ships with Streamlit, keeps hover
-tooltips and draws SVG. The specs are built as dicts rather than through Altair, whose
-schema validation and copying cost ~100 ms of the script per page load.
+Vega-Lite specifications (plain dicts, drawn by ``st.vega_lite_chart``) instead, a
+deliberate deviation from issue #5: see docs/decisions.md, "Vega-Lite, not plotly, for
+the team page".
 
 Instrument facts (cutoffs, items, subscales) come from the instrument registry's
 ``Instrument`` objects passed in; nothing here knows an instrument by name.

@@ -14,6 +14,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from backend.http_middleware import HttpMiddleware
+
 REQUEST_ID_HEADER = "x-request-id"
 _ACCEPTABLE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
@@ -61,16 +63,10 @@ def _request_id(scope: dict[str, Any]) -> str:
     return uuid.uuid4().hex
 
 
-class RequestIdMiddleware:
+class RequestIdMiddleware(HttpMiddleware):
     """Takes X-Request-ID from the caller (or makes one), echoes it, audits under it."""
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         client = scope.get("client")
         context = RequestContext(
             request_id=_request_id(scope), address=client[0] if client else None

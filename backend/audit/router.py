@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
 from backend.audit.context import attempting
 from backend.audit.schemas import AuditEventPublic
-from backend.audit.service import audit_events, record
+from backend.audit.service import audit_events
+from backend.audit.writer import record
 from backend.auth.deps import CallerDep
 from backend.db import DatabaseDep
 from backend.errors import InvalidInput
@@ -18,6 +19,10 @@ router = APIRouter(prefix="/api", tags=["audit"], responses=refusals(401, 403, 4
 
 #: A day as YYYY-MM-DD (a bare number would otherwise be read as a Unix time).
 DAY = r"^\d{4}-\d{2}-\d{2}$"
+
+
+def _day_query(description: str) -> Any:
+    return Query(pattern=DAY, json_schema_extra={"format": "date"}, description=description)
 
 
 def _day(value: str | None, field: str) -> date | None:
@@ -38,22 +43,8 @@ def audit_trail(
     ] = None,
     user_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     action: Annotated[str | None, Query(min_length=1, max_length=40)] = None,
-    since: Annotated[
-        str | None,
-        Query(
-            pattern=DAY,
-            json_schema_extra={"format": "date"},
-            description="Events on or after this day (UTC)",
-        ),
-    ] = None,
-    until: Annotated[
-        str | None,
-        Query(
-            pattern=DAY,
-            json_schema_extra={"format": "date"},
-            description="Events on or before this day (UTC)",
-        ),
-    ] = None,
+    since: Annotated[str | None, _day_query("Events on or after this day (UTC)")] = None,
+    until: Annotated[str | None, _day_query("Events on or before this day (UTC)")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     before: Annotated[
         int | None, Query(ge=1, le=2**63 - 1, description="Only events with a smaller id")

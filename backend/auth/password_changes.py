@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from backend.audit.context import current_request
-from backend.audit.service import record as audit
+from backend.audit.writer import record as audit
+from backend.auth.caller import Caller
 from backend.auth.passwords import hash_password, password_problem, verify_password
-from backend.auth.service import Caller, login_key, sign_in_refusal
+from backend.auth.service import login_key, sign_in_refusal
 from backend.auth.tokens import link_token_hash, new_token
 from backend.clock import utcnow
 from backend.config import Settings
@@ -23,7 +24,7 @@ from backend.db import Database, lock_until_commit
 from backend.errors import InvalidInput, NotAuthenticated, NotFound, RapportError
 from backend.teams.models import Team
 from backend.users.models import User
-from backend.users.service import end_sessions
+from backend.users.service import revoke_access_tokens
 
 #: How long an admin-issued reset code works (once).
 RESET_VALID_FOR = timedelta(hours=24)
@@ -41,7 +42,7 @@ def _policy_problem(session: Session, user: User, password: str) -> str | None:
 def change_password(
     *, database: Database, settings: Settings, caller: Caller, current: str, new: str
 ) -> RapportError | None:
-    """Set the caller's new password; their other sessions end. None when done."""
+    """Set the caller's new password; their other sign-ins end. None when done."""
     key = login_key(caller.user.email, settings.secret_key)
     with database.reading() as session:
         user = session.get(User, caller.id)
@@ -75,7 +76,7 @@ class IssuedReset:
 
 
 def issue_password_reset(*, session: Session, user_id: int) -> IssuedReset:
-    """A one-time code for the user to set a new password with; their sessions end."""
+    """A one-time code for the user to set a new password with; their sign-ins end."""
     user = session.get(User, user_id)
     if user is None:
         raise NotFound("No such user.")
@@ -83,7 +84,7 @@ def issue_password_reset(*, session: Session, user_id: int) -> IssuedReset:
     user.password_reset_hash = link_token_hash(code)
     user.password_reset_expires_at = utcnow() + RESET_VALID_FOR
     session.add(user)
-    end_sessions(session=session, user_id=user.id)
+    revoke_access_tokens(session=session, user_id=user.id)
     return IssuedReset(code=code, expires_at=user.password_reset_expires_at)
 
 
@@ -133,7 +134,7 @@ def _set_password(
     user.password_hash = password_hash
     user.password_reset_hash = user.password_reset_expires_at = None
     session.add(user)
-    end_sessions(session=session, user_id=user_id, keep_token_id=keep_token_id)
+    revoke_access_tokens(session=session, user_id=user_id, keep_token_id=keep_token_id)
 
 
 def _address() -> str | None:

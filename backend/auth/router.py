@@ -19,7 +19,7 @@ from backend.auth.schemas import (
 )
 from backend.auth.service import browser_ticket, redeem_browser_ticket, sign_in, sign_out
 from backend.clock import utcnow
-from backend.config import Settings, get_settings
+from backend.config import Settings, SettingsDep
 from backend.db import DatabaseDep
 from backend.errors import Forbidden, RapportError
 from backend.problems import refusals
@@ -49,6 +49,7 @@ def login(
     body: LoginRequest,
     request: Request,
     db: DatabaseDep,
+    settings: SettingsDep,
     browser: Annotated[
         str | None,
         Header(
@@ -58,7 +59,6 @@ def login(
         ),
     ] = None,
 ) -> LoginResponse:
-    settings = get_settings()
     address = signed_address(browser, settings=settings) or (
         request.client.host if request.client else None
     )
@@ -78,11 +78,11 @@ def login(
 @router.post(
     "/auth/password-reset", status_code=status.HTTP_204_NO_CONTENT, responses=refusals(429)
 )
-def reset_password(body: PasswordReset, db: DatabaseDep) -> None:
+def reset_password(body: PasswordReset, db: DatabaseDep, settings: SettingsDep) -> None:
     """Set a new password with the one-time code an administrator issued."""
     refused = redeem_password_reset(
         database=db,
-        settings=get_settings(),
+        settings=settings,
         email=body.email,
         code=body.reset_code,
         new=body.new_password,
@@ -92,11 +92,13 @@ def reset_password(body: PasswordReset, db: DatabaseDep) -> None:
 
 
 @router.post("/me/password", status_code=status.HTTP_204_NO_CONTENT, responses=refusals(429))
-def change_own_password(body: PasswordChange, caller: CallerDep, db: DatabaseDep) -> None:
-    """Change the signed-in user's password; their other sessions end."""
+def change_own_password(
+    body: PasswordChange, caller: CallerDep, db: DatabaseDep, settings: SettingsDep
+) -> None:
+    """Change the signed-in user's password; their other sign-ins end."""
     refused = change_password(
         database=db,
-        settings=get_settings(),
+        settings=settings,
         caller=caller,
         current=body.current_password,
         new=body.new_password,
@@ -127,10 +129,12 @@ _SAME_SITE = {"same-origin", "same-site", "none"}
 
 
 @router.post("/auth/browser-ticket", response_model=BrowserTicketPublic)
-def new_browser_ticket(caller: CallerDep, db: DatabaseDep) -> BrowserTicketPublic:
+def new_browser_ticket(
+    caller: CallerDep, db: DatabaseDep, settings: SettingsDep
+) -> BrowserTicketPublic:
     """A one-time ticket, valid 60 s, for the caller's browser to get its sign-in cookie."""
     with db.writing() as session:
-        issued = browser_ticket(session=session, settings=get_settings(), caller=caller)
+        issued = browser_ticket(session=session, settings=settings, caller=caller)
     return BrowserTicketPublic(ticket=issued.ticket, expires_at=issued.expires_at)
 
 
@@ -143,12 +147,12 @@ def new_browser_ticket(caller: CallerDep, db: DatabaseDep) -> BrowserTicketPubli
 def browser_session(
     ticket: Annotated[str, Form(min_length=16, max_length=100)],
     db: DatabaseDep,
+    settings: SettingsDep,
     sec_fetch_site: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     """Redeem a ticket from ``/auth/browser-ticket``: sets the HttpOnly sign-in cookie."""
     if sec_fetch_site is not None and sec_fetch_site not in _SAME_SITE:
         raise Forbidden("A sign-in ticket is redeemed only from Rapport's own pages.")
-    settings = get_settings()
     with db.writing() as session:
         signed_in = redeem_browser_ticket(session=session, settings=settings, ticket=ticket)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,4 +1,4 @@
-"""Sign-in sessions: opaque tokens with an idle timeout and an absolute lifetime."""
+"""Sign-in: opaque access tokens with an idle timeout and an absolute lifetime."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
-from backend.audit.service import record as audit
 from backend.audit.service import sign_in_history
+from backend.audit.writer import record as audit
+from backend.auth.caller import Caller
 from backend.auth.models import AccessToken
 from backend.auth.passwords import hash_password, needs_rehash, verify_password
 from backend.auth.tokens import access_token_hash, new_token
@@ -72,7 +73,7 @@ def sign_in(
     password: str,
     address: str | None = None,
 ) -> SignIn | RapportError:
-    """A new session, or the error to answer with; every attempt is audited either way.
+    """A new access token, or the error to answer with; every attempt is audited either way.
 
     The password is checked between two short transactions, never inside one: argon2id
     takes about 0.2 s, and on SQLite a write transaction holds the database's only write
@@ -105,7 +106,7 @@ def sign_in(
         if upgraded_hash is not None:
             current.password_hash = upgraded_hash
             session.add(current)
-        return _new_session(session=session, settings=settings, user=current, login_key=key)
+        return _new_access_token(session=session, settings=settings, user=current, login_key=key)
 
 
 def sign_in_refusal(
@@ -152,7 +153,9 @@ def _user_by_email(*, session: Session, email: str) -> User | None:
     return session.exec(select(User).where(User.email == email.strip().lower())).first()
 
 
-def _new_session(*, session: Session, settings: Settings, user: User, login_key: str) -> SignIn:
+def _new_access_token(
+    *, session: Session, settings: Settings, user: User, login_key: str
+) -> SignIn:
     now = utcnow()
     token = new_token()
     record = AccessToken(
@@ -173,23 +176,6 @@ def _new_session(*, session: Session, settings: Settings, user: User, login_key:
         login_key=login_key,
     )
     return SignIn(token=token, expires_at=record.expires_at, user=user)
-
-
-@dataclass(frozen=True)
-class Caller:
-    """The signed-in user behind a request."""
-
-    user: User
-    token_id: int
-    needs_touch: bool
-
-    @property
-    def id(self) -> int:
-        return self.user.id
-
-    @property
-    def role(self) -> str:
-        return self.user.role
 
 
 def caller_for_token(*, session: Session, settings: Settings, token: str) -> Caller:

@@ -1,4 +1,7 @@
-"""Pseudonymous client codes: random, unguessable, derived from nothing."""
+"""Pseudonymous client codes: random, unguessable, derived from nothing.
+
+Why codes and not names, and the numbers: docs/decisions.md, "Pseudonymous client codes".
+"""
 
 from __future__ import annotations
 

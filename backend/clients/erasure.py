@@ -18,16 +18,15 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from backend.audit.context import attempting
-from backend.audit.service import record
-from backend.auth.service import Caller
+from backend.audit.writer import record
+from backend.auth.caller import ERASE_CLIENTS, Caller, require
 from backend.clients.models import Client, ClientErasure
 from backend.clients.scope import CLIENT_NOT_FOUND, visible_clients
 from backend.clock import utcnow
 from backend.db import Database
-from backend.errors import Forbidden, InvalidInput, NotFound
+from backend.errors import InvalidInput, NotFound
 from backend.flags.models import RescoreRequest
 from backend.models import metadata
-from backend.users.models import Role
 
 CODE_NOT_CONFIRMED = "To erase this client, type their code exactly as shown ({code})."
 
@@ -81,8 +80,7 @@ def erase_client(
     ).first()
     if client is None:
         raise NotFound(CLIENT_NOT_FOUND)
-    if caller.role != Role.admin:
-        raise Forbidden("Only an administrator can erase a client's data.")
+    require(caller, ERASE_CLIENTS)
     if confirm_code.strip().upper() != client.code:
         raise InvalidInput(CODE_NOT_CONFIRMED.format(code=client.code), field="confirm_code")
     erased = _erase(session, client, erased_by=caller.id, reason=reason)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+from fastapi import Path
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -16,6 +17,9 @@ from pydantic_core import PydanticCustomError
 from backend.clients.models import ERASURE_REASON_MAX_LENGTH, LABEL_MAX_LENGTH
 
 ClientStatus = Literal["active", "discharged"]
+
+#: A client's code as it appears in a path (``/api/clients/{client_id}/...``).
+ClientCode = Annotated[str, Path(min_length=3, max_length=16, pattern=r"^[A-Za-z0-9-]+$")]
 
 
 def _json_integer(value: Any) -> Any:

@@ -14,12 +14,12 @@ from sqlalchemy import ColumnElement, false, true
 from sqlmodel import Session, col, select
 
 from backend.audit.context import attempting
-from backend.audit.service import record
-from backend.auth.service import Caller
+from backend.audit.writer import record
+from backend.auth.caller import Caller
 from backend.clients.models import Client
 from backend.errors import NotFound
-from backend.teams.models import TeamSupervisor
-from backend.users.models import Role, User
+from backend.teams.service import supervised_therapists
+from backend.users.models import Role
 
 #: "clinical": ratings, sessions, flags. "record": the client record and its assignment.
 Purpose = Literal["clinical", "record"]
@@ -32,9 +32,7 @@ def visible_clients(caller: Caller, *, purpose: Purpose = "clinical") -> ColumnE
     if caller.role == Role.therapist:
         return col(Client.therapist_id) == caller.id
     if caller.role == Role.supervisor:
-        supervised_teams = select(TeamSupervisor.team_id).where(TeamSupervisor.user_id == caller.id)
-        team_therapists = select(User.id).where(col(User.team_id).in_(supervised_teams))
-        return col(Client.therapist_id).in_(team_therapists)
+        return col(Client.therapist_id).in_(supervised_therapists(caller))
     if caller.role == Role.admin and purpose == "record":
         return true()
     return false()

@@ -6,14 +6,22 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
 from backend.audit.context import attempting
-from backend.audit.service import record
-from backend.auth.service import Caller
+from backend.audit.writer import record
+from backend.auth.caller import (
+    CHANGE_CLIENTS,
+    DELETE_CLIENTS,
+    FILL_ANY_CASELOAD,
+    LABEL_CLIENTS,
+    REASSIGN_CLIENTS,
+    Caller,
+    require,
+)
 from backend.clients.codes import new_client_code
 from backend.clients.models import Client, ClientErasure
 from backend.clients.schemas import ClientCreate, ClientLabel, ClientPublic, ClientUpdate
 from backend.clients.scope import client_for, visible_clients
 from backend.clock import utcnow
-from backend.errors import Conflict, Forbidden, NotFound
+from backend.errors import Conflict, NotFound
 from backend.flags.models import ClientSummary, RescoreRequest
 from backend.therapy.models import TherapySession
 from backend.users.models import Role, User
@@ -36,16 +44,15 @@ def _therapist(session: Session, therapist_id: int) -> User:
 
 def create_client(*, session: Session, caller: Caller, new: ClientCreate) -> Client:
     attempting("create_client")
+    require(caller, CHANGE_CLIENTS)
+    if new.therapist_id not in (None, caller.id):
+        require(caller, FILL_ANY_CASELOAD)
     if caller.role == Role.therapist:
-        if new.therapist_id not in (None, caller.id):
-            raise Forbidden("Therapists add clients to their own caseload only.")
         therapist_id = caller.id
-    elif caller.role == Role.admin:
+    else:
         if new.therapist_id is None:
             raise Conflict(ADMIN_NAMES_THERAPIST, field="therapist_id")
         therapist_id = _therapist(session, new.therapist_id).id
-    else:
-        raise Forbidden("Supervisors have read-only access to clients.")
     for _ in range(5):
         client = Client(code=new_client_code(), therapist_id=therapist_id)
         if session.get(ClientErasure, client.code) is not None:
@@ -78,11 +85,9 @@ def update_client(*, session: Session, caller: Caller, code: str, change: Client
     client = client_for(
         session=session, caller=caller, code=code, action="update_client", purpose="record"
     )
-    if caller.role == Role.supervisor:
-        raise Forbidden("Supervisors have read-only access to clients.")
+    require(caller, CHANGE_CLIENTS)
     if change.therapist_id is not None and change.therapist_id != client.therapist_id:
-        if caller.role != Role.admin:
-            raise Forbidden("Only an administrator can reassign a client.")
+        require(caller, REASSIGN_CLIENTS)
         client.therapist_id = _therapist(session, change.therapist_id).id
     if change.status is not None and change.status != client.status:
         client.status = change.status
@@ -95,8 +100,7 @@ def update_client(*, session: Session, caller: Caller, code: str, change: Client
 def set_label(*, session: Session, caller: Caller, code: str, change: ClientLabel) -> str | None:
     """The treating therapist names a client privately (audited; the label is not logged)."""
     client = client_for(session=session, caller=caller, code=code, action="set_client_label")
-    if caller.role != Role.therapist:
-        raise Forbidden("Only the client's therapist can label a client.")
+    require(caller, LABEL_CLIENTS)
     client.label = change.label
     session.add(client)
     session.flush()
@@ -108,8 +112,7 @@ def delete_client(*, session: Session, caller: Caller, code: str) -> None:
     client = client_for(
         session=session, caller=caller, code=code, action="delete_client", purpose="record"
     )
-    if caller.role != Role.admin:
-        raise Forbidden("Only an administrator can delete a client.")
+    require(caller, DELETE_CLIENTS)
     held = session.exec(
         select(TherapySession.id).where(TherapySession.client_id == client.id).limit(1)
     ).first()

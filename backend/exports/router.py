@@ -6,9 +6,9 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
 from backend.auth.deps import CallerDep
-from backend.clients.router import ClientCode
+from backend.clients.schemas import ClientCode
 from backend.clock import utcnow
-from backend.config import get_settings
+from backend.config import SettingsDep
 from backend.db import DatabaseDep
 from backend.exports.fhir import fhir_bundle
 from backend.exports.report import report_pdf
@@ -35,7 +35,9 @@ def _content(media_type: str, description: str) -> dict[int | str, dict[str, Any
     response_class=JSONResponse,
     responses=_content(FHIR_JSON, "A FHIR R4 Bundle (collection) of the client's whole record"),
 )
-def fhir_export(client_id: ClientCode, caller: CallerDep, db: DatabaseDep) -> JSONResponse:
+def fhir_export(
+    client_id: ClientCode, caller: CallerDep, db: DatabaseDep, settings: SettingsDep
+) -> JSONResponse:
     """The client's record for an EHR: Patient (code only), Questionnaires,
     QuestionnaireResponses and Flags. The client's therapist, their supervisors, and
     administrators (on the client's request)."""
@@ -43,7 +45,7 @@ def fhir_export(client_id: ClientCode, caller: CallerDep, db: DatabaseDep) -> JS
         record = record_for_export(
             session=session, caller=caller, code=client_id, what="fhir bundle"
         )
-    bundle = fhir_bundle(record, installation=get_settings().public_base_url, now=utcnow())
+    bundle = fhir_bundle(record, installation=settings.public_base_url, now=utcnow())
     return JSONResponse(
         bundle,
         media_type=FHIR_JSON,

@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import Session, col, select
 
 from backend.audit.context import attempting
-from backend.audit.service import record
-from backend.auth.service import Caller
+from backend.audit.writer import record
+from backend.auth.caller import EXPORT_TEAMS, READ_CLINICAL_DATA, Caller, require
 from backend.clients.models import Client
 from backend.clients.scope import client_for, visible_clients
-from backend.errors import Forbidden, NotFound
+from backend.errors import NotFound
 from backend.exports.record import ClientRecord, client_record
 from backend.exports.spreadsheet import Cell
 from backend.flags.models import Episode, Flag
 from backend.ratings.models import Rating
-from backend.teams.models import Team, TeamSupervisor
+from backend.teams.models import Team
+from backend.teams.service import supervises
 from backend.therapy.models import TherapySession
-from backend.users.models import Role, User
+from backend.users.models import User
 from scoring.instruments import all_item_keys
 
 
@@ -48,15 +50,19 @@ class RatingsTable:
     clients: int
 
 
+def _visible_rows(session: Session, caller: Caller, model: type, *, order_by: Any) -> Iterable[Any]:
+    """Every row of ``model`` (a per-client table) of the clients the caller may see."""
+    return session.exec(
+        select(model)
+        .join(Client, col(Client.id) == model.client_id)
+        .where(visible_clients(caller))
+        .order_by(order_by)
+    )
+
+
 def _flags_by_session(session: Session, caller: Caller) -> dict[tuple[int, int], list[str]]:
     found: dict[tuple[int, int], list[str]] = defaultdict(list)
-    flags = session.exec(
-        select(Flag)
-        .join(Client, col(Client.id) == Flag.client_id)
-        .where(visible_clients(caller))
-        .order_by(col(Flag.id))
-    )
-    for flag in flags:
+    for flag in _visible_rows(session, caller, Flag, order_by=col(Flag.id)):
         what = f"{flag.severity}:{flag.rule}" + (f":{flag.item}" if flag.item else "")
         done = flag.status + (f", {flag.action}" if flag.action else "")
         found[(flag.client_id, flag.session_number)].append(f"{what} ({done})")
@@ -65,13 +71,7 @@ def _flags_by_session(session: Session, caller: Caller) -> dict[tuple[int, int],
 
 def _episodes_by_client(session: Session, caller: Caller) -> dict[int, list[Episode]]:
     found: dict[int, list[Episode]] = defaultdict(list)
-    episodes = session.exec(
-        select(Episode)
-        .join(Client, col(Client.id) == Episode.client_id)
-        .where(visible_clients(caller))
-        .order_by(col(Episode.opened_session))
-    )
-    for episode in episodes:
+    for episode in _visible_rows(session, caller, Episode, order_by=col(Episode.opened_session)):
         found[episode.client_id].append(episode)
     return found
 
@@ -136,8 +136,7 @@ def ratings_table(
 
 def caseload_table(*, session: Session, caller: Caller) -> RatingsTable:
     """The caller's caseload (a supervisor: their teams'), as /api/caseload scopes it."""
-    if caller.role == Role.admin:
-        raise Forbidden("Administrators manage accounts and assignments, not clinical data.")
+    require(caller, READ_CLINICAL_DATA)
     table = ratings_table(session=session, caller=caller, with_staff=False)
     record(
         session=session,
@@ -151,9 +150,8 @@ def caseload_table(*, session: Session, caller: Caller) -> RatingsTable:
 def team_table(*, session: Session, caller: Caller, team_id: int | None) -> RatingsTable:
     """A supervisor's teams (or one of them), with each client's therapist and team."""
     attempting("export_team_csv", object_id=None if team_id is None else f"team:{team_id}")
-    if caller.role != Role.supervisor:
-        raise Forbidden("Only supervisors export their teams' ratings.")
-    if team_id is not None and session.get(TeamSupervisor, (team_id, caller.id)) is None:
+    require(caller, EXPORT_TEAMS)
+    if team_id is not None and not supervises(session=session, caller=caller, team_id=team_id):
         raise NotFound("No such team among the teams you supervise.")
     table = ratings_table(session=session, caller=caller, team_id=team_id, with_staff=True)
     scope = "all teams" if team_id is None else f"team {team_id}"

@@ -14,7 +14,8 @@ outside the write lock, so submissions are not held up by it; it then stores onl
 clients whose request still has the version it read (each new request draws a new one) and
 that no other worker holds (``FOR UPDATE SKIP LOCKED`` on PostgreSQL). A newer answer
 thus leaves its client queued for the next pass instead of being overwritten by an
-older score, and two workers never store the same client at once.
+older score, and two workers never store the same client at once. The measurements
+behind this: docs/decisions.md, "Scoring after the answer, from a durable queue".
 """
 
 from __future__ import annotations
@@ -62,13 +63,13 @@ def queue_outdated(database: Database) -> int:
     flags, episodes and summary without anyone running ``rapport rescore``; with nothing
     outdated it is one quick query. Returns how many were queued.
     """
-    with database.reading() as session:
+    with database.reading() as db:
         outdated = set(
-            session.scalars(
+            db.scalars(
                 select(ClientSummary.client_id).where(ClientSummary.rules_version != RULES_VERSION)
             )
         ) | set(
-            session.scalars(
+            db.scalars(
                 select(Flag.client_id)
                 .where(
                     Flag.rules_version != RULES_VERSION,
@@ -78,18 +79,18 @@ def queue_outdated(database: Database) -> int:
             )
         )
     if outdated:
-        with database.writing() as session:
-            calibrate(session)
-            queue_rescore(session, outdated)
+        with database.writing() as db:
+            calibrate(db)
+            queue_rescore(db, outdated)
     return len(outdated)
 
 
-def queue_rescore(session: Session, client_ids: Iterable[int]) -> None:
+def queue_rescore(db: Session, client_ids: Iterable[int]) -> None:
     """Ask for these clients to be rescored, in the caller's transaction."""
     ids = sorted(set(client_ids))  # one lock order for every writer: no deadlocks
     if not ids:
         return
-    insert = _UPSERTS[session.get_bind().dialect.name]
+    insert = _UPSERTS[db.get_bind().dialect.name]
     now = utcnow()
     statement = insert(_REQUEST).values(
         [
@@ -97,7 +98,7 @@ def queue_rescore(session: Session, client_ids: Iterable[int]) -> None:
             for client_id in ids
         ]
     )
-    session.execute(
+    db.execute(
         statement.on_conflict_do_update(
             index_elements=[_REQUEST.c.client_id],
             set_={
@@ -110,8 +111,8 @@ def queue_rescore(session: Session, client_ids: Iterable[int]) -> None:
 
 def queued_count(database: Database) -> int:
     """Clients waiting to be rescored (zero unless a burst is being scored or a pass failed)."""
-    with database.reading() as session:
-        return session.execute(select(func.count()).select_from(_REQUEST)).scalar_one()
+    with database.reading() as db:
+        return db.execute(select(func.count()).select_from(_REQUEST)).scalar_one()
 
 
 @dataclass
@@ -137,9 +138,9 @@ def score_queued(database: Database, *, batch: int = BATCH) -> ScoringPass:
     outcome = ScoringPass()
     after = 0  # client ids start at 1; each pass takes them in order, once
     while True:
-        with database.reading() as session:
+        with database.reading() as db:
             taken = dict(
-                session.execute(
+                db.execute(
                     select(_REQUEST.c.client_id, _REQUEST.c.version)
                     .where(_REQUEST.c.client_id > after)
                     .order_by(_REQUEST.c.client_id)
@@ -149,25 +150,25 @@ def score_queued(database: Database, *, batch: int = BATCH) -> ScoringPass:
             if not taken:
                 return outcome
             try:
-                scores = score_clients(session, sorted(taken))
+                scores = score_clients(db, sorted(taken))
             except _UNAVAILABLE:
                 raise
             except Exception as failure:
                 outcome.failure = outcome.failure or type(failure).__name__
                 scores = None
         if scores is not None:
-            with database.writing() as session:
-                current = _still_requested(session, taken)
+            with database.writing() as db:
+                current = _still_requested(db, taken)
                 try:
-                    with session.begin_nested():
-                        store_scores(session, current, scores)
+                    with db.begin_nested():
+                        store_scores(db, current, scores)
                 except _UNAVAILABLE:
                     raise
                 except Exception as failure:
                     outcome.failure = outcome.failure or type(failure).__name__
                     scores = None
                 else:
-                    _done(session, current)
+                    _done(db, current)
                     outcome.scored += len(current)
         if scores is None:
             _score_one_by_one(database, taken, outcome)
@@ -176,9 +177,9 @@ def score_queued(database: Database, *, batch: int = BATCH) -> ScoringPass:
             return outcome
 
 
-def _still_requested(session: Session, taken: dict[int, int]) -> list[int]:
+def _still_requested(db: Session, taken: dict[int, int]) -> list[int]:
     """Of the requests read, those unchanged since and now held by this transaction."""
-    current = session.execute(
+    current = db.execute(
         select(_REQUEST.c.client_id, _REQUEST.c.version)
         .where(_REQUEST.c.client_id.in_(sorted(taken)))
         .order_by(_REQUEST.c.client_id)
@@ -187,25 +188,25 @@ def _still_requested(session: Session, taken: dict[int, int]) -> list[int]:
     return [client_id for client_id, version in current if taken[client_id] == version]
 
 
-def _done(session: Session, client_ids: list[int]) -> None:
+def _done(db: Session, client_ids: list[int]) -> None:
     if client_ids:
-        session.execute(delete(_REQUEST).where(_REQUEST.c.client_id.in_(client_ids)))
+        db.execute(delete(_REQUEST).where(_REQUEST.c.client_id.in_(client_ids)))
 
 
 def _score_one_by_one(database: Database, taken: dict[int, int], outcome: ScoringPass) -> None:
     for client_id, version in sorted(taken.items()):
-        with database.writing() as session:
-            if not _still_requested(session, {client_id: version}):
+        with database.writing() as db:
+            if not _still_requested(db, {client_id: version}):
                 continue
             try:
-                with session.begin_nested():
-                    store_scores(session, [client_id], score_clients(session, [client_id]))
+                with db.begin_nested():
+                    store_scores(db, [client_id], score_clients(db, [client_id]))
             except _UNAVAILABLE:
                 raise
             except Exception:
                 outcome.stuck += 1
                 continue
-            _done(session, [client_id])
+            _done(db, [client_id])
             outcome.scored += 1
 
 

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from backend.auth.deps import CallerDep
-from backend.clients.router import ClientCode
+from backend.clients.schemas import ClientCode
 from backend.db import DatabaseDep
 from backend.flags.schemas import (
     Acknowledgement,

@@ -16,14 +16,14 @@ them was most of a submission's cost.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import Row, Table, bindparam, delete, insert, select, update
 from sqlmodel import Session
 
 from backend.clients.models import Client
@@ -55,26 +55,26 @@ def _computed_columns(scored: Sequence[str], table: Table, key: Sequence[str]) -
     return tuple(name for name in scored if name in table.c and name not in key)
 
 
-_FLAG_COMPUTED = _computed_columns(
-    FLAG_COLUMNS, _FLAG, ("client_id", "session_number", "rule", "item")
-)
-_EPISODE_COMPUTED = _computed_columns(
-    EPISODE_COLUMNS, _EPISODE, ("client_id", "instrument", "opened_session")
-)
+_FLAG_KEY = ("client_id", "session_number", "rule", "item")
+#: What a flag's reconcile reads besides key and scores: a withdrawn flag raised again
+#: comes back acknowledged if the therapist had recorded an action.
+_FLAG_BOOKKEEPING = ("id", "status", "action")
+_FLAG_COMPUTED = _computed_columns(FLAG_COLUMNS, _FLAG, _FLAG_KEY)
+_EPISODE_KEY = ("client_id", "instrument", "opened_session")
+_EPISODE_COMPUTED = _computed_columns(EPISODE_COLUMNS, _EPISODE, _EPISODE_KEY)
+_SUMMARY_KEY = ("client_id",)
 #: Plus the rules version, which the summary frame leaves to ``RULES_VERSION``.
-_SUMMARY_COMPUTED = (*_computed_columns(SUMMARY_COLUMNS, _SUMMARY, ("client_id",)), "rules_version")
+_SUMMARY_COMPUTED = (*_computed_columns(SUMMARY_COLUMNS, _SUMMARY, _SUMMARY_KEY), "rules_version")
 
 
-def history_frames(
-    session: Session, client_ids: Sequence[int]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def history_frames(db: Session, client_ids: Sequence[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The scoring input for these clients: their ratings and every session held.
 
     One query reads every session with its rating, if any; the frames are built a
-    column at a time. ``sessions`` also carries the instrument each session was planned
+    column at a time. ``therapy_sessions`` also carries the instrument each session was planned
     with, which scoring ignores and flag syncing needs (see ``_sync_flags``).
     """
-    rows = session.execute(
+    rows = db.execute(
         select(
             TherapySession.client_id,
             TherapySession.session_number,
@@ -89,7 +89,7 @@ def history_frames(
         .outerjoin(Rating, Rating.therapy_session_id == TherapySession.id)
         .where(TherapySession.client_id.in_(client_ids))
     ).all()
-    sessions = pd.DataFrame(
+    therapy_sessions = pd.DataFrame(
         {
             "client_id": [str(row[0]) for row in rows],
             "session_number": np.array([row[1] for row in rows], dtype=np.int64),
@@ -113,16 +113,16 @@ def history_frames(
             },
         }
     )
-    return ratings, sessions
+    return ratings, therapy_sessions
 
 
-def rescore_clients(*, session: Session, client_ids: Iterable[int], on: date | None = None) -> None:
+def rescore_clients(*, db: Session, client_ids: Iterable[int], on: date | None = None) -> None:
     """Recompute and store flags, episodes and summaries for these clients (idempotent)."""
     ids = sorted(set(client_ids))
     if not ids:
         return
-    scores = score_clients(session, ids, on=on)
-    store_scores(session, ids, scores)
+    scores = score_clients(db, ids, on=on)
+    store_scores(db, ids, scores)
 
 
 @dataclass(frozen=True)
@@ -130,62 +130,63 @@ class Scores:
     """What scoring says about some clients, and the sessions it was computed from."""
 
     evaluation: Evaluation
-    sessions: pd.DataFrame
+    therapy_sessions: pd.DataFrame
 
 
-def score_clients(session: Session, client_ids: Sequence[int], *, on: date | None = None) -> Scores:
+def score_clients(db: Session, client_ids: Sequence[int], *, on: date | None = None) -> Scores:
     """Read these clients' history and score it: reads only, so it needs no write lock."""
-    ratings, sessions = history_frames(session, client_ids)
-    config = clinic_config(session)
-    return Scores(evaluate(ratings, sessions, today=on or today(), config=config), sessions)
+    ratings, therapy_sessions = history_frames(db, client_ids)
+    config = clinic_config(db)
+    evaluation = evaluate(ratings, therapy_sessions, today=on or today(), config=config)
+    return Scores(evaluation, therapy_sessions)
 
 
-def clinic_config(session: Session) -> ScoringConfig:
+def clinic_config(db: Session) -> ScoringConfig:
     """The scoring configuration in force: registry defaults, with the clinic's own
     week-to-week SD for each instrument that has a calibration row."""
     config = ScoringConfig()
-    for row in session.execute(select(ScoringCalibration.instrument, ScoringCalibration.within_sd)):
+    for row in db.execute(select(ScoringCalibration.instrument, ScoringCalibration.within_sd)):
         config = config.with_clinic_estimate(row.instrument, row.within_sd)
     return config
 
 
-def calibrate(session: Session) -> list[ScoringCalibration]:
+def calibrate(db: Session) -> list[ScoringCalibration]:
     """Estimate the clinic's week-to-week SD per instrument from every rating it holds.
 
     An instrument with too few clients with enough ratings keeps (or returns to) its
     registry default: its row is removed.
     """
-    ratings, _ = history_frames(session, list(session.scalars(select(Client.id))))
+    ratings, _ = history_frames(db, list(db.scalars(select(Client.id))))
     rows = []
     for instrument in sorted(set(ratings["instrument"])):
         try:
             estimate = estimate_psychometrics(ratings, instrument)
         except ScoringInputError:
             estimate = None
-        stored = session.get(ScoringCalibration, instrument)
+        stored = db.get(ScoringCalibration, instrument)
         if estimate is None or estimate.within_sd is None:
             if stored is not None:
-                session.delete(stored)
+                db.delete(stored)
             continue
         row = stored or ScoringCalibration(instrument=instrument, within_sd=0, ratings=0, clients=0)
         row.within_sd = round(estimate.within_sd, 3)
         row.ratings, row.clients, row.estimated_at = estimate.ratings, estimate.clients, utcnow()
-        session.add(row)
+        db.add(row)
         rows.append(row)
-    session.flush()
+    db.flush()
     return rows
 
 
-def store_scores(session: Session, client_ids: Sequence[int], scores: Scores) -> None:
+def store_scores(db: Session, client_ids: Sequence[int], scores: Scores) -> None:
     """Write what ``scores`` says about these clients (it may hold others: they are left)."""
     ids = sorted(set(client_ids))
     keep = [str(client_id) for client_id in ids]
-    result, sessions = scores.evaluation, scores.sessions
+    result, therapy_sessions = scores.evaluation, scores.therapy_sessions
     now = utcnow()
-    _sync_flags(session, ids, _of(result.flags, keep), sessions, now)
-    _sync_episodes(session, ids, _of(result.episodes, keep), now)
-    _sync_summaries(session, ids, _of(result.summary, keep), now)
-    _resolve_repaired(session, ids, now)
+    _sync_flags(db, ids, _of(result.flags, keep), therapy_sessions, now)
+    _sync_episodes(db, ids, _of(result.episodes, keep), now)
+    _sync_summaries(db, ids, _of(result.summary, keep), now)
+    _resolve_repaired(db, ids, now)
 
 
 def _of(frame: pd.DataFrame, client_ids: list[str]) -> pd.DataFrame:
@@ -213,81 +214,122 @@ def _day(value: object) -> date | None:
     return None if value is None else pd.Timestamp(value).date()
 
 
-def _write(
-    session: Session,
-    table: Table,
-    *,
-    new: list[dict[str, Any]],
-    changed: list[dict[str, Any]],
-    key: str = "id",
-) -> None:
-    """Insert the new rows and update the changed ones (each carries ``_key``)."""
-    if new:
-        session.execute(insert(table), new)
-    if changed:
-        session.execute(update(table).where(table.c[key] == bindparam("_key")), changed)
+def _differs(before: Row, computed: dict[str, Any]) -> bool:
+    return any(getattr(before, name) != value for name, value in computed.items())
 
 
-def _sync_flags(
-    session: Session, ids: list[int], flags: pd.DataFrame, sessions: pd.DataFrame, now: datetime
-) -> None:
+def _refreshed_at(before: Row, computed: dict[str, Any], now: datetime) -> dict[str, Any] | None:
+    """Episodes and summaries: rewrite what scoring says, stamped, when it changed."""
+    return {"updated_at": now, **computed} if _differs(before, computed) else None
+
+
+def _updated_at(now: datetime) -> dict[str, Any]:
+    return {"updated_at": now}
+
+
+@dataclass(frozen=True)
+class _Table:
+    """How one stored table follows a scoring output: the generic reconcile's converter.
+
+    ``key`` names a row (client first), ``computed`` what scoring decides in it, ``kept``
+    what else the reconcile reads of a stored row (its id, the clinician's part).
+    ``convert`` turns a scoring record into its key and computed values; ``refresh``
+    says what to write over a stored row that differs, ``extra`` what a new row adds;
+    the defaults (stamp ``updated_at``) suit episodes and summaries. ``row_id`` is the
+    column an update finds the stored row by.
+    """
+
+    table: Table
+    key: tuple[str, ...]
+    computed: tuple[str, ...]
+    convert: Callable[[dict[str, Any]], tuple[tuple[Any, ...], dict[str, Any]]]
+    refresh: Callable[[Row, dict[str, Any], datetime], dict[str, Any] | None] = _refreshed_at
+    extra: Callable[[datetime], dict[str, Any]] = _updated_at
+    kept: tuple[str, ...] = ("id",)
+    row_id: str = "id"
+
+
+@dataclass(frozen=True)
+class _Reconciled:
+    """What a reconcile inserted, and the stored rows scoring no longer produces."""
+
+    new: list[dict[str, Any]]
+    gone: list[Row]
+
+
+def _reconcile(
+    db: Session, spec: _Table, ids: list[int], frame: pd.DataFrame, now: datetime
+) -> _Reconciled:
+    """Load the stored rows by key, insert what is new, update what changed."""
+    table = spec.table
+    read = dict.fromkeys((*spec.kept, *spec.key, *spec.computed))
     stored = {
-        (row.client_id, row.session_number, row.rule, row.item): row
-        for row in session.execute(
-            select(
-                _FLAG.c.id,
-                _FLAG.c.client_id,
-                _FLAG.c.session_number,
-                _FLAG.c.rule,
-                _FLAG.c.item,
-                _FLAG.c.status,
-                _FLAG.c.action,
-                *(_FLAG.c[name] for name in _FLAG_COMPUTED),
-            ).where(_FLAG.c.client_id.in_(ids))
+        tuple(getattr(row, name) for name in spec.key): row
+        for row in db.execute(
+            select(*(table.c[name] for name in read)).where(table.c.client_id.in_(ids))
         )
     }
-    new, changed, seen, planned = [], [], set(), None
-    for row in _records(flags, ("client_id", "session_number", "rule", "item", *_FLAG_COMPUTED)):
-        key = (int(row["client_id"]), int(row["session_number"]), row["rule"], row["item"] or "")
+    new, changed, seen = [], [], set()
+    scored = (*spec.key, *(name for name in spec.computed if name in frame.columns))
+    for record in _records(frame, scored):
+        key, computed = spec.convert(record)
         seen.add(key)
+        before = stored.get(key)
+        if before is None:
+            new.append({**dict(zip(spec.key, key, strict=True)), **spec.extra(now), **computed})
+        elif (refreshed := spec.refresh(before, computed, now)) is not None:
+            changed.append({"_key": getattr(before, spec.row_id), **refreshed})
+    if new:
+        db.execute(insert(table), new)
+    if changed:
+        db.execute(update(table).where(table.c[spec.row_id] == bindparam("_key")), changed)
+    return _Reconciled(new, [row for key, row in stored.items() if key not in seen])
+
+
+def _flags_table(therapy_sessions: pd.DataFrame) -> _Table:
+    planned: dict[tuple[int, int], str] = {}
+
+    def convert(row: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        key = (int(row["client_id"]), int(row["session_number"]), row["rule"], row["item"] or "")
         computed = {name: row[name] for name in _FLAG_COMPUTED}
         computed["held_on"] = _day(computed["held_on"])
         if computed["instrument"] is None:
             # Sessions missed before a client's first rating have no rated instrument;
             # the flag belongs to the one the session was planned with.
-            planned = planned or _planned_instruments(sessions)
+            if not planned:
+                planned.update(_planned_instruments(therapy_sessions))
             computed["instrument"] = planned[key[:2]]
-        before = stored.get(key)
-        if before is None:
-            client_id, session_number, rule, item = key
-            new.append(
-                {
-                    "client_id": client_id,
-                    "session_number": session_number,
-                    "rule": rule,
-                    "item": item,
-                    "status": "open",
-                    "created_at": now,
-                    **computed,
-                }
-            )
-        elif before.status == FlagStatus.withdrawn or any(
-            getattr(before, name) != value for name, value in computed.items()
-        ):
-            if before.status == FlagStatus.withdrawn:
-                # raised again: live once more, with whatever the therapist wrote kept
-                status = FlagStatus.acknowledged if before.action else FlagStatus.open
-            else:
-                status = before.status
-            # a raised flag has no reason to be withdrawn
-            changed.append(
-                {"_key": before.id, "status": status, "withdrawn_reason": None, **computed}
-            )
-    _write(session, _FLAG, new=new, changed=changed)
-    queue_urgent_alerts(session, raised=new)  # in this transaction: the flag and its mail
-    gone = [row for key, row in stored.items() if key not in seen and row.status in _LIVE]
+        return key, computed
+
+    return _Table(
+        _FLAG, _FLAG_KEY, _FLAG_COMPUTED, convert, _refreshed_flag, _opened, _FLAG_BOOKKEEPING
+    )
+
+
+def _opened(now: datetime) -> dict[str, Any]:
+    return {"status": "open", "created_at": now}
+
+
+def _refreshed_flag(before: Row, computed: dict[str, Any], now: datetime) -> dict[str, Any] | None:
+    if before.status == FlagStatus.withdrawn:
+        # raised again: live once more, with whatever the therapist wrote kept
+        status = FlagStatus.acknowledged if before.action else FlagStatus.open
+    elif _differs(before, computed):
+        status = before.status
+    else:
+        return None
+    # a raised flag has no reason to be withdrawn
+    return {"status": status, "withdrawn_reason": None, **computed}
+
+
+def _sync_flags(
+    db: Session, ids: list[int], flags: pd.DataFrame, therapy_sessions: pd.DataFrame, now: datetime
+) -> None:
+    reconciled = _reconcile(db, _flags_table(therapy_sessions), ids, flags, now)
+    queue_urgent_alerts(db, raised=reconciled.new)  # in this transaction: flag and mail
+    gone = [row for row in reconciled.gone if row.status in _LIVE]
     if gone:
-        session.execute(
+        db.execute(
             update(_FLAG).where(_FLAG.c.id == bindparam("_key")),
             [
                 {
@@ -330,110 +372,75 @@ def withdrawal_reason(rule: str, rules_version: str) -> str:
     return "Withdrawn: with the ratings as they now stand, the rules no longer raise this flag."
 
 
-def _planned_instruments(sessions: pd.DataFrame) -> dict[tuple[int, int], str]:
-    return dict(
-        zip(
-            zip(sessions["client_id"].astype(int), sessions["session_number"], strict=True),
-            sessions["instrument"],
-            strict=True,
-        )
-    )
+def _planned_instruments(therapy_sessions: pd.DataFrame) -> dict[tuple[int, int], str]:
+    held = therapy_sessions
+    keys = zip(held["client_id"].astype(int), held["session_number"], strict=True)
+    return dict(zip(keys, held["instrument"], strict=True))
 
 
-def _sync_episodes(session: Session, ids: list[int], episodes: pd.DataFrame, now: datetime) -> None:
-    stored = {
-        (row.client_id, row.instrument, row.opened_session): row
-        for row in session.execute(
-            select(
-                _EPISODE.c.id,
-                _EPISODE.c.client_id,
-                _EPISODE.c.instrument,
-                _EPISODE.c.opened_session,
-                *(_EPISODE.c[name] for name in _EPISODE_COMPUTED),
-            ).where(_EPISODE.c.client_id.in_(ids))
-        )
+def _episode(row: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    closed = row["closed_session"]
+    computed = {
+        **{name: row[name] for name in _EPISODE_COMPUTED},
+        "opened_on": _day(row["opened_on"]),
+        "pre_rupture_mean": _number(row["pre_rupture_mean"]),
+        "pre_rupture_sd": _number(row["pre_rupture_sd"]),
+        "recovery_threshold": _number(row["recovery_threshold"]),
+        "lowest_total": float(row["lowest_total"]),
+        "closed_session": None if closed is None else int(closed),
+        "closed_on": _day(row["closed_on"]),
     }
-    new, changed, seen = [], [], set()
-    columns = ("client_id", "instrument", "opened_session", *_EPISODE_COMPUTED)
-    for row in _records(episodes, columns):
-        key = (int(row["client_id"]), row["instrument"], int(row["opened_session"]))
-        seen.add(key)
-        closed = row["closed_session"]
-        computed = {
-            **{name: row[name] for name in _EPISODE_COMPUTED},
-            "opened_on": _day(row["opened_on"]),
-            "pre_rupture_mean": _number(row["pre_rupture_mean"]),
-            "pre_rupture_sd": _number(row["pre_rupture_sd"]),
-            "recovery_threshold": _number(row["recovery_threshold"]),
-            "lowest_total": float(row["lowest_total"]),
-            "closed_session": None if closed is None else int(closed),
-            "closed_on": _day(row["closed_on"]),
-        }
-        before = stored.get(key)
-        if before is None:
-            client_id, instrument, opened_session = key
-            new.append(
-                {
-                    "client_id": client_id,
-                    "instrument": instrument,
-                    "opened_session": opened_session,
-                    "updated_at": now,
-                    **computed,
-                }
-            )
-        elif any(getattr(before, name) != value for name, value in computed.items()):
-            changed.append({"_key": before.id, "updated_at": now, **computed})
-    _write(session, _EPISODE, new=new, changed=changed)
-    gone = [row.id for key, row in stored.items() if key not in seen]
+    return (int(row["client_id"]), row["instrument"], int(row["opened_session"])), computed
+
+
+_EPISODES = _Table(_EPISODE, _EPISODE_KEY, _EPISODE_COMPUTED, _episode)
+
+
+def _sync_episodes(db: Session, ids: list[int], episodes: pd.DataFrame, now: datetime) -> None:
+    gone = [row.id for row in _reconcile(db, _EPISODES, ids, episodes, now).gone]
     if gone:
-        session.execute(delete(_EPISODE).where(_EPISODE.c.id.in_(gone)))
+        db.execute(delete(_EPISODE).where(_EPISODE.c.id.in_(gone)))
 
 
-def _sync_summaries(session: Session, ids: list[int], summary: pd.DataFrame, now: datetime) -> None:
-    stored = {
-        row.client_id: row
-        for row in session.execute(
-            select(_SUMMARY.c.client_id, *(_SUMMARY.c[name] for name in _SUMMARY_COMPUTED)).where(
-                _SUMMARY.c.client_id.in_(ids)
-            )
-        )
+_SUMMARY_NUMBERS = (
+    "latest_total",
+    "change_from_previous",
+    "personal_mean",
+    "personal_sd",
+    "recent_slope",
+    "usual_mean",
+    "usual_sd",
+    "below_usual",
+)
+_SUMMARY_SCORED = ("client_id", *(name for name in _SUMMARY_COMPUTED if name != "rules_version"))
+
+
+def _summary(row: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    number = row["last_session_number"]
+    computed = {
+        **{name: row[name] for name in _SUMMARY_SCORED if name != "client_id"},
+        "ratings_count": int(row["ratings_count"]),
+        "last_session_number": None if number is None else int(number),
+        "last_held_on": _day(row["last_held_on"]),
+        **{name: _number(row[name]) for name in _SUMMARY_NUMBERS},
+        "recent_totals": [float(t) for t in (row["recent_totals"] or [])],
+        "sessions_without_rating": int(row["sessions_without_rating"]),
+        "rules_version": RULES_VERSION,
     }
-    new, changed = [], []
-    columns = ("client_id", *(name for name in _SUMMARY_COMPUTED if name != "rules_version"))
-    for row in _records(summary, columns):
-        client_id = int(row["client_id"])
-        number = row["last_session_number"]
-        computed = {
-            **{name: row[name] for name in columns if name != "client_id"},
-            "ratings_count": int(row["ratings_count"]),
-            "last_session_number": None if number is None else int(number),
-            "last_held_on": _day(row["last_held_on"]),
-            **{
-                name: _number(row[name])
-                for name in (
-                    "latest_total",
-                    "change_from_previous",
-                    "personal_mean",
-                    "personal_sd",
-                    "recent_slope",
-                    "usual_mean",
-                    "usual_sd",
-                    "below_usual",
-                )
-            },
-            "recent_totals": [float(t) for t in (row["recent_totals"] or [])],
-            "sessions_without_rating": int(row["sessions_without_rating"]),
-            "rules_version": RULES_VERSION,
-        }
-        before = stored.get(client_id)
-        if before is None:
-            new.append({"client_id": client_id, "updated_at": now, **computed})
-        elif any(getattr(before, name) != value for name, value in computed.items()):
-            changed.append({"_key": client_id, "updated_at": now, **computed})
-    _write(session, _SUMMARY, new=new, changed=changed, key="client_id")
+    return (int(row["client_id"]),), computed
 
 
-def _resolve_repaired(session: Session, ids: list[int], now: datetime) -> None:
+#: One summary row per client, keyed by the client itself.
+_SUMMARIES = _Table(
+    _SUMMARY, _SUMMARY_KEY, _SUMMARY_COMPUTED, _summary, kept=(), row_id=_SUMMARY_KEY[0]
+)
+
+
+def _sync_summaries(db: Session, ids: list[int], summary: pd.DataFrame, now: datetime) -> None:
+    _reconcile(db, _SUMMARIES, ids, summary, now)  # a summary is never removed here
+
+
+def _resolve_repaired(db: Session, ids: list[int], now: datetime) -> None:
     """A repaired episode resolves the live numeric flags raised during it.
 
     Only the rupture's own flags (``EPISODE_RULES``): a request to talk, a standing
@@ -451,7 +458,7 @@ def _resolve_repaired(session: Session, ids: list[int], now: datetime) -> None:
         )
         .exists()
     )
-    session.execute(
+    db.execute(
         update(_FLAG)
         .where(
             _FLAG.c.client_id.in_(ids),
@@ -468,7 +475,7 @@ def _resolve_repaired(session: Session, ids: list[int], now: datetime) -> None:
         _FLAG.c.rule == CLIENT_REQUEST_RULE,
     )
     for acknowledged in (True, False):
-        session.execute(
+        db.execute(
             update(_FLAG)
             .where(
                 *closed_by_scores,
@@ -486,11 +493,11 @@ def _resolve_repaired(session: Session, ids: list[int], now: datetime) -> None:
 def rescore_everyone(*, database: Database, batch: int = 2000) -> int:
     """Estimate the clinic's calibration, then rescore all clients in batches, one short
     transaction each; returns how many."""
-    with database.writing() as session:
-        calibrate(session)
-    with database.reading() as session:
-        ids = list(session.scalars(select(Client.id).order_by(Client.id)))
+    with database.writing() as db:
+        calibrate(db)
+    with database.reading() as db:
+        ids = list(db.scalars(select(Client.id).order_by(Client.id)))
     for start in range(0, len(ids), batch):
-        with database.writing() as session:
-            rescore_clients(session=session, client_ids=ids[start : start + batch])
+        with database.writing() as db:
+            rescore_clients(db=db, client_ids=ids[start : start + batch])
     return len(ids)

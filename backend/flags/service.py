@@ -5,12 +5,12 @@ from __future__ import annotations
 from sqlalchemy import case
 from sqlmodel import Session, col, select
 
-from backend.audit.service import record
-from backend.auth.service import Caller
+from backend.audit.writer import record
+from backend.auth.caller import ANSWER_FLAGS, Caller, require
 from backend.clients.models import Client
 from backend.clients.scope import client_for, visible_clients
 from backend.clock import utcnow
-from backend.errors import Conflict, Forbidden, NotFound
+from backend.errors import Conflict, NotFound
 from backend.flags.models import Episode, Flag, ScoringCalibration
 from backend.flags.schemas import (
     Acknowledgement,
@@ -21,7 +21,6 @@ from backend.flags.schemas import (
     Resolution,
 )
 from backend.flags.scoring_sync import score_clients
-from backend.users.models import Role
 from scoring.instruments import get_instrument, instrument_ids
 from scoring.vocabulary import LIVE_FLAG_STATUSES, FlagStatus, Severity
 from scoring.vocabulary import Resolution as ResolvedBy
@@ -84,8 +83,7 @@ def _own_flag(
     flag = session.get(Flag, flag_id)
     if flag is None or flag.client_id != client.id:
         raise NotFound("No such flag for this client.")
-    if caller.role != Role.therapist:
-        raise Forbidden("Only the client's therapist can acknowledge or resolve flags.")
+    require(caller, ANSWER_FLAGS)
     return flag, client
 
 

@@ -172,9 +172,12 @@ class Scheduler:
             )
 
     def _claim(self, job: Job) -> _Claim | None:
-        now = utcnow()
         token = f"{self.runner}#{secrets.token_hex(4)}"
         with self.database.writing() as db:
+            # The clock is read once the write lock is ours: read before it, an instance
+            # that waited while another ran the job would find the new next_run_at "later
+            # than the cadence allows" and run it again.
+            now = utcnow()
             claimed = db.execute(
                 update(_JOB)
                 .where(

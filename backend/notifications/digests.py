@@ -3,12 +3,14 @@ asked for one. Each is queued once per person and period, however many senders l
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import distinct, func
 from sqlmodel import Session, col, select
 
-from backend.auth.service import Caller
+from backend.auth.caller import Caller
 from backend.clients.models import Client
 from backend.clients.scope import visible_clients
 from backend.config import Settings
@@ -36,32 +38,49 @@ def queue_due_digests(database: Database, settings: Settings, *, now: datetime) 
     with database.writing() as session:
         if now >= _due_from(monday, settings):
             week = monday.isocalendar()
-            for user in _subscribers(session, Role.supervisor, "weekly_digest"):
-                key = f"weekly:{user.id}:{week.year}-W{week.week:02d}"
-                if _queued(session, key):
-                    continue
-                counts = supervisor_counts(session, user=user, week_start=monday)
-                queued += queue_digest(
-                    session,
-                    kind=MessageKind.supervisor_digest,
-                    recipient_id=user.id,
-                    dedup_key=key,
-                    payload=counts,
-                )
+            queued += _queue_once(
+                session,
+                Role.supervisor,
+                MessageKind.supervisor_digest,
+                key=lambda user: f"weekly:{user.id}:{week.year}-W{week.week:02d}",
+                counts=lambda user: supervisor_counts(session, user=user, week_start=monday),
+            )
         if now >= _due_from(today, settings):
-            for user in _subscribers(session, Role.therapist, "daily_digest"):
-                key = f"daily:{user.id}:{today.isoformat()}"
-                if _queued(session, key):
-                    continue
-                counts = therapist_counts(session, user=user)
-                if counts["clients_with_open_flags"]:
-                    queued += queue_digest(
-                        session,
-                        kind=MessageKind.therapist_digest,
-                        recipient_id=user.id,
-                        dedup_key=key,
-                        payload=counts,
-                    )
+            queued += _queue_once(
+                session,
+                Role.therapist,
+                MessageKind.therapist_digest,
+                key=lambda user: f"daily:{user.id}:{today.isoformat()}",
+                counts=lambda user: therapist_counts(session, user=user),
+                worth_sending=lambda counts: bool(counts["clients_with_open_flags"]),
+            )
+    return queued
+
+
+#: Which preference subscribes each role to its digest.
+_CHOICES = {Role.supervisor: "weekly_digest", Role.therapist: "daily_digest"}
+
+
+def _queue_once(
+    session: Session,
+    role: Role,
+    kind: MessageKind,
+    *,
+    key: Callable[[User], str],
+    counts: Callable[[User], dict[str, Any]],
+    worth_sending: Callable[[dict[str, Any]], bool] = lambda _: True,
+) -> int:
+    """Queue this period's digest for each subscriber not yet sent it; how many."""
+    queued = 0
+    for user in _subscribers(session, role, _CHOICES[role]):
+        dedup_key = key(user)
+        if _queued(session, dedup_key):
+            continue
+        payload = counts(user)
+        if worth_sending(payload):
+            queued += queue_digest(
+                session, kind=kind, recipient_id=user.id, dedup_key=dedup_key, payload=payload
+            )
     return queued
 
 

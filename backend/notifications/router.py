@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from backend.audit.context import attempting
-from backend.audit.service import record
+from backend.audit.writer import record
 from backend.auth.deps import CallerDep
 from backend.db import DatabaseDep
 from backend.notifications.schemas import NotificationPreferences, NotificationPreferencesUpdate

@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
+from sqlalchemy import Select
 from sqlmodel import Session, col, delete, select
 
+from backend.auth.caller import Caller
 from backend.teams.models import Team, TeamSupervisor
+from backend.users.models import User
+
+
+def supervised_therapists(caller: Caller) -> Select:
+    """The ids of everyone in the teams the caller supervises, as a subquery.
+
+    The one answer to "whom does a supervisor oversee": their clients, their audit
+    events and their team overview all start here.
+    """
+    supervised_teams = select(TeamSupervisor.team_id).where(TeamSupervisor.user_id == caller.id)
+    return select(User.id).where(col(User.team_id).in_(supervised_teams))
+
+
+def supervises(*, session: Session, caller: Caller, team_id: int) -> bool:
+    """Whether the caller supervises this team."""
+    return session.get(TeamSupervisor, (team_id, caller.id)) is not None
 
 
 def team_named(*, session: Session, name: str) -> Team:

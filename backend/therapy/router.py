@@ -5,8 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, status
 
 from backend.auth.deps import CallerDep
-from backend.clients.router import ClientCode
-from backend.config import get_settings
+from backend.clients.schemas import ClientCode
+from backend.config import SettingsDep
 from backend.db import DatabaseDep
 from backend.problems import refusals
 from backend.ratings.schemas import RatingPublic
@@ -38,11 +38,15 @@ def sessions(
 
 @router.post("/sessions", response_model=IssuedLink, status_code=status.HTTP_201_CREATED)
 def new_session(
-    client_id: ClientCode, body: TherapySessionCreate, caller: CallerDep, db: DatabaseDep
+    client_id: ClientCode,
+    body: TherapySessionCreate,
+    caller: CallerDep,
+    db: DatabaseDep,
+    settings: SettingsDep,
 ) -> IssuedLink:
     with db.writing() as session:
         return record_session(
-            session=session, settings=get_settings(), caller=caller, code=client_id, new=body
+            session=session, settings=settings, caller=caller, code=client_id, new=body
         )
 
 
@@ -57,11 +61,12 @@ def new_link(
     body: LinkReissue,
     caller: CallerDep,
     db: DatabaseDep,
+    settings: SettingsDep,
 ) -> IssuedLink:
     with db.writing() as session:
         return reissue_link(
             session=session,
-            settings=get_settings(),
+            settings=settings,
             caller=caller,
             code=client_id,
             session_number=session_number,

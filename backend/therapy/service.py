@@ -10,17 +10,16 @@ import segno
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from backend.auth.service import Caller
+from backend.auth.caller import TREAT_CLIENTS, Caller, require
 from backend.auth.tokens import link_token_hash, new_token
 from backend.clients.models import Client
 from backend.clients.scope import client_for
 from backend.clock import utcnow
 from backend.config import Settings
-from backend.errors import Conflict, Forbidden, InvalidInput, NotFound
+from backend.errors import Conflict, InvalidInput, NotFound
 from backend.ratings.models import Rating
 from backend.therapy.models import RatingLink, TherapySession
 from backend.therapy.schemas import IssuedLink, TherapySessionCreate, TherapySessionPublic
-from backend.users.models import Role
 from scoring.instruments import UnknownInstrument, get_instrument, instrument_ids
 
 
@@ -30,8 +29,7 @@ def _treating_therapist(
     client = client_for(
         session=session, caller=caller, code=code, action=action, object_id=object_id
     )
-    if caller.role != Role.therapist:
-        raise Forbidden("Only the client's therapist can record sessions and issue links.")
+    require(caller, TREAT_CLIENTS)
     if client.status != "active":
         raise Conflict("This client is discharged; reactivate them before recording a session.")
     return client

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, status
 
 from backend.audit.context import attempting
-from backend.audit.service import record
+from backend.audit.writer import record
 from backend.auth.deps import AdminDep
 from backend.auth.password_changes import issue_password_reset
 from backend.auth.schemas import IssuedPasswordReset
@@ -19,6 +19,9 @@ from backend.users.service import (
     update_user,
     user_public,
 )
+
+#: A user's id in a path.
+UserId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 router = APIRouter(prefix="/api/users", tags=["users"], responses=refusals(401, 403, 404, 409, 422))
 
@@ -40,12 +43,7 @@ def new_user(body: UserCreate, admin: AdminDep, db: DatabaseDep) -> UserPublic:
 
 
 @router.patch("/{user_id}", response_model=UserPublic)
-def change_user(
-    user_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
-    body: UserUpdate,
-    admin: AdminDep,
-    db: DatabaseDep,
-) -> UserPublic:
+def change_user(user_id: UserId, body: UserUpdate, admin: AdminDep, db: DatabaseDep) -> UserPublic:
     with db.writing() as session:
         attempting("update_user", object_id=f"user:{user_id}")
         user = update_user(session=session, user_id=user_id, change=body)
@@ -59,10 +57,8 @@ def change_user(
     response_model=IssuedPasswordReset,
     status_code=status.HTTP_201_CREATED,
 )
-def issue_reset(
-    user_id: Annotated[int, Path(ge=1, le=2**31 - 1)], admin: AdminDep, db: DatabaseDep
-) -> IssuedPasswordReset:
-    """A one-time code (shown once) for the person to set a new password; their sessions
+def issue_reset(user_id: UserId, admin: AdminDep, db: DatabaseDep) -> IssuedPasswordReset:
+    """A one-time code (shown once) for the person to set a new password; their sign-ins
     end at once. Their old password keeps working until the code is used."""
     with db.writing() as session:
         attempting("issue_password_reset", object_id=f"user:{user_id}")
@@ -75,10 +71,7 @@ def issue_reset(
 
 @router.put("/{user_id}/teams", response_model=UserPublic)
 def supervised_teams(
-    user_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
-    body: SupervisedTeams,
-    admin: AdminDep,
-    db: DatabaseDep,
+    user_id: UserId, body: SupervisedTeams, admin: AdminDep, db: DatabaseDep
 ) -> UserPublic:
     """Set the teams a supervisor oversees; one removed reads none of its clients from now."""
     with db.writing() as session:

@@ -86,7 +86,7 @@ def update_user(*, session: Session, user_id: int, change: UserUpdate) -> User:
     if change.active is not None:
         user.active = change.active
         if not change.active:
-            end_sessions(session=session, user_id=user.id)
+            revoke_access_tokens(session=session, user_id=user.id)
     session.add(user)
     session.flush()
     return user
@@ -124,7 +124,9 @@ def change_supervised_teams(*, session: Session, user_id: int, teams: list[str])
     return user
 
 
-def end_sessions(*, session: Session, user_id: int, keep_token_id: int | None = None) -> None:
+def revoke_access_tokens(
+    *, session: Session, user_id: int, keep_token_id: int | None = None
+) -> None:
     """Revoke every live access token of the user at once (but ``keep_token_id``)."""
     query = update(AccessToken).where(
         col(AccessToken.user_id) == user_id, col(AccessToken.revoked_at).is_(None)

@@ -7,23 +7,18 @@ from datetime import date, timedelta
 
 import pytest
 
-from backend.auth.models import AccessToken
-from backend.auth.tokens import access_token_hash, new_token
-from backend.clients.codes import new_client_code
-from backend.clients.models import Client
-from backend.clock import utcnow
 from backend.config import get_settings
 from backend.db import Database
-from backend.flags.models import Flag
+from backend.factories import add_access_token, add_client, add_staff, add_therapy_session, bearer
 from backend.main import app
-from backend.teams.service import add_supervisor, team_named
-from backend.therapy.models import TherapySession
+from backend.teams.service import team_named
 from backend.therapy.service import issue_link
 from backend.users.models import User
 from tests.backend.authz_matrix import MATRIX, OBJECTS, ROLES, cells, names_an_object
-from tests.backend.factories import _PASSWORD_HASH, PASSWORD
+from tests.backend.factories import PASSWORD, PASSWORD_HASH, talk_flag
 
 MISSING = 999_999
+ONE_HOUR = timedelta(hours=1)
 
 
 @dataclass
@@ -52,7 +47,6 @@ class World:
 
 def build_world(db: Database) -> World:
     settings = get_settings()
-    now = utcnow()
     headers: dict[str, dict[str, str]] = {"anonymous": {}}
     emails: dict[str, str] = {}
     users: dict[str, User] = {}
@@ -70,57 +64,28 @@ def build_world(db: Database) -> World:
             ("admin", "admin", north, True),
             ("deactivated", "therapist", north, False),
         ):
-            user = User(
+            user = add_staff(
+                session,
                 email=f"{name}@clinic.test",
                 display_name=name,
                 role=role,
-                team_id=team.id,
-                password_hash=_PASSWORD_HASH,
+                team=team,
+                password_hash=PASSWORD_HASH,
                 active=active,
             )
-            session.add(user)
-            session.flush()
-            if role == "supervisor":
-                add_supervisor(session=session, team_id=team.id, user_id=user.id)
-            token = new_token()
-            session.add(
-                AccessToken(
-                    token_hash=access_token_hash(token, settings.secret_key),
-                    user_id=user.id,
-                    created_at=now,
-                    last_used_at=now,
-                    expires_at=now + timedelta(hours=1),
-                )
+            token = add_access_token(
+                session,
+                user_id=user.id,
+                secret_key=settings.secret_key,
+                lifetime=timedelta(hours=1),
             )
-            users[name], emails[name] = user, user.email
-            headers[name] = {"Authorization": f"Bearer {token}"}
+            users[name], emails[name], headers[name] = user, user.email, bearer(token)
         for side, owner in (("own", "therapist"), ("other", "other_therapist")):
-            client = Client(code=new_client_code(), therapist_id=users[owner].id)
-            session.add(client)
-            session.flush()
+            client = add_client(session, therapist_id=users[owner].id)
             held = date(2026, 11, 2)
-            therapy_session = TherapySession(
-                client_id=client.id,
-                session_number=1,
-                held_on=held,
-                instrument="alliance4",
-                created_by=users[owner].id,
-            )
-            session.add(therapy_session)
-            session.flush()
+            therapy_session = add_therapy_session(session, client=client, number=1, held_on=held)
             issued = issue_link(session, settings, therapy_session, "en")
-            flag = Flag(
-                client_id=client.id,
-                session_number=1,
-                held_on=held,
-                instrument="alliance4",
-                rule="wants_to_talk",
-                severity="talk",
-                explanation="The client asked to talk.",
-                guidance="Ask about it at the start of the next session.",
-                evidence={},
-                rules_version="test",
-            )
+            flag = talk_flag(client_id=client.id, session_number=1, held_on=held)
             session.add(flag)
             session.flush()
             sides[side] = Side(client.code, flag.id, issued.token, users[owner].id)

@@ -26,22 +26,17 @@ from hypothesis import strategies as st
 from sqlalchemy import event
 from sqlmodel import select
 
-from backend.auth.models import AccessToken
-from backend.auth.tokens import access_token_hash, new_token
-from backend.clients.codes import new_client_code
-from backend.clients.models import Client
-from backend.clock import utcnow
 from backend.config import Settings, get_settings
 from backend.db import Database, reset_database
+from backend.factories import add_access_token, add_client, add_staff, add_therapy_session
 from backend.flags.models import Flag
 from backend.flows import submit_rating
 from backend.main import app
 from backend.ratings.schemas import RatingSubmission
-from backend.teams.service import add_supervisor, team_named
-from backend.therapy.models import TherapySession
+from backend.teams.service import team_named
 from backend.therapy.service import issue_link
 from backend.users.models import User
-from tests.backend.factories import _PASSWORD_HASH
+from tests.backend.factories import PASSWORD_HASH, talk_flag
 from tests.conftest import empty_all_tables, migrate
 
 pytestmark = pytest.mark.contract_fuzz
@@ -71,33 +66,21 @@ def build_fuzz_world(database: Database) -> FuzzWorld:
     with database.writing() as session:
         north = team_named(session=session, name="North")
         for role in ROLES[1:]:
-            user = User(
+            user_ids[role] = add_staff(
+                session,
                 email=f"{role}@clinic.test",
                 display_name=role.title(),
                 role=role,
-                team_id=north.id,
-                password_hash=_PASSWORD_HASH,
-                active=True,
-            )
-            session.add(user)
-            session.flush()
-            if role == "supervisor":
-                add_supervisor(session=session, team_id=north.id, user_id=user.id)
-            user_ids[role] = user.id
-        client = Client(code=new_client_code(), therapist_id=user_ids["therapist"])
-        session.add(client)
-        session.flush()
+                team=north,
+                password_hash=PASSWORD_HASH,
+            ).id
+        client = add_client(session, therapist_id=user_ids["therapist"])
         tokens = []
         for number in range(1, 5):
-            therapy_session = TherapySession(
-                client_id=client.id,
-                session_number=number,
-                held_on=date(2026, 9, 1) + timedelta(weeks=number),
-                instrument="alliance4",
-                created_by=user_ids["therapist"],
+            held = date(2026, 9, 1) + timedelta(weeks=number)
+            therapy_session = add_therapy_session(
+                session, client=client, number=number, held_on=held
             )
-            session.add(therapy_session)
-            session.flush()
             tokens.append(issue_link(session, settings, therapy_session, "en").token)
         code = client.code
     # Three ratings, the last one a drop and a wish to talk: flags on the client's record.
@@ -109,17 +92,11 @@ def build_fuzz_world(database: Database) -> FuzzWorld:
         submit_rating(db=database, token=token, submission=submission, idempotency_key=None)
     with database.writing() as session:
         session.add(
-            Flag(
+            talk_flag(
                 client_id=client.id,
                 session_number=3,
                 held_on=date(2026, 9, 22),
-                instrument="alliance4",
                 rule="wants_to_talk_fuzz",
-                severity="talk",
-                explanation="The client asked to talk.",
-                guidance="Ask about it at the start of the next session.",
-                evidence={},
-                rules_version="test",
             )
         )
     with database.reading() as session:
@@ -136,21 +113,16 @@ def build_fuzz_world(database: Database) -> FuzzWorld:
 
 def fresh_access_token(database: Database, user_id: int) -> str:
     """A live token for an active account, whatever earlier cases did to the last one."""
-    token, now = new_token(), utcnow()
     with database.writing() as session:
         user = session.get(User, user_id)
         user.active = True  # an admin case may have deactivated the account
         session.add(user)
-        session.add(
-            AccessToken(
-                token_hash=access_token_hash(token, get_settings().secret_key),
-                user_id=user_id,
-                created_at=now,
-                last_used_at=now,
-                expires_at=now + timedelta(hours=1),
-            )
+        return add_access_token(
+            session,
+            user_id=user_id,
+            secret_key=get_settings().secret_key,
+            lifetime=timedelta(hours=1),
         )
-    return token
 
 
 def _no_fsync(dbapi_connection: Any, _record: Any) -> None:

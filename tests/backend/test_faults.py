@@ -19,8 +19,8 @@ from backend.db import Database
 from backend.migrate import ROOT
 from backend.ratings.models import Rating
 from backend.therapy.models import RatingLink
+from tests.backend.audit.test_audit import failing_inserts_into
 from tests.backend.factories import alliance4, make_client, make_session_with_link, signed_in
-from tests.backend.test_audit import failing_inserts_into
 from tests.conftest import create_pg_database, drop_pg_database, migrate, postgres_available
 
 

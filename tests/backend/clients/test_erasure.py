@@ -24,9 +24,9 @@ from backend.therapy.models import TherapySession
 from tests.backend.factories import (
     make_client,
     make_session_with_link,
+    ruptured,
     signed_in,
 )
-from tests.backend.records_factories import ruptured
 
 COMMENT = "Comment-7f3a: my boss is called Dana"
 NOTE = "Note-91bc: talked about the holiday"

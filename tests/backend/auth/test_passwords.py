@@ -10,8 +10,8 @@ from sqlmodel import select
 from backend.audit.models import AuditEvent
 from backend.auth import passwords
 from backend.users.models import User
+from tests.backend.auth.test_abuse_limits import _CHEAP, cheap_user
 from tests.backend.factories import PASSWORD, make_user, sign_in_as, signed_in
-from tests.backend.test_abuse_limits import _CHEAP, cheap_user
 
 NEW_PASSWORD = "plum anvil sorrow seven"
 

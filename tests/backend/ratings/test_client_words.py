@@ -21,7 +21,7 @@ from backend.ratings.models import Rating
 from backend.ratings.wording import DEFAULT_EMERGENCY_NOTICE, emergency_notice
 from tests.backend.factories import alliance4, make_client, make_session_with_link, signed_in
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 TEMPLATE = LOCALES_DIR / "messages.pot"
 PLACEHOLDER = re.compile(r"%\(\w+\)s|\{\w+\}")
 SPAIN = (

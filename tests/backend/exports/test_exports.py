@@ -24,10 +24,12 @@ from tests.backend.factories import (
     alliance4,
     make_client,
     make_user,
+    rate,
+    rated_history,
+    ruptured,
     sign_in_as,
     signed_in,
 )
-from tests.backend.records_factories import rate, rated_history, ruptured
 
 sqlite_only = pytest.mark.parametrize("migrated_database", ["sqlite"], indirect=True)
 
