@@ -168,5 +168,13 @@ def read_session() -> Iterator[Session]:
 
 
 ReadSession = Annotated[Session, Depends(read_session)]
+
+
+async def _database_dependency() -> Database:
+    # async: FastAPI runs a plain ``def`` dependency in its threadpool, a thread hop per
+    # request for what is a lookup (its cost showed in the load benchmark's profile).
+    return get_database()
+
+
 #: Write routes open ``db.writing()`` themselves so the commit happens before the response.
-DatabaseDep = Annotated[Database, Depends(get_database)]
+DatabaseDep = Annotated[Database, Depends(_database_dependency)]

@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from backend.auth.tokens import rating_receipt_id
 from backend.db import Database
 from backend.errors import RapportError
-from backend.flags.rescore_queue import catch_up, queue_rescore
+from backend.flags.rescore_queue import catch_up, queue_rescore, wake
 from backend.ratings.batches import BatchesPerDatabase, PendingSubmission, SubmissionOutcome
 from backend.ratings.schemas import RatingReceipt, RatingSubmission
 from backend.ratings.service import RecordedRating, record_rating
@@ -42,8 +42,12 @@ def submit_rating(
 def after_submission(
     background: BackgroundTasks, *, db: Database, outcome: SubmissionOutcome
 ) -> None:
-    """Score a new rating once the response is sent; a retry of an old one needs nothing."""
-    if outcome.created:
+    """Score a new rating once the response is sent; a retry of an old one needs nothing.
+
+    When a scoring pass is already running it takes this rating too, so no task (and no
+    thread hop) is scheduled.
+    """
+    if outcome.created and wake(db):
         background.add_task(catch_up, db)
 
 
