@@ -60,7 +60,7 @@ def _write_batch(db: Database, batch: list[PendingSubmission]) -> None:
     """
     recorded: list[tuple[PendingSubmission, RecordedRating]] = []
     try:
-        with db.writing() as session:
+        with db.writing(urgent=True) as session:
             for pending in batch:
                 try:
                     with session.begin_nested():
