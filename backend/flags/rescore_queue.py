@@ -4,7 +4,7 @@ A submission records the rating and a rescore request for its client in one shor
 transaction and answers the phone. Right after, in the same process, ``catch_up``
 scores what is queued: whoever finds no pass running starts one and keeps going while
 requests keep arriving, starting a pass at most every ``RAPPORT_SCORING_INTERVAL_SECONDS``
-(0.5 s), so a stream of submissions is scored in a few vectorised batches instead of one
+(1 s), so a stream of submissions is scored in a few vectorised batches instead of one
 pass per rating, each holding the interpreter lock the phones' submissions need. With
 nothing else going on, the flags are there a few milliseconds after the phone's answer.
 
@@ -44,9 +44,11 @@ from scoring.vocabulary import LIVE_FLAG_STATUSES
 log = logging.getLogger("rapport")
 
 _REQUEST: Table = RescoreRequest.__table__
-#: Clients scored per transaction: large enough to vectorise, small enough that a
-#: submission never waits long for SQLite's write lock.
-BATCH = 50
+#: Clients scored per transaction. A batch's fixed cost (queries, one vectorised
+#: evaluation: about 25 ms of CPU) is paid once for all of them; its store takes tens of
+#: milliseconds, which a submission waits for at most once (it goes before other queued
+#: writes, see ``Database.writing``).
+BATCH = 200
 _UPSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 #: The database cannot be reached: trying the rest of the queue one by one is pointless.
 _UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
