@@ -993,8 +993,9 @@ def latency_targets(rapport: RunResult, bare: RunResult) -> list[Target]:
         lag = rapport.scoring_lag
         targets += [
             Target(
+                # The bare endpoint's p99 with the same phones shows how busy the machine was.
                 f"latency: submission p99 ({people})",
-                _ms(rapport.p99()),
+                f"{_ms(rapport.p99())} (bare {_ms(bare.p99())})",
                 f"<= {_ms(P99_TARGET_S)}",
                 rapport.p99() <= P99_TARGET_S,
             ),
@@ -1020,11 +1021,11 @@ def latency_targets(rapport: RunResult, bare: RunResult) -> list[Target]:
 def print_targets(targets: list[Target]) -> bool:
     """The table ``make bench`` is judged by; returns True if any target was missed."""
     width = max(len(t.name) for t in targets)
-    header = f"{'target':{width}} {'measured':>24} {'wanted':>12}  result"
+    header = f"{'target':{width}} {'measured':>26} {'wanted':>12}  result"
     print("\n" + header)
     print("-" * len(header))
     for t in targets:
-        print(f"{t.name:{width}} {t.measured:>24} {t.wanted:>12}  {'PASS' if t.met else 'FAIL'}")
+        print(f"{t.name:{width}} {t.measured:>26} {t.wanted:>12}  {'PASS' if t.met else 'FAIL'}")
     return not all(t.met for t in targets)
 
 
