@@ -137,8 +137,9 @@ LATENCY = Scenario(phones=50, seconds=30, think=4.0)
 
 #: Scoring that has not caught up this long after the last answer counts as a problem.
 SCORING_CATCH_UP_S = 30.0
-#: With people answering, scoring keeps up: every answer scored this soon after the last.
-SCORING_KEEPS_UP_S = 2.0
+#: With people answering, scoring keeps up: every answer scored this soon after the last
+#: (a stream of ratings is scored every ``RAPPORT_SCORING_INTERVAL_SECONDS``, 2 s).
+SCORING_KEEPS_UP_S = 3.0
 
 SUBMIT = "POST /api/public/ratings/{token}"
 RETRY = "  same again (retry)"

@@ -4,7 +4,7 @@ A submission records the rating and a rescore request for its client in one shor
 transaction and answers the phone. Right after, in the same process, ``catch_up``
 scores what is queued: whoever finds no pass running starts one and keeps going while
 requests keep arriving, starting a pass at most every ``RAPPORT_SCORING_INTERVAL_SECONDS``
-(1 s), so a stream of submissions is scored in a few vectorised batches instead of one
+(2 s), so a stream of submissions is scored in a few vectorised batches instead of one
 pass per rating, each holding the interpreter lock the phones' submissions need. With
 nothing else going on, the flags are there a few milliseconds after the phone's answer.
 
