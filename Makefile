@@ -116,8 +116,14 @@ e2e-deps: ## Install Debian's Chromium for the browser tests if it is missing (n
 e2e: $(VENV)/.dev-installed ## Only the real-browser tests (tests/e2e, Chromium at /usr/bin/chromium)
 	$(BIN)/python -m pytest -m e2e tests/e2e
 
+# The load benchmark's capacity run drives the server with Debian's wrk (C, one thread).
 bench: $(VENV)/.dev-installed ## Benchmarks against same-run baselines (first run builds var/bench, minutes)
-	$(BIN)/python -m bench
+	@command -v wrk >/dev/null || apt-get install -y --no-install-recommends wrk >/dev/null \
+	  || (apt-get update >/dev/null && apt-get install -y --no-install-recommends wrk >/dev/null) \
+	  || { echo "Cannot install wrk; as root: apt-get install wrk"; exit 1; }
+	@echo "load average before: $$(cut -d' ' -f1-3 /proc/loadavg)"
+	@$(BIN)/python -m bench; status=$$?; \
+	  echo "load average after: $$(cut -d' ' -f1-3 /proc/loadavg)"; exit $$status
 
 clean: ## Remove the venv, caches and the local database
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis tests/e2e/artifacts

@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     run_scheduled_jobs: bool = True
     #: How often every client's flags are recomputed (missing-rating flags need it daily).
     rescore_every_minutes: float = Field(default=1440, gt=0)
+    #: While ratings keep arriving, scoring passes start at most this often (the first
+    #: rating after a quiet spell is scored at once): a pass costs about as much for one
+    #: client as for fifty, and each one holds Python's interpreter lock for its length,
+    #: which the phones' submissions wait on (backend/flags/rescore_queue.py).
+    scoring_interval_seconds: float = Field(default=2.0, ge=0, le=60)
     #: How often a process looks for a due job, and how long a claim on one lasts unrenewed
     #: (the time another instance waits before taking over from one that died).
     jobs_check_seconds: float = Field(default=30, gt=0)

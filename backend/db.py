@@ -97,13 +97,44 @@ def build_engine(settings: Settings) -> Engine:
     )
 
 
+class _WriterLock:
+    """SQLite's one writer, queued in the process; a write a client's phone is waiting on
+    goes before the writes queued by staff requests and background work.
+
+    Therapists' reads are audited in writes of their own and scoring stores its results
+    in one: without an order, a submission could wait behind several of them.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._held = False
+        self._urgent_waiting = 0
+
+    @contextmanager
+    def held(self, *, urgent: bool) -> Iterator[None]:
+        with self._changed:
+            self._urgent_waiting += urgent
+            try:
+                while self._held or (not urgent and self._urgent_waiting):
+                    self._changed.wait()
+            finally:
+                self._urgent_waiting -= urgent
+            self._held = True
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._held = False
+                self._changed.notify_all()
+
+
 class Database:
     """The engine plus the writer discipline that goes with it."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.engine = build_engine(settings)
-        self._writer_lock = threading.Lock() if settings.is_sqlite else None
+        self._writer_lock = _WriterLock() if settings.is_sqlite else None
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
@@ -112,10 +143,14 @@ class Database:
             yield session
 
     @contextmanager
-    def writing(self) -> Iterator[Session]:
-        """A short write transaction; commits on success, rolls back on any error."""
+    def writing(self, *, urgent: bool = False) -> Iterator[Session]:
+        """A short write transaction; commits on success, rolls back on any error.
+
+        ``urgent``: a client's phone is waiting on it; on SQLite it goes before the
+        other writes queued in this process.
+        """
         with (
-            self._writer_lock or nullcontext(),
+            self._writer_lock.held(urgent=urgent) if self._writer_lock else nullcontext(),
             Session(self.engine, expire_on_commit=False) as session,
         ):
             session.info.update(database=self, writing=True)
@@ -163,5 +198,11 @@ def reset_database(database: Database | None) -> None:
     _database = database
 
 
+async def _database_dependency() -> Database:
+    # async: FastAPI runs a plain ``def`` dependency in its threadpool, a thread hop per
+    # request for what is a lookup (its cost showed in the load benchmark's profile).
+    return get_database()
+
+
 #: Write routes open ``db.writing()`` themselves so the commit happens before the response.
-DatabaseDep = Annotated[Database, Depends(get_database)]
+DatabaseDep = Annotated[Database, Depends(_database_dependency)]

@@ -1,25 +1,29 @@
-"""Orchestration that spans domains. Each flow is one short write transaction."""
+"""The things Rapport does that cross domains, each one function:
+
+* ``submit_rating``: a client's rating is recorded (ratings) and their rescoring queued
+  (flags) in one short write transaction, shared with the submissions that arrive
+  meanwhile (group commit, ``backend/ratings/batches.py``);
+* ``after_submission``: once the phone has its answer, the new rating is scored and the
+  client's flags, episodes, summary and any urgent alert follow
+  (``backend/flags/rescore_queue.py``).
+
+Every entry point that takes a rating (the JSON API, the no-JavaScript page) calls both.
+"""
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass
-from weakref import WeakKeyDictionary
-
+from fastapi import BackgroundTasks
 from sqlalchemy.exc import SQLAlchemyError
 
 from backend.auth.tokens import rating_receipt_id
 from backend.db import Database
 from backend.errors import RapportError
-from backend.flags.rescore_queue import queue_rescore
+from backend.flags.rescore_queue import catch_up, queue_rescore, wake
+from backend.ratings.batches import BatchesPerDatabase, PendingSubmission, SubmissionOutcome
 from backend.ratings.schemas import RatingReceipt, RatingSubmission
 from backend.ratings.service import RecordedRating, record_rating
 
-
-@dataclass(frozen=True)
-class SubmissionOutcome:
-    receipt: RatingReceipt
-    created: bool
+__all__ = ["SubmissionOutcome", "after_submission", "submit_rating"]
 
 
 def submit_rating(
@@ -27,67 +31,36 @@ def submit_rating(
 ) -> SubmissionOutcome:
     """Record a client's rating and queue their rescoring: all of it is written, or none.
 
-    The caller schedules ``catch_up`` once the phone has its answer; the rescore
-    request is durable, so the flags follow even if this process dies first (see
-    ``backend.flags.rescore_queue``). Submissions that arrive while another is being
-    written are written together (see ``_SubmissionBatches``).
+    The caller hands the outcome to ``after_submission``; the rescore request is
+    durable, so the flags follow even if this process dies first (see
+    ``backend.flags.rescore_queue``).
     """
-    with _batches_lock:
-        batches = _batches.get(db) or _batches.setdefault(db, _SubmissionBatches())
-    return batches.submit(
-        db, _Pending(token=token, submission=submission, idempotency_key=idempotency_key)
-    )
+    pending = PendingSubmission(token=token, submission=submission, idempotency_key=idempotency_key)
+    return _batches[db].submit(db, pending)
 
 
-@dataclass
-class _Pending:
-    token: str
-    submission: RatingSubmission
-    idempotency_key: str | None
-    done: bool = False
-    outcome: SubmissionOutcome | None = None
-    error: BaseException | None = None
+def after_submission(
+    background: BackgroundTasks, *, db: Database, outcome: SubmissionOutcome
+) -> None:
+    """Score a new rating once the response is sent; a retry of an old one needs nothing.
 
-
-class _SubmissionBatches:
-    """Group commit: whoever gets to write takes every submission queued meanwhile.
-
-    Under load, the commit (and its fsync) is paid once for all queued submissions. Each
-    submission runs in its own savepoint, so a refused one (used link, bad score) or one
-    the database refuses is answered on its own; a failure of the commit itself fails
-    them all, and nothing of it is written.
+    When a scoring pass is already running it takes this rating too, so no task (and no
+    thread hop) is scheduled.
     """
-
-    def __init__(self) -> None:
-        self._changed = threading.Condition()
-        self._queue: list[_Pending] = []
-        self._writing = False
-
-    def submit(self, db: Database, pending: _Pending) -> SubmissionOutcome:
-        with self._changed:
-            self._queue.append(pending)
-            while self._writing and not pending.done:
-                self._changed.wait()
-            if not pending.done:
-                self._writing = True
-                batch, self._queue = self._queue, []
-        if not pending.done:
-            try:
-                _write_batch(db, batch)
-            finally:
-                with self._changed:
-                    self._writing = False
-                    self._changed.notify_all()
-        if pending.error is not None:
-            raise pending.error
-        return pending.outcome
+    if outcome.created and wake(db):
+        background.add_task(catch_up, db)
 
 
-def _write_batch(db: Database, batch: list[_Pending]) -> None:
-    """Answer every submission in ``batch``: its outcome, its refusal or the failure."""
-    recorded: list[tuple[_Pending, RecordedRating]] = []
+def _write_batch(db: Database, batch: list[PendingSubmission]) -> None:
+    """Answer every submission in ``batch``: its outcome, its refusal or the failure.
+
+    Each submission runs in its own savepoint, so a refused one (used link, bad score)
+    or one the database refuses is answered on its own; a failure of the commit itself
+    fails them all, and nothing of it is written.
+    """
+    recorded: list[tuple[PendingSubmission, RecordedRating]] = []
     try:
-        with db.writing() as session:
+        with db.writing(urgent=True) as session:
             for pending in batch:
                 try:
                     with session.begin_nested():
@@ -122,5 +95,4 @@ def _write_batch(db: Database, batch: list[_Pending]) -> None:
             pending.done = True
 
 
-_batches: WeakKeyDictionary[Database, _SubmissionBatches] = WeakKeyDictionary()
-_batches_lock = threading.Lock()
+_batches = BatchesPerDatabase(_write_batch)

@@ -1,26 +1,34 @@
-"""The load benchmark's baseline: the least a FastAPI + SQLModel service does per rating.
+"""The load benchmark's baseline: the least a fair FastAPI + SQLModel service does per rating.
 
-One endpoint that inserts one row with a tutorial-style sync session and commits, on
-the same kind of SQLite file (WAL, the default ``synchronous=FULL``) under the same
-uvicorn settings as Rapport. No validation beyond pydantic, no lock, no scoring, no
-audit: whatever Rapport does on top of this is what the benchmark's ratio measures.
+``POST /ratings/{token}`` validates the body with pydantic and, holding a process-wide
+lock, opens a SQLModel session, adds one row, commits and releases the lock; it then
+refreshes the row for its id and answers 201. The database is set up as Rapport sets up
+its own (``backend/db.py``): WAL journal, ``synchronous = FULL``, ``busy_timeout``,
+writers serialised in the process rather than by SQLite's busy handler.
 
-Run by ``bench/load.py`` as ``uvicorn bench.bare_insert_app:app`` with
-``BARE_DATABASE_URL`` set.
+It does none of the rest: no link lookup, no idempotency check, no savepoints, no
+rescore request, no scoring, no audit, no rate limit, no security headers. Whatever
+Rapport does on top of this is what the benchmark's ratio measures. Run by
+``bench/load.py`` as ``uvicorn bench.bare_insert_app:app`` with ``BARE_DATABASE_URL``
+set.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Header
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, event
 from sqlmodel import Field, Session, SQLModel, create_engine
 
 DATABASE_URL = os.environ.get("BARE_DATABASE_URL", "sqlite:///bare.db")
+#: As Rapport's ``backend/db.py``: every commit reaches the disk before the phone hears 201.
+SYNCHRONOUS = "FULL"
+BUSY_TIMEOUT_MS = 5000
 
 
 class BareRating(SQLModel, table=True):
@@ -39,7 +47,24 @@ class BareSubmission(SQLModel):
     wants_to_talk: bool = False
 
 
-engine = create_engine(DATABASE_URL, connect_args={"check_same_thread": False})
+engine = create_engine(
+    DATABASE_URL,
+    connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+)
+
+
+@event.listens_for(engine, "connect")
+def _sqlite_like_rapport(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
+    cursor.close()
+
+
+#: SQLite has one writer at a time; queueing in the process is fast and fair, where
+#: SQLite's busy handler sleeps and retries (and, past its timeout, "database is locked").
+_writer_lock = threading.Lock()
 
 
 @asynccontextmanager
@@ -67,8 +92,9 @@ def insert_rating(
             wants_to_talk=body.wants_to_talk,
             idempotency_key=idempotency_key,
         )
-        session.add(row)
-        session.commit()
+        with _writer_lock:
+            session.add(row)
+            session.commit()
         session.refresh(row)
         return {"rating_id": row.id}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import subprocess
 import time
@@ -23,10 +24,11 @@ def free_port() -> int:
 @contextlib.contextmanager
 def serving(
     command: list[str], *, env: dict[str, str], health: str, log: Path, timeout: float = 60
-) -> Iterator[None]:
+) -> Iterator[subprocess.Popen]:
     """Run ``command`` until the block ends, once ``health`` answers 200; output goes to ``log``.
 
-    A server that exits or never gets ready raises with the tail of its output.
+    Yields the process (its CPU use is part of what a benchmark reports). A server that
+    exits or never gets ready raises with the tail of its output.
     """
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -41,7 +43,7 @@ def serving(
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{' '.join(command[:4])} not ready in {timeout:.0f} s")
             time.sleep(0.2)
-        yield
+        yield process
     finally:
         process.terminate()
         try:
@@ -49,6 +51,23 @@ def serving(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a running process has used so far, from ``/proc``."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu_seconds() -> float:
+    """CPU time every core of the machine has spent busy so far (all processes)."""
+    ticks = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def load_average() -> str:
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def _tail(log: Path) -> str:

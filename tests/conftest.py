@@ -16,6 +16,10 @@ os.environ.setdefault("RAPPORT_SECRET_KEY", "test-secret-key-that-is-long-enough
 # Never var/: each test picks its own database; this one is only the settings' default.
 # Scheduled jobs would rescore a test's database behind its back; tests run them by hand.
 os.environ["RAPPORT_RUN_SCHEDULED_JOBS"] = "false"
+# Each test's ratings are scored before its request returns, as with nothing else going on;
+# the interval that gathers a stream of ratings into one pass has its own tests
+# (tests/backend/test_scoring_interval.py).
+os.environ["RAPPORT_SCORING_INTERVAL_SECONDS"] = "0"
 os.environ["RAPPORT_DATABASE_URL"] = (
     f"sqlite:///{tempfile.mkdtemp(prefix='rapport-tests-')}/unused.db"
 )

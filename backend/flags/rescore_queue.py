@@ -3,9 +3,10 @@
 A submission records the rating and a rescore request for its client in one short
 transaction and answers the phone. Right after, in the same process, ``catch_up``
 scores what is queued: whoever finds no pass running starts one and keeps going while
-requests keep arriving, so a burst of submissions is scored in a few vectorised batches
-instead of one client at a time under the write lock. With nothing else going on, the
-flags are there a few milliseconds after the phone's answer.
+requests keep arriving, starting a pass at most every ``RAPPORT_SCORING_INTERVAL_SECONDS``
+(2 s), so a stream of submissions is scored in a few vectorised batches instead of one
+pass per rating, each holding the interpreter lock the phones' submissions need. With
+nothing else going on, the flags are there a few milliseconds after the phone's answer.
 
 Requests live in the database, so a rating committed just before a crash, or a pass
 that failed, is scored by the next pass in whichever process runs it: after any
@@ -44,13 +45,11 @@ from scoring.vocabulary import LIVE_FLAG_STATUSES
 log = logging.getLogger("rapport")
 
 _REQUEST: Table = RescoreRequest.__table__
-#: Clients scored per transaction: large enough to vectorise, small enough that a
-#: submission never waits long for SQLite's write lock.
-BATCH = 50
-#: When answers keep arriving during a pass, wait this long before the next one, so it
-#: takes a batch: a pass's fixed cost (queries, one vectorised evaluation) is most of
-#: what scoring one client costs. Flags then trail a burst by a fraction of a second.
-GATHER_SECONDS = 0.2
+#: Clients scored per transaction. A batch's fixed cost (queries, one vectorised
+#: evaluation: about 25 ms of CPU) is paid once for all of them; its store takes tens of
+#: milliseconds, which a submission waits for at most once (it goes before other queued
+#: writes, see ``Database.writing``).
+BATCH = 200
 _UPSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 #: The database cannot be reached: trying the rest of the queue one by one is pointless.
 _UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
@@ -216,10 +215,26 @@ class _Pass:
     running: bool = False
     #: Set by anyone who queued work while a pass was running: go round once more.
     wanted: bool = False
+    #: ``time.monotonic()`` when the last pass started.
+    last_started: float = float("-inf")
 
 
 _passes: WeakKeyDictionary[Database, _Pass] = WeakKeyDictionary()
 _passes_lock = threading.Lock()
+
+
+def wake(database: Database) -> bool:
+    """Ask for a pass over the queue; True when none is running and the caller must start
+    one (``catch_up``), False when the running pass will go round once more for it."""
+    state = _pass_state(database)
+    with state.lock:
+        state.wanted = True
+        return not state.running
+
+
+def _pass_state(database: Database) -> _Pass:
+    with _passes_lock:
+        return _passes.get(database) or _passes.setdefault(database, _Pass())
 
 
 def catch_up(database: Database) -> None:
@@ -229,20 +244,26 @@ def catch_up(database: Database) -> None:
     phone. A failure is logged, without anything about the client, and leaves the
     requests queued for the next pass.
     """
-    with _passes_lock:
-        state = _passes.get(database) or _passes.setdefault(database, _Pass())
+    state = _pass_state(database)
     with state.lock:
         state.wanted = True
         if state.running:
             return
         state.running = True
+    interval = database.settings.scoring_interval_seconds
     try:
         while True:
             with state.lock:
                 if not state.wanted:
                     state.running = False  # in the same breath as the check: no lost wake-up
                     return
-                state.wanted = False
+            # A pass's fixed cost (queries, one vectorised evaluation) is most of what
+            # scoring one client costs, and it holds the interpreter lock the phones'
+            # submissions need: while answers keep coming, let them gather into one pass.
+            time.sleep(max(0.0, state.last_started + interval - time.monotonic()))
+            with state.lock:
+                state.wanted = False  # what arrived while waiting is in this pass
+            state.last_started = time.monotonic()
             scoring = score_queued(database)
             if scoring.stuck:
                 log.warning(
@@ -250,8 +271,6 @@ def catch_up(database: Database) -> None:
                     scoring.stuck,
                     scoring.failure,
                 )
-            if state.wanted:  # more came in while scoring: let the next batch gather
-                time.sleep(GATHER_SECONDS)
     except BaseException as failure:
         with state.lock:
             state.running = False

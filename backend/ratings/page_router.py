@@ -9,12 +9,10 @@ through the public JSON API with an idempotency key.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
-from babel.support import NullTranslations
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
@@ -25,15 +23,20 @@ from starlette.types import Scope
 from backend.config import get_settings
 from backend.db import Database, DatabaseDep
 from backend.errors import Conflict, Gone, InvalidInput, NotFound
-from backend.flags.rescore_queue import catch_up
-from backend.flows import submit_rating
+from backend.flows import after_submission, submit_rating
 from backend.i18n import SOURCE_LANGUAGE, negotiate_language, translations_for
 from backend.ratings.models import COMMENT_MAX_LENGTH
-from backend.ratings.schemas import InstrumentPublic, RatingForm, RatingSubmission
+from backend.ratings.page import (
+    ERROR_INVALID,
+    ERROR_MISSING,
+    NOTICES,
+    item_views,
+    parse_answers,
+)
+from backend.ratings.schemas import RatingForm, RatingSubmission
 from backend.ratings.service import link_language, rating_form
-from backend.ratings.wording import N_, emergency_notice, who_reads
+from backend.ratings.wording import emergency_notice, who_reads
 from backend.static_assets import static_url
-from backend.text_fields import has_control_characters
 
 router = APIRouter(prefix="/r", tags=["client pages"], include_in_schema=False)
 
@@ -41,28 +44,6 @@ TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 #: Longer tokens are never issued; treat them as unknown without touching the database.
 MAX_TOKEN_LENGTH = 512
-#: Without JavaScript a 0–10 scale is offered in halves: 21 choices are quick to pick from.
-FALLBACK_STRIDE = 0.5
-
-
-ERROR_MISSING = N_("Please choose an answer for this question.")
-ERROR_INVALID = N_("This answer could not be used. Please choose again.")
-ERROR_COMMENT_TOO_LONG = N_("Please keep this to %(max)s characters or fewer.")
-ERROR_COMMENT_CONTROL_CHARACTERS = N_(
-    "This contains invisible control characters. Please type it again."
-)
-#: The calm pages that say why there is no form: (title, text).
-NOTICES: dict[str, tuple[str, str]] = {
-    "used": (N_("Already sent"), N_("This rating has already been sent — thank you.")),
-    "invalid": (
-        N_("Link not valid"),
-        N_("This link is no longer valid; ask your therapist for a new one."),
-    ),
-    "too_many": (
-        N_("Please wait a moment"),
-        N_("Too many tries from this connection. Please wait a minute and try again."),
-    ),
-}
 
 
 @cache
@@ -82,61 +63,6 @@ def templates_in(language: str) -> Jinja2Templates:
     )
     environment.globals["static_url"] = static_url
     return Jinja2Templates(env=environment)
-
-
-@dataclass(frozen=True)
-class ItemView:
-    key: str
-    prompt: str
-    low_anchor: str
-    high_anchor: str
-    #: "choice" for labelled answers (radio buttons), "scale" for a numeric range.
-    kind: str
-    options: list[tuple[str, str]]
-    min: str
-    max: str
-    step: str
-
-
-def _number(value: float) -> str:
-    return f"{value:g}"
-
-
-def _scale_points(instrument: InstrumentPublic) -> list[float]:
-    stride = instrument.step * max(1, round(FALLBACK_STRIDE / instrument.step))
-    count = round((instrument.item_max - instrument.item_min) / stride)
-    return [round(instrument.item_min + i * stride, 6) for i in range(count + 1)]
-
-
-def item_views(instrument: InstrumentPublic) -> list[ItemView]:
-    views = []
-    for item in instrument.items:
-        if instrument.choices:
-            kind = "choice"
-            options = [
-                (_number(instrument.item_min + i * instrument.step), label)
-                for i, label in enumerate(instrument.choices)
-            ]
-        else:
-            kind = "scale"
-            points = _scale_points(instrument)
-            options = [(_number(p), _number(p)) for p in points]
-            options[0] = (options[0][0], f"{options[0][1]} — {item.low_anchor}")
-            options[-1] = (options[-1][0], f"{options[-1][1]} — {item.high_anchor}")
-        views.append(
-            ItemView(
-                key=item.key,
-                prompt=item.prompt,
-                low_anchor=item.low_anchor,
-                high_anchor=item.high_anchor,
-                kind=kind,
-                options=options,
-                min=_number(instrument.item_min),
-                max=_number(instrument.item_max),
-                step=_number(instrument.step),
-            )
-        )
-    return views
 
 
 def _render(
@@ -239,28 +165,6 @@ async def _form_fields(request: Request) -> dict[str, str]:
 FormFields = Annotated[dict[str, str], Depends(_form_fields)]
 
 
-def _parse_answers(
-    form: RatingForm, fields: dict[str, str], words: NullTranslations
-) -> tuple[dict[str, float], dict[str, str]]:
-    """Numbers for every answered item, and an error for every item left blank or garbled."""
-    scores: dict[str, float] = {}
-    errors: dict[str, str] = {}
-    for item in form.instrument.items:
-        raw = fields.get(item.key, "").strip()
-        if not raw:
-            errors[item.key] = words.gettext(ERROR_MISSING)
-            continue
-        try:
-            scores[item.key] = float(raw)
-        except ValueError:
-            errors[item.key] = words.gettext(ERROR_INVALID)
-    if len(fields.get("comment", "")) > COMMENT_MAX_LENGTH:
-        errors["comment"] = words.gettext(ERROR_COMMENT_TOO_LONG) % {"max": COMMENT_MAX_LENGTH}
-    elif has_control_characters(fields.get("comment", "")):
-        errors["comment"] = words.gettext(ERROR_COMMENT_CONTROL_CHARACTERS)
-    return scores, errors
-
-
 @router.post("/{token}", response_class=HTMLResponse)
 def submit_rating_page(
     token: str, request: Request, fields: FormFields, db: DatabaseDep, background: BackgroundTasks
@@ -270,7 +174,7 @@ def submit_rating_page(
     if isinstance(form, HTMLResponse):
         return form
     words = translations_for(form.language)
-    scores, errors = _parse_answers(form, fields, words)
+    scores, errors = parse_answers(form, fields, words)
     if not errors:
         submission = RatingSubmission(
             scores=scores,
@@ -286,8 +190,7 @@ def submit_rating_page(
         except (Gone, Conflict) as closed:
             return _closed(request, db, token, closed)
         else:
-            if outcome.created:
-                background.add_task(catch_up, db)
+            after_submission(background, db=db, outcome=outcome)
     if errors:
         return _form_page(request, form, status_code=422, values=fields, errors=errors)
     return _render(

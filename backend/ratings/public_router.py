@@ -7,8 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Header, Path, Response, status
 
 from backend.db import DatabaseDep
-from backend.flags.rescore_queue import catch_up
-from backend.flows import submit_rating
+from backend.flows import after_submission, submit_rating
 from backend.problems import refusals
 from backend.ratings.schemas import RatingForm, RatingReceipt, RatingSubmission
 from backend.ratings.service import rating_form
@@ -41,8 +40,7 @@ def submit(
     idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
 ) -> RatingReceipt:
     outcome = submit_rating(db=db, token=token, submission=body, idempotency_key=idempotency_key)
-    if outcome.created:
-        background.add_task(catch_up, db)
-    else:
+    after_submission(background, db=db, outcome=outcome)
+    if not outcome.created:
         response.status_code = status.HTTP_200_OK
     return outcome.receipt

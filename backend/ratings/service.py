@@ -38,11 +38,15 @@ class OpenLink:
 
 
 def _link(session: Session, token: str, *, for_update: bool = False) -> OpenLink:
-    query = select(RatingLink).where(RatingLink.token_hash == link_token_hash(token))
-    link = session.exec(query.with_for_update() if for_update else query).first()
-    if link is None:
+    query = (
+        select(RatingLink, TherapySession)
+        .join(TherapySession, col(TherapySession.id) == RatingLink.therapy_session_id)
+        .where(RatingLink.token_hash == link_token_hash(token))
+    )
+    found = session.exec(query.with_for_update(of=RatingLink) if for_update else query).first()
+    if found is None:
         raise NotFound(LINK_NOT_FOUND)
-    therapy_session = session.get(TherapySession, link.therapy_session_id)
+    link, therapy_session = found
     return OpenLink(link, therapy_session, get_instrument(therapy_session.instrument))
 
 

@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from backend.audit.models import AuditEvent
 from backend.ratings.models import Rating
-from backend.ratings.page_router import ERROR_COMMENT_CONTROL_CHARACTERS
+from backend.ratings.page import ERROR_COMMENT_CONTROL_CHARACTERS
 from backend.text_fields import has_control_characters
 from tests.backend.factories import (
     alliance4,

@@ -16,7 +16,7 @@ from backend.i18n import translations_for
 from backend.log_redaction import redact_tokens
 from backend.public_edge import PUBLIC_HEADERS, SlidingWindowLimiter
 from backend.ratings.models import Rating
-from backend.ratings.page_router import ERROR_INVALID, ERROR_MISSING, NOTICES
+from backend.ratings.page import ERROR_INVALID, ERROR_MISSING, NOTICES
 from backend.ratings.wording import DEFAULT_EMERGENCY_NOTICE
 from backend.therapy.models import RatingLink
 from tests.backend.factories import alliance4, make_client, make_session_with_link, signed_in
