@@ -190,17 +190,16 @@ def seed(database_url: str, *, ratings_needed: int) -> Seeded:
     Links are ordered round-robin over clients by session number, so each client's
     history grows through the run as it would week by week.
     """
-    from backend.auth.models import AccessToken
     from backend.auth.passwords import hash_password
-    from backend.auth.tokens import access_token_hash, link_token_hash, new_token
+    from backend.auth.tokens import link_token_hash, new_token
     from backend.clients.codes import new_client_code
     from backend.clients.models import Client
     from backend.clock import today, utcnow
     from backend.config import Settings
     from backend.db import Database
+    from backend.factories import add_access_token, add_staff, bearer
     from backend.teams.service import team_named
     from backend.therapy.models import RatingLink, TherapySession
-    from backend.users.models import User
 
     settings = Settings(mode="dev", database_url=database_url, secret_key=SECRET_KEY)
     database = Database(settings)
@@ -209,34 +208,24 @@ def seed(database_url: str, *, ratings_needed: int) -> Seeded:
     now = utcnow()
     first_day = today() - timedelta(days=7 * sessions_per_client)
     password_hash = hash_password(PASSWORD)
-    headers = []
     try:
         with database.writing() as session:
             team = team_named(session=session, name="Load")
             therapists = [
-                User(
+                add_staff(
+                    session,
                     email=f"therapist{n}@load.test",
                     display_name=f"Therapist {n}",
                     role="therapist",
-                    team_id=team.id,
+                    team=team,
                     password_hash=password_hash,
                 )
                 for n in range(THERAPISTS)
             ]
-            session.add_all(therapists)
-            session.flush()
-            for therapist in therapists[:POLLING_THERAPISTS]:
-                token = new_token()
-                session.add(
-                    AccessToken(
-                        token_hash=access_token_hash(token, SECRET_KEY),
-                        user_id=therapist.id,
-                        created_at=now,
-                        last_used_at=now,
-                        expires_at=now + timedelta(hours=12),
-                    )
-                )
-                headers.append({"Authorization": f"Bearer {token}"})
+            headers = [
+                bearer(add_access_token(session, user_id=therapist.id, secret_key=SECRET_KEY))
+                for therapist in therapists[:POLLING_THERAPISTS]
+            ]
             clients = [
                 Client(code=new_client_code(), therapist_id=therapist.id)
                 for therapist in therapists
