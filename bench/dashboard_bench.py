@@ -75,11 +75,11 @@ TEAM_CHARTS_DRAWN = (
     "[data-testid=stVegaLiteChart] >> nth=1 >> g.mark-rect path >> nth=0",
 )
 
-#: How long a therapist reads the caseload before opening a client; the caseload loads
-#: the client page's chart code meanwhile (dashboard/app_pages/caseload.py).
+#: How long a therapist reads the caseload before opening a client.
 READING_MS = 3000
-#: A client page drawn: its trajectory's plotly SVG holds the total's line.
-CLIENT_DRAWN = (".js-plotly-plot .scatterlayer .trace path >> nth=0",)
+#: A client page drawn: its trajectory (the page's first Vega-Lite chart) holds the
+#: total's line in its SVG.
+CLIENT_DRAWN = ("[data-testid=stVegaLiteChart] >> nth=0 >> g.mark-line path >> nth=0",)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import session
@@ -139,20 +136,3 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
         session.open_client(code)
 st.caption("Select a row, or choose a client above, to see their ratings and flags.")
 caseload_csv(session.api())
-
-
-@st.fragment(run_every=timedelta(seconds=1))
-def load_client_chart_code() -> None:
-    """While the therapist reads the caseload, have the browser load the chart code the
-    client page draws with (plotly.js, 4.7 MB: about 1.4 s of the browser's main thread,
-    paid on the first chart of a browser session). A hidden, empty chart from the first
-    timed rerun on; the page itself is drawn first."""
-    if not st.session_state.get("client_chart_code_due"):
-        st.session_state.client_chart_code_due = True
-        return
-    st.html("<style>.st-key-client_chart_code { display: none; }</style>")
-    with st.container(key="client_chart_code"):
-        st.plotly_chart(go.Figure(), key="client_chart_code_figure")
-
-
-load_client_chart_code()

@@ -113,7 +113,7 @@ def test_the_client_page_shows_the_trajectory_flags_and_comments(backend, clinic
     assert at.query_params[session.CLIENT_PARAM] == clinic.ruptured.code
     assert "What you can do" in texts(at)
     assert "I felt rushed today." in [t.value for t in at.text]
-    assert len(at.get("plotly_chart")) == 2  # trajectory and items
+    assert len(at.get("vega_lite_chart")) == 2  # trajectory and items
 
 
 def in_page_order(at: AppTest) -> list[str]:
@@ -124,7 +124,7 @@ def in_page_order(at: AppTest) -> list[str]:
         for child in getattr(node, "children", {}).values():
             yield from walk(child)
 
-    named = {"title": "title", "header": "header", "plotly_chart": "chart"}
+    named = {"title": "title", "header": "header", "vega_lite_chart": "chart"}
     return [
         node.value if node.type == "header" else named[node.type]
         for node in walk(at.main)

@@ -11,6 +11,8 @@ from tests.e2e.test_rating_page import axe_violations
 
 pytestmark = pytest.mark.e2e
 TIMEOUT_MS = 20_000
+#: The client page's trajectory drawn: the total's line in the first Vega-Lite chart's SVG.
+TRAJECTORY_DRAWN = "[data-testid=stVegaLiteChart] >> nth=0 >> g.mark-line path >> nth=0"
 
 
 def sign_in(page, url: str, email: str) -> None:
@@ -48,7 +50,7 @@ def test_a_therapist_acknowledges_the_most_urgent_flag(
 
     page.get_by_role("button", name="Open client page").click()  # first = most urgent
     page.get_by_role("heading", name=f"Client {clinic.ruptured.code}").wait_for(timeout=TIMEOUT_MS)
-    page.locator(".js-plotly-plot").first.wait_for(timeout=TIMEOUT_MS)
+    page.locator(TRAJECTORY_DRAWN).wait_for(timeout=TIMEOUT_MS)
     page.wait_for_timeout(1000)
     page.screenshot(path=ARTIFACTS / "client.png", full_page=True)
 
@@ -197,7 +199,7 @@ def test_axe_finds_nothing_serious_on_sign_in_caseload_and_client_pages(
     page.wait_for_timeout(1500)
     found["caseload"] = axe_violations(page, "caseload")
     page.get_by_role("button", name="Open client page").click()
-    page.locator(".js-plotly-plot").first.wait_for(timeout=TIMEOUT_MS)
+    page.locator(TRAJECTORY_DRAWN).wait_for(timeout=TIMEOUT_MS)
     page.wait_for_timeout(1500)
     found["client"] = axe_violations(page, "client")
     assert found == {"sign-in": [], "caseload": [], "client": []}
