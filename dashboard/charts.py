@@ -36,11 +36,11 @@ from dashboard.labels import (
 #: A Vega-Lite specification: plain JSON-able data, drawn by ``st.vega_lite_chart``.
 VegaLiteSpec = dict[str, Any]
 
-#: The trajectory's legend names and colours (Okabe & Ito).
+#: The trajectory's legend names and colours (Okabe & Ito); flags add their severities.
 TOTAL = "Total"
 USUAL_RANGE = "Usual range (as scoring judged each rating)"
 TRAJECTORY_COLOURS = {USUAL_RANGE: PALETTE["neutral"], TOTAL: PALETTE["talk"]}
-#: The legend title of the flag markers.
+#: The field naming a flag marker's most severe flag (in the legend and on hover).
 FLAG_LEGEND = "Flag"
 #: Half the width of a session's slot on the x axis: episodes cover whole slots.
 _HALF_SLOT = 0.4
@@ -68,6 +68,16 @@ def trajectory_chart(
     ratings = ratings.sort_values("session_number").reset_index(drop=True)
     first, last = int(ratings["session_number"].min()), int(ratings["session_number"].max())
     cutoff = instrument.psychometrics.total_cutoff
+    flagged = flagged_sessions(ratings, flags) if not flags.empty else pd.DataFrame()
+    severities = [
+        s for s in SEVERITY_ORDER if not flagged.empty and (flagged["severity"] == s).any()
+    ]
+    # One colour scale and so one legend: the total, its usual range, then each severity
+    # shown (every severity's label carries its symbol, so the legend needs no shapes).
+    colours = {
+        **TRAJECTORY_COLOURS,
+        **{severity_label(s): PALETTE.get(s, PALETTE["info"]) for s in severities},
+    }
     session = {
         "field": "session_number",
         "type": "quantitative",
@@ -89,12 +99,12 @@ def trajectory_chart(
             "encoding": {"y": {**total, "field": "floor"}, "y2": {"field": "cutoff"}},
         },
         *_episode_layers(episodes, last_session=last, session=session, top=instrument.total_max),
-        *_usual_range_layers(ratings, session=session, total=total),
+        *_usual_range_layers(ratings, session=session, total=total, colours=colours),
         {
             "name": "cutoff",
             "data": {
                 "values": [
-                    {"cutoff": cutoff, "at": first - 0.45, "label": f"Clinical cutoff ({cutoff:g})"}
+                    {"cutoff": cutoff, "at": last + 0.45, "label": f"Clinical cutoff ({cutoff:g})"}
                 ]
             },
             "layer": [
@@ -110,9 +120,9 @@ def trajectory_chart(
                 {
                     "mark": {
                         "type": "text",
-                        "align": "left",
-                        "baseline": "top",
-                        "dy": 4,
+                        "align": "right",
+                        "baseline": "bottom",
+                        "dy": -3,
                         "color": "#31333F",
                         "aria": False,
                     },
@@ -124,8 +134,8 @@ def trajectory_chart(
                 },
             ],
         },
-        _total_layer(ratings, session=session, total=total),
-        *_flag_layers(ratings, flags, session=session, total=total),
+        _total_layer(ratings, session=session, total=total, colours=colours),
+        *_flag_layers(flagged, severities, session=session, total=total, colours=colours),
     ]
     return {
         "title": "Alliance total per session",
@@ -135,7 +145,8 @@ def trajectory_chart(
         ),
         "height": 380,
         "layer": layers,
-        "resolve": {"scale": {"color": "independent", "shape": "independent"}},
+        # Episodes colour their spans by status, apart from the legend's scale.
+        "resolve": {"scale": {"color": "independent"}},
         "config": _DRAWN_AS_GIVEN,
     }
 
@@ -200,7 +211,11 @@ def _episode_layers(
 
 
 def _usual_range_layers(
-    ratings: pd.DataFrame, *, session: dict[str, Any], total: dict[str, Any]
+    ratings: pd.DataFrame,
+    *,
+    session: dict[str, Any],
+    total: dict[str, Any],
+    colours: dict[str, str],
 ) -> list[dict[str, Any]]:
     """The usual level ± its spread that scoring judged each rating by; nothing where
     scoring had no range yet (fewer than two earlier ratings)."""
@@ -224,7 +239,8 @@ def _usual_range_layers(
                 "x": session,
                 "y": {**total, "field": "low"},
                 "y2": {"field": "high"},
-                "color": _series_colour(TRAJECTORY_COLOURS),
+                # Named in the line's legend: an area's own legend would repeat the entry.
+                "color": {**_series_colour(colours), "legend": None},
                 "tooltip": [
                     {"field": "session_number", "type": "quantitative", "title": "Session"},
                     {**_MEAN_TIP, "field": "usual", "title": "Usual level"},
@@ -237,7 +253,11 @@ def _usual_range_layers(
 
 
 def _total_layer(
-    ratings: pd.DataFrame, *, session: dict[str, Any], total: dict[str, Any]
+    ratings: pd.DataFrame,
+    *,
+    session: dict[str, Any],
+    total: dict[str, Any],
+    colours: dict[str, str],
 ) -> dict[str, Any]:
     change = (
         ratings["change_from_previous"]
@@ -259,7 +279,7 @@ def _total_layer(
         "encoding": {
             "x": session,
             "y": total,
-            "color": _series_colour(TRAJECTORY_COLOURS),
+            "color": _series_colour(colours),
             "tooltip": [
                 {"field": "session_number", "type": "quantitative", "title": "Session"},
                 {"field": "held", "type": "nominal", "title": "Held on"},
@@ -297,56 +317,50 @@ def flagged_sessions(ratings: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame
                 **said,
             }
         )
-    return pd.DataFrame.from_records(rows)
+    frame = pd.DataFrame.from_records(rows)
+    # Hover lists the flags most severe first in every session, whatever came first here.
+    said_columns = sorted(frame.columns[3:], key=lambda title: _severity_rank(title, rank))
+    return frame[[*frame.columns[:3], *said_columns]]
+
+
+def _severity_rank(title: str, rank: dict[str, int]) -> tuple[int, str]:
+    """Where a hover line titled like "⚠ Warning (2)" goes: by severity, then number."""
+    severity = next((s for s in rank if title.startswith(severity_label(s))), None)
+    return (rank.get(severity, len(rank)), title)
 
 
 def _flag_layers(
-    ratings: pd.DataFrame,
-    flags: pd.DataFrame,
+    flagged: pd.DataFrame,
+    severities: list[str],
     *,
     session: dict[str, Any],
     total: dict[str, Any],
+    colours: dict[str, str],
 ) -> list[dict[str, Any]]:
-    """One marker per flagged session, shaped and coloured by its most severe flag; one
-    layer per severity, least severe first, so urgent markers are drawn on top. Hovering
-    shows the session, its total and every flag of that session in plain words."""
-    if flags.empty:
-        return []
-    sessions = flagged_sessions(ratings, flags)
-    if sessions.empty:
-        return []
-    shown = [s for s in SEVERITY_ORDER if (sessions["severity"] == s).any()]
-    legend = {
+    """One marker per flagged session (``flagged_sessions``), shaped and coloured by its
+    most severe flag; one layer per severity, least severe first, so urgent markers are
+    drawn on top. Hovering shows the session, its total and every flag of that session
+    in plain words."""
+    shape = {
         "field": FLAG_LEGEND,
         "type": "nominal",
-        "legend": {"orient": "bottom", "title": None, "labelLimit": 0},
-    }
-    colour = {
-        **legend,
+        "legend": None,  # the colour legend's labels carry each severity's symbol
         "scale": {
-            "domain": [severity_label(s) for s in shown],
-            "range": [PALETTE.get(s, PALETTE["info"]) for s in shown],
-        },
-    }
-    shape = {
-        **legend,
-        "scale": {
-            "domain": [severity_label(s) for s in shown],
-            "range": [SEVERITY_SHAPES.get(s, "circle") for s in shown],
+            "domain": [severity_label(s) for s in severities],
+            "range": [SEVERITY_SHAPES.get(s, "circle") for s in severities],
         },
     }
     layers = []
-    for severity in reversed(shown):  # least severe first, so urgent is on top
-        group = sessions[sessions["severity"] == severity].dropna(axis="columns", how="all")
-        shown_rows = group.rename(columns={"session_number": "Session", "total": "Total"})
-        shown_rows = shown_rows.drop(columns="severity").assign(
-            **{FLAG_LEGEND: severity_label(severity)}
-        )
+    for severity in reversed(severities):  # least severe first, so urgent is on top
+        group = flagged[flagged["severity"] == severity].dropna(axis="columns", how="all")
+        shown = group.rename(columns={"session_number": "Session", "total": "Total"})
+        shown = shown.drop(columns="severity")
+        shown.insert(2, FLAG_LEGEND, severity_label(severity))
         layers.append(
             {
                 "name": f"flag_{severity}",
                 # A session with fewer flags than another has no key for the missing ones.
-                "data": {"values": [_without_gaps(row) for row in _records(shown_rows)]},
+                "data": {"values": [_without_gaps(row) for row in _records(shown)]},
                 "mark": {
                     "type": "point",
                     "size": 170,
@@ -359,7 +373,8 @@ def _flag_layers(
                 "encoding": {
                     "x": {**session, "field": "Session"},
                     "y": {**total, "field": "Total"},
-                    "color": colour,
+                    # Named in the total's legend, which lists every severity shown.
+                    "color": {**_series_colour(colours), "field": FLAG_LEGEND, "legend": None},
                     "shape": shape,
                 },
             }
@@ -379,8 +394,9 @@ def item_panels(instrument: Instrument) -> dict[str, tuple[str, ...]]:
     return {item.key: (item.key,) for item in instrument.items}
 
 
-#: Each item panel's width in pixels: four side by side fit a laptop's wide layout.
-ITEM_PANEL_WIDTH = 260
+#: Each item panel's width in pixels: four side by side fit the wide layout beside the
+#: sidebar on a 1440 px screen.
+ITEM_PANEL_WIDTH = 170
 
 
 def items_chart(ratings: pd.DataFrame, instrument: Instrument) -> VegaLiteSpec:
@@ -401,7 +417,7 @@ def items_chart(ratings: pd.DataFrame, instrument: Instrument) -> VegaLiteSpec:
     score = {
         "field": "score",
         "type": "quantitative",
-        "title": "Score",
+        "title": None,  # each panel's title names it; a y title per panel crowded them
         "scale": {"domain": [instrument.item_min, instrument.item_max], "nice": False},
     }
     cutoff = instrument.psychometrics.item_cutoff

@@ -104,9 +104,9 @@ def test_a_sessions_marker_is_its_most_severe_flag_on_top_listing_every_flag(
 ) -> None:
     flags = pd.DataFrame(
         {
-            "session_number": [5, 5, 3, 5],
-            "severity": ["warning", "urgent", "urgent", "warning"],
-            "explanation": ["A reliable drop.", "The client asked to talk.", "Far below.", "Two"],
+            "session_number": [3, 5, 5, 3, 5],
+            "severity": ["info", "warning", "urgent", "urgent", "warning"],
+            "explanation": ["One low.", "A reliable drop.", "Asked to talk.", "Far below.", "Two"],
         }
     )
     spec = charts.trajectory_chart(ratings, flags, episodes, ALLIANCE4)
@@ -116,21 +116,23 @@ def test_a_sessions_marker_is_its_most_severe_flag_on_top_listing_every_flag(
     assert marker["mark"]["tooltip"] == {"content": "data"}
     by_session = {r["Session"]: r for r in rows(marker)}
     # hovering session 5 lists each of its flags in plain words, most severe first
-    assert by_session[5] == {
-        "Session": 5,
-        "Total": 27.5,
-        "✖ Urgent": "The client asked to talk.",
-        "⚠ Warning": "A reliable drop.",
-        "⚠ Warning (2)": "Two",
-        "Flag": "✖ Urgent",
-    }
-    assert by_session[3] == {
-        "Session": 3,
-        "Total": 38.5,
-        "✖ Urgent": "Far below.",
-        "Flag": "✖ Urgent",
-    }
-    only_warning = charts.trajectory_chart(ratings, flags.iloc[:1], episodes, ALLIANCE4)
+    assert list(by_session[5].items()) == [
+        ("Session", 5),
+        ("Total", 27.5),
+        ("Flag", "✖ Urgent"),
+        ("✖ Urgent", "Asked to talk."),
+        ("⚠ Warning", "A reliable drop."),
+        ("⚠ Warning (2)", "Two"),
+    ]
+    # no key for a flag the session does not have (nothing blank on hover)
+    assert list(by_session[3].items()) == [
+        ("Session", 3),
+        ("Total", 38.5),
+        ("Flag", "✖ Urgent"),
+        ("✖ Urgent", "Far below."),
+        ("○ Note", "One low."),
+    ]
+    only_warning = charts.trajectory_chart(ratings, flags.iloc[1:2], episodes, ALLIANCE4)
     assert [n for n in layer_names(only_warning) if n.startswith("flag_")] == ["flag_warning"]
 
 
@@ -149,9 +151,17 @@ def test_urgent_markers_are_drawn_after_less_severe_ones(ratings, episodes) -> N
         "flag_urgent",
     ]
     assert layer_names(spec)[-1] == "flag_urgent"
+    # one colour scale, so one legend: the series, then each severity shown
     colour = layer(spec, "flag_urgent")["encoding"]["color"]["scale"]
-    assert colour["domain"] == ["✖ Urgent", "◆ Talk", "○ Note"]
-    assert colour["range"] == [PALETTE["urgent"], PALETTE["talk"], PALETTE["info"]]
+    assert colour == layer(spec, "total")["encoding"]["color"]["scale"]
+    assert colour["domain"] == [charts.USUAL_RANGE, charts.TOTAL, "✖ Urgent", "◆ Talk", "○ Note"]
+    assert colour["range"][2:] == [PALETTE["urgent"], PALETTE["talk"], PALETTE["info"]]
+    legends = [
+        part["name"]
+        for part in spec["layer"]
+        if part.get("encoding", {}).get("color", {}).get("legend") is not None
+    ]
+    assert legends == ["total"], "one legend, the total's, naming every series and severity"
 
 
 def test_the_band_is_the_range_scoring_sent_and_none_of_the_charts_own(ratings) -> None:
