@@ -19,7 +19,8 @@ clients and as the supervisor of one 25-therapist team, and times:
 
 Baselines from the same run: ``GET /health/live`` through the same client, and loading
 the sign-in form in the same browser. Exits 1 if a target is missed. ``--team`` times only
-the team overview (its API call and page), for comparing changes to that page.
+the team overview (its API call and page), for comparing changes to that page;
+``--ports API,DASHBOARD`` serves on those ports instead of free ones.
 """
 
 from __future__ import annotations
@@ -174,8 +175,10 @@ def large_database(*, rebuild: bool) -> Path:
     return CACHE
 
 
-def api_server(database: Path) -> tuple[str, contextlib.AbstractContextManager[None]]:
-    port = free_port()
+def api_server(
+    database: Path, port: int | None = None
+) -> tuple[str, contextlib.AbstractContextManager[None]]:
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "uvicorn", "backend.main:app", "--port", str(port)]
     command += ["--host", "127.0.0.1", "--workers", "1", "--log-level", "warning"]
@@ -183,13 +186,17 @@ def api_server(database: Path) -> tuple[str, contextlib.AbstractContextManager[N
     return url, serving(command, env=_env(database), health=f"{url}/health/ready", log=log)
 
 
-def dashboard_server(api_url: str) -> tuple[str, contextlib.AbstractContextManager[None]]:
-    port = free_port()
+def dashboard_server(
+    api_url: str, port: int | None = None
+) -> tuple[str, contextlib.AbstractContextManager[None]]:
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "streamlit", "run", "dashboard/app.py"]
     command += ["--server.port", str(port), "--server.address", "127.0.0.1"]
     command += ["--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    env = {**os.environ, "RAPPORT_API_URL": api_url}
+    # Demo mode, as the API runs: the dashboard signs in with the demo's built-in key
+    # (outside `make bench`, which exports it, the sign-in form refused everyone).
+    env = {**os.environ, "RAPPORT_MODE": "demo", "RAPPORT_API_URL": api_url}
     log = CACHE.parent / "dashboard.log"
     return url, serving(command, env=env, health=f"{url}/_stcore/health", log=log)
 
@@ -343,12 +350,12 @@ def page_rows(dashboard_url: str, *, only_team: bool = False) -> list[Row]:
         with contextlib.closing(signed_in(context, *caseload)) as page:
             page.wait_for_timeout(READING_MS)
             return after_click(
-                page, page.get_by_role("button", name="Open client page").click, CLIENT_DRAWN
+                page, page.get_by_role("link", name="Open client page").click, CLIENT_DRAWN
             )
 
     def client_switched(context) -> float:
         with contextlib.closing(signed_in(context, *caseload)) as page:
-            page.get_by_role("button", name="Open client page").click()
+            page.get_by_role("link", name="Open client page").click()
             page.locator(CLIENT_DRAWN[0]).wait_for(state="visible", timeout=PAGE_TIMEOUT_MS)
             page.get_by_role("combobox", name="Client").click()
             other = page.get_by_role("option").nth(1)
@@ -358,7 +365,7 @@ def page_rows(dashboard_url: str, *, only_team: bool = False) -> list[Row]:
 
     def client_refreshed(context) -> float:
         with contextlib.closing(signed_in(context, *caseload)) as page:
-            page.get_by_role("button", name="Open client page").click()
+            page.get_by_role("link", name="Open client page").click()
             page.locator(CLIENT_DRAWN[0]).wait_for(state="visible", timeout=PAGE_TIMEOUT_MS)
             page.wait_for_timeout(500)  # the browser redeems its ticket for the cookie
             return after_click(page, page.reload, CLIENT_DRAWN)
@@ -422,13 +429,17 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     database = large_database(rebuild="--rebuild" in args)
     only_team = "--team" in args
-    api_url, api = api_server(database)
+    # `--ports 8210,8211`: the API's and the dashboard's, on a machine where ports are shared.
+    ports = [None, None]
+    if "--ports" in args:
+        ports = [int(port) for port in args[args.index("--ports") + 1].split(",")]
+    api_url, api = api_server(database, ports[0])
     with api:
         rows = api_rows(api_url, only_team=only_team)
         if not Path(CHROMIUM).exists():
             print(f"{CHROMIUM} is missing (make e2e-deps): page loads not measured")
         else:
-            dashboard_url, dashboard = dashboard_server(api_url)
+            dashboard_url, dashboard = dashboard_server(api_url, ports[1])
             with dashboard:
                 rows += page_rows(dashboard_url, only_team=only_team)
     return 0 if report(rows) else 1

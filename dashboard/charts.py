@@ -5,7 +5,7 @@ a deliberate deviation from issue #5's "plotly Figure out". Streamlit loads plot
 (4.7 MB) the first time a page draws a plotly chart, and evaluating it took about 1.4 s
 of the browser's main thread on every sign-in even with the script cached; Vega-Lite
 ships with Streamlit's own bundle, keeps hover tooltips and draws SVG. The numbers behind
-the move (team page, then client page) are in ``docs/decisions.md``. The specs are built
+the move (the team page first, then the client page) are in the README. The specs are built
 as dicts rather than through Altair, whose schema validation and copying cost ~100 ms of
 the script per page load; the tests validate them against Altair's schema instead.
 

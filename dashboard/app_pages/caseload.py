@@ -132,7 +132,13 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
         format_func=lambda c: f"{c} · {labels[c]}" if labels[c] else c,
         key="open_client_code",
     )
-    if st.button("Open client page", type="primary", key="open_client"):
-        session.open_client(code)
+    # A link, not a button: the browser goes straight to the client page, where a button
+    # first reran this page (its table and styling) and only then switched.
+    st.page_link(
+        "app_pages/client.py",
+        label="Open client page",
+        icon=":material/person:",
+        query_params={session.CLIENT_PARAM: code},
+    )
 st.caption("Select a row, or choose a client above, to see their ratings and flags.")
 caseload_csv(session.api())

@@ -106,8 +106,14 @@ def test_caseload_filters_narrow_the_table(backend, clinic) -> None:
 
 def test_the_client_page_shows_the_trajectory_flags_and_comments(backend, clinic) -> None:
     at = app_as(backend, clinic.therapist)
-    at.selectbox(key="open_client_code").select(clinic.ruptured.code)
-    at.button(key="open_client").click().run()
+    at.selectbox(key="open_client_code").select(clinic.calm.code).run()
+    # "Open client page" is a link to the chosen client's address
+    (link,) = at.get("page_link")
+    assert (link.proto.page, link.proto.query_string) == ("client", f"client={clinic.calm.code}")
+    at.selectbox(key="open_client_code").select(clinic.ruptured.code).run()
+    (link,) = at.get("page_link")
+    assert link.proto.query_string == f"client={clinic.ruptured.code}"
+    at = open_client_page(at, clinic.ruptured.code)  # as following the link does
     assert not at.exception
     assert at.title[0].value == f"Client {clinic.ruptured.code}"
     assert at.query_params[session.CLIENT_PARAM] == clinic.ruptured.code

@@ -48,7 +48,7 @@ def test_a_therapist_acknowledges_the_most_urgent_flag(
     page.wait_for_timeout(1000)  # let the table's canvas paint before the screenshot
     page.screenshot(path=ARTIFACTS / "caseload.png", full_page=True)
 
-    page.get_by_role("button", name="Open client page").click()  # first = most urgent
+    page.get_by_role("link", name="Open client page").click()  # first = most urgent
     page.get_by_role("heading", name=f"Client {clinic.ruptured.code}").wait_for(timeout=TIMEOUT_MS)
     page.locator(TRAJECTORY_DRAWN).wait_for(timeout=TIMEOUT_MS)
     page.wait_for_timeout(1000)
@@ -118,7 +118,7 @@ def test_a_refresh_keeps_the_therapist_signed_in_on_the_same_client(
     page = browser_page
     sign_in(page, dashboard_url, clinic.therapist.user.email)
     page.get_by_role("heading", name="My caseload").wait_for(timeout=TIMEOUT_MS)
-    page.get_by_role("button", name="Open client page").click()
+    page.get_by_role("link", name="Open client page").click()
     client_heading(page, clinic.ruptured.code).wait_for(timeout=TIMEOUT_MS)
     assert page.url.endswith(f"/client?client={clinic.ruptured.code}")
     page.wait_for_timeout(1000)  # the browser redeems its one-time ticket for the cookie
@@ -146,7 +146,7 @@ def test_back_and_forward_move_between_the_caseload_and_clients(
     first, second = clinic.ruptured.code, clinic.calm.code
     sign_in(page, dashboard_url, clinic.therapist.user.email)
     page.get_by_role("heading", name="My caseload").wait_for(timeout=TIMEOUT_MS)
-    page.get_by_role("button", name="Open client page").click()
+    page.get_by_role("link", name="Open client page").click()
     client_heading(page, first).wait_for(timeout=TIMEOUT_MS)
     choose(page, page.get_by_role("combobox", name="Client"), second)
     client_heading(page, second).wait_for(timeout=TIMEOUT_MS)
@@ -198,7 +198,7 @@ def test_axe_finds_nothing_serious_on_sign_in_caseload_and_client_pages(
     page.locator("[data-testid=stDataFrame]").first.wait_for(timeout=TIMEOUT_MS)
     page.wait_for_timeout(1500)
     found["caseload"] = axe_violations(page, "caseload")
-    page.get_by_role("button", name="Open client page").click()
+    page.get_by_role("link", name="Open client page").click()
     page.locator(TRAJECTORY_DRAWN).wait_for(timeout=TIMEOUT_MS)
     page.wait_for_timeout(1500)
     found["client"] = axe_violations(page, "client")
