@@ -75,15 +75,17 @@ TYPING_MS = 40
 #: Both team overview charts drawn: the trend's lines and the heatmap's cells are in their
 #: SVGs (Vega-Lite adds the SVG element before it draws into it).
 TEAM_CHARTS_DRAWN = (
-    "[data-testid=stVegaLiteChart] >> nth=0 >> g.mark-line path >> nth=0",
-    "[data-testid=stVegaLiteChart] >> nth=1 >> g.mark-rect path >> nth=0",
+    "[data-testid=stMain] [data-testid=stVegaLiteChart] >> nth=0 >> g.mark-line path >> nth=0",
+    "[data-testid=stMain] [data-testid=stVegaLiteChart] >> nth=1 >> g.mark-rect path >> nth=0",
 )
 
 #: How long a therapist reads the caseload before opening a client.
 READING_MS = 3000
-#: A client page drawn: its trajectory (the page's first Vega-Lite chart) holds the
-#: total's line in its SVG.
-CLIENT_DRAWN = ("[data-testid=stVegaLiteChart] >> nth=0 >> g.mark-line path >> nth=0",)
+#: A client page drawn: its trajectory (the first Vega-Lite chart in the page's main
+#: area; after a refresh the sidebar holds a hidden one) holds the total's line in its SVG.
+CLIENT_DRAWN = (
+    "[data-testid=stMain] [data-testid=stVegaLiteChart] >> nth=0 >> g.mark-line path >> nth=0",
+)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -12,7 +12,9 @@ from tests.e2e.test_rating_page import axe_violations
 pytestmark = pytest.mark.e2e
 TIMEOUT_MS = 20_000
 #: The client page's trajectory drawn: the total's line in the first Vega-Lite chart's SVG.
-TRAJECTORY_DRAWN = "[data-testid=stVegaLiteChart] >> nth=0 >> g.mark-line path >> nth=0"
+TRAJECTORY_DRAWN = (
+    "[data-testid=stMain] [data-testid=stVegaLiteChart] >> nth=0 >> g.mark-line path >> nth=0"
+)
 
 
 def sign_in(page, url: str, email: str) -> None:
