@@ -19,7 +19,8 @@ clients and as the supervisor of one 25-therapist team, and times:
 
 Baselines from the same run: ``GET /health/live`` through the same client, and loading
 the sign-in form in the same browser. Exits 1 if a target is missed. ``--team`` times only
-the team overview (its API call and page), for comparing changes to that page.
+the team overview (its API call and page), for comparing changes to that page;
+``--ports API,DASHBOARD`` serves on those ports instead of free ones.
 """
 
 from __future__ import annotations
@@ -59,6 +60,9 @@ TEAM_THERAPISTS = 25
 API_TARGET_S = 0.150
 PAGE_TARGET_S = 1.5
 API_WARMUP, API_REPEAT = 3, 30
+#: Calls that take seconds are timed fewer times, so the run stays minutes long.
+SLOW_CALLS_REPEAT = 5
+SLOW_CALLS = ("GET /api/clients (admin, 20,000)",)
 PAGE_WARMUP, PAGE_REPEAT = 1, 7
 STARTUP_TIMEOUT_S = 60
 PAGE_TIMEOUT_MS = 30_000
@@ -71,15 +75,20 @@ TYPING_MS = 40
 #: Both team overview charts drawn: the trend's lines and the heatmap's cells are in their
 #: SVGs (Vega-Lite adds the SVG element before it draws into it).
 TEAM_CHARTS_DRAWN = (
-    "[data-testid=stVegaLiteChart] >> nth=0 >> g.mark-line path >> nth=0",
-    "[data-testid=stVegaLiteChart] >> nth=1 >> g.mark-rect path >> nth=0",
+    "[data-testid=stMain] [data-testid=stVegaLiteChart] >> nth=0 >> g.mark-line path >> nth=0",
+    "[data-testid=stMain] [data-testid=stVegaLiteChart] >> nth=1 >> g.mark-rect path >> nth=0",
 )
 
-#: How long a therapist reads the caseload before opening a client; the caseload loads
-#: the client page's chart code meanwhile (dashboard/app_pages/caseload.py).
+#: A table shown: the sign-in page's hidden one (which loads the table code early) can
+#: still be in the page when the landing page's appears.
+VISIBLE_TABLE = "[data-testid=stDataFrame] >> visible=true >> nth=0"
+#: How long a therapist reads the caseload before opening a client.
 READING_MS = 3000
-#: A client page drawn: its trajectory's plotly SVG holds the total's line.
-CLIENT_DRAWN = (".js-plotly-plot .scatterlayer .trace path >> nth=0",)
+#: A client page drawn: its trajectory (the first Vega-Lite chart in the page's main
+#: area; after a refresh the sidebar holds a hidden one) holds the total's line in its SVG.
+CLIENT_DRAWN = (
+    "[data-testid=stMain] [data-testid=stVegaLiteChart] >> nth=0 >> g.mark-line path >> nth=0",
+)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -117,6 +126,10 @@ def _env(database: Path) -> dict[str, str]:
         "RAPPORT_MODE": "demo",
         "RAPPORT_DATABASE_URL": f"sqlite:///{database}",
         "PYTHONUNBUFFERED": "1",
+        # The daily rescore of all 20,000 clients is due at once on a fresh database and
+        # ran for minutes in the measured worker (the 955 ms p95 of the team overview);
+        # this benchmark measures what a page asks for, not the nightly job.
+        "RAPPORT_RUN_SCHEDULED_JOBS": "false",
     }
 
 
@@ -167,8 +180,10 @@ def large_database(*, rebuild: bool) -> Path:
     return CACHE
 
 
-def api_server(database: Path) -> tuple[str, contextlib.AbstractContextManager[None]]:
-    port = free_port()
+def api_server(
+    database: Path, port: int | None = None
+) -> tuple[str, contextlib.AbstractContextManager[None]]:
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "uvicorn", "backend.main:app", "--port", str(port)]
     command += ["--host", "127.0.0.1", "--workers", "1", "--log-level", "warning"]
@@ -176,13 +191,17 @@ def api_server(database: Path) -> tuple[str, contextlib.AbstractContextManager[N
     return url, serving(command, env=_env(database), health=f"{url}/health/ready", log=log)
 
 
-def dashboard_server(api_url: str) -> tuple[str, contextlib.AbstractContextManager[None]]:
-    port = free_port()
+def dashboard_server(
+    api_url: str, port: int | None = None
+) -> tuple[str, contextlib.AbstractContextManager[None]]:
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "streamlit", "run", "dashboard/app.py"]
     command += ["--server.port", str(port), "--server.address", "127.0.0.1"]
     command += ["--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    env = {**os.environ, "RAPPORT_API_URL": api_url}
+    # Demo mode, as the API runs: the dashboard signs in with the demo's built-in key
+    # (outside `make bench`, which exports it, the sign-in form refused everyone).
+    env = {**os.environ, "RAPPORT_MODE": "demo", "RAPPORT_API_URL": api_url}
     log = CACHE.parent / "dashboard.log"
     return url, serving(command, env=env, health=f"{url}/_stcore/health", log=log)
 
@@ -209,9 +228,12 @@ def _kept(name: str, *, only_team: bool) -> bool:
 
 
 def api_rows(api_url: str, *, only_team: bool = False) -> list[Row]:
-    """Every call the two pages make, as the dashboard makes them (one request each)."""
+    """Every call the dashboard's pages make, as they make them (one request each): the
+    caseload, the client page (with its picker's caseload), the team overview, the audit
+    trail, notifications and the administration page."""
     with httpx.Client(base_url=api_url, timeout=30) as client:
         therapist, supervisor = sign_in(client, DEMO_THERAPIST), sign_in(client, SUPERVISOR)
+        admin = sign_in(client, ADMIN)
 
         def get(path: str, headers: dict[str, str], **params: object) -> Callable[[], object]:
             def call() -> object:
@@ -232,8 +254,18 @@ def api_rows(api_url: str, *, only_team: bool = False) -> list[Row]:
             ("POST /api/auth/login", lambda: sign_in(client, DEMO_THERAPIST), None),
             ("GET /api/caseload (therapist, 40)", caseload, API_TARGET_S),
             ("GET /api/team/overview (25 therapists)", team, API_TARGET_S),
-            ("GET /api/caseload (supervisor, 1,000)", get("/api/caseload", supervisor), None),
+            (
+                "GET /api/caseload (supervisor, 1,000)",
+                get("/api/caseload", supervisor, status="active"),
+                API_TARGET_S,
+            ),
             ("GET /api/flags (therapist)", get("/api/flags", therapist), API_TARGET_S),
+            ("GET /api/me", get("/api/me", therapist), API_TARGET_S),
+            (
+                "GET /api/me/notifications",
+                get("/api/me/notifications", therapist),
+                API_TARGET_S,
+            ),
             (
                 "GET /api/clients/{code}/page (most urgent)",
                 get(f"/api/clients/{most_urgent}/page", therapist),
@@ -245,9 +277,19 @@ def api_rows(api_url: str, *, only_team: bool = False) -> list[Row]:
                 get("/api/audit", supervisor, limit=50),
                 API_TARGET_S,
             ),
+            ("GET /api/users (admin, 520)", get("/api/users", admin), API_TARGET_S),
+            ("GET /api/clients (admin, 20,000)", get("/api/clients", admin), API_TARGET_S),
         ]
         return [
-            Row(name, timed(call, warmup=API_WARMUP, repeat=API_REPEAT), target)
+            Row(
+                name,
+                timed(
+                    call,
+                    warmup=1 if name in SLOW_CALLS else API_WARMUP,
+                    repeat=SLOW_CALLS_REPEAT if name in SLOW_CALLS else API_REPEAT,
+                ),
+                target,
+            )
             for name, call, target in cases
             if _kept(name, only_team=only_team)
         ]
@@ -313,12 +355,12 @@ def page_rows(dashboard_url: str, *, only_team: bool = False) -> list[Row]:
         with contextlib.closing(signed_in(context, *caseload)) as page:
             page.wait_for_timeout(READING_MS)
             return after_click(
-                page, page.get_by_role("button", name="Open client page").click, CLIENT_DRAWN
+                page, page.get_by_role("link", name="Open client page").click, CLIENT_DRAWN
             )
 
     def client_switched(context) -> float:
         with contextlib.closing(signed_in(context, *caseload)) as page:
-            page.get_by_role("button", name="Open client page").click()
+            page.get_by_role("link", name="Open client page").click()
             page.locator(CLIENT_DRAWN[0]).wait_for(state="visible", timeout=PAGE_TIMEOUT_MS)
             page.get_by_role("combobox", name="Client").click()
             other = page.get_by_role("option").nth(1)
@@ -328,7 +370,7 @@ def page_rows(dashboard_url: str, *, only_team: bool = False) -> list[Row]:
 
     def client_refreshed(context) -> float:
         with contextlib.closing(signed_in(context, *caseload)) as page:
-            page.get_by_role("button", name="Open client page").click()
+            page.get_by_role("link", name="Open client page").click()
             page.locator(CLIENT_DRAWN[0]).wait_for(state="visible", timeout=PAGE_TIMEOUT_MS)
             page.wait_for_timeout(500)  # the browser redeems its ticket for the cookie
             return after_click(page, page.reload, CLIENT_DRAWN)
@@ -336,9 +378,9 @@ def page_rows(dashboard_url: str, *, only_team: bool = False) -> list[Row]:
     def audit_opened(context) -> float:
         with contextlib.closing(signed_in(context, *team)) as page:
             link = page.get_by_role("link", name="Audit trail")
-            return after_click(page, link.click, ("[data-testid=stDataFrame]",))
+            return after_click(page, link.click, (VISIBLE_TABLE,))
 
-    caseload = (DEMO_THERAPIST, ("[data-testid=stDataFrame]",))
+    caseload = (DEMO_THERAPIST, (VISIBLE_TABLE,))
     team = (SUPERVISOR, TEAM_CHARTS_DRAWN)
     admin = (ADMIN, ("[data-testid=stTabs] [data-testid=stDataFrame] >> nth=0",))
     with sync_playwright() as playwright:
@@ -379,7 +421,8 @@ def report(rows: list[Row]) -> bool:
         ok = "" if row.target is None else ("yes" if row.ok else "NO")
         print(f"{row.case:42} {_ms(row.p50):>10} {_ms(row.p95):>10} {target:>11}  {ok}")
     print(
-        f"API: {API_REPEAT} calls each after {API_WARMUP} warm-up, one uvicorn worker, SQLite; "
+        f"API: {API_REPEAT} calls each after {API_WARMUP} warm-up ({SLOW_CALLS_REPEAT} after 1 "
+        "for the admin's 20,000 clients), one uvicorn worker without scheduled jobs, SQLite; "
         f"pages: {PAGE_REPEAT} sign-ins each (first visits: 3) after {PAGE_WARMUP} warm-up, "
         "from submitting the form to the table / both charts visible, headless Chromium; "
         f"load average {' '.join(f'{load:.2f}' for load in os.getloadavg())}"
@@ -391,13 +434,17 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     database = large_database(rebuild="--rebuild" in args)
     only_team = "--team" in args
-    api_url, api = api_server(database)
+    # `--ports 8210,8211`: the API's and the dashboard's, on a machine where ports are shared.
+    ports = [None, None]
+    if "--ports" in args:
+        ports = [int(port) for port in args[args.index("--ports") + 1].split(",")]
+    api_url, api = api_server(database, ports[0])
     with api:
         rows = api_rows(api_url, only_team=only_team)
         if not Path(CHROMIUM).exists():
             print(f"{CHROMIUM} is missing (make e2e-deps): page loads not measured")
         else:
-            dashboard_url, dashboard = dashboard_server(api_url)
+            dashboard_url, dashboard = dashboard_server(api_url, ports[1])
             with dashboard:
                 rows += page_rows(dashboard_url, only_team=only_team)
     return 0 if report(rows) else 1

@@ -58,6 +58,7 @@ if session.is_signed_in():
     pages = PAGES_BY_ROLE.get(session.role() or "", [SIGN_IN])
     page = st.navigation(pages)
     with st.sidebar:
+        session.load_chart_code_after_refresh()
         user = session.user()
         name, role = plain(user.get("display_name", "")), plain(user.get("role", ""))
         st.caption(f"Signed in as **{name}** ({role})")

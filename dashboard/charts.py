@@ -1,12 +1,14 @@
-"""Charts for the dashboard: pure functions, a DataFrame in and a figure out.
+"""Charts for the dashboard: pure functions, a DataFrame in and a Vega-Lite spec out.
 
-The client page's figures are plotly Figures. The team overview's two charts are
-Vega-Lite specifications (plain dicts, drawn by ``st.vega_lite_chart``) instead, a
-deliberate deviation from issue #5: see docs/decisions.md, "Vega-Lite, not plotly, for
-the team page".
+Every chart is a Vega-Lite specification (a plain dict, drawn by ``st.vega_lite_chart``),
+not a plotly Figure: plotly.js cost about 1.4 s of the browser's main thread on every
+sign-in. Specs are dicts rather than Altair objects (Altair's validation cost ~100 ms a
+page); the tests validate them against Altair's schema. See docs/decisions.md, "Vega-Lite,
+not plotly, for the team page", and the README for the numbers.
 
-Instrument facts (cutoffs, items, subscales) come from the instrument registry's
-``Instrument`` objects passed in; nothing here knows an instrument by name.
+Instrument facts (cutoffs, items, subscales) come from the ``Instrument`` the API
+described (``dashboard.instruments``); nothing here knows an instrument by name. Ranges
+come from scoring through the API: nothing here computes a clinical number.
 """
 
 from __future__ import annotations
@@ -15,207 +17,370 @@ import json
 from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from dashboard.instruments import InstrumentView as Instrument
 from dashboard.labels import (
     DAY_FORMAT,
     EPISODE_COLOURS,
     EPISODE_LABELS,
+    OUTLINED_SEVERITIES,
     PALETTE,
     SEVERITY_ORDER,
-    SEVERITY_SYMBOLS,
+    SEVERITY_SHAPES,
     severity_label,
 )
 
-_LAYOUT = {
-    "template": "plotly_white",
-    "margin": {"l": 40, "r": 20, "t": 40, "b": 40},
-    "legend": {"orientation": "h", "y": -0.2},
-    "hovermode": "closest",
-}
+#: A Vega-Lite specification: plain JSON-able data, drawn by ``st.vega_lite_chart``.
+VegaLiteSpec = dict[str, Any]
+
+#: The trajectory's legend names and colours (Okabe & Ito); flags add their severities.
+TOTAL = "Total"
+USUAL_RANGE = "Usual range (as scoring judged each rating)"
+TRAJECTORY_COLOURS = {USUAL_RANGE: PALETTE["neutral"], TOTAL: PALETTE["talk"]}
+#: The field naming a flag marker's most severe flag (in the legend and on hover).
+FLAG_LEGEND = "Flag"
+#: Half the width of a session's slot on the x axis: episodes cover whole slots.
+_HALF_SLOT = 0.4
 
 
-def add_band(
-    figure: go.Figure, x: pd.Series, low: pd.Series, high: pd.Series, *, name: str, colour: str
-) -> None:
-    """A shaded band between two lines: an invisible upper edge, then the filled lower one."""
-    figure.add_trace(
-        go.Scatter(
-            x=x,
-            y=high,
-            mode="lines",
-            line={"width": 0},
-            hoverinfo="skip",
-            showlegend=False,
-            name=f"{name} (upper edge)",
-        )
-    )
-    figure.add_trace(
-        go.Scatter(
-            x=x,
-            y=low,
-            mode="lines",
-            line={"width": 0},
-            fill="tonexty",
-            fillcolor=colour,
-            name=name,
-            hoverinfo="skip",
-        )
-    )
-
-
-def empty_figure(message: str) -> go.Figure:
-    """A blank figure that says what is missing instead of drawing empty axes."""
-    figure = go.Figure()
-    figure.add_annotation(
-        text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper", font_size=14
-    )
-    figure.update_xaxes(visible=False)
-    figure.update_yaxes(visible=False)
-    figure.update_layout(**_LAYOUT, height=220)
-    return figure
-
-
-def trajectory_figure(
+def trajectory_chart(
     ratings: pd.DataFrame,
     flags: pd.DataFrame,
     episodes: pd.DataFrame,
     instrument: Instrument,
-) -> go.Figure:
-    """Total per session with the cutoff band, personal baseline, flags and rupture episodes.
+) -> VegaLiteSpec:
+    """Total per session with the cutoff, the usual range, flags and rupture episodes.
 
     ``ratings``: session_number, held_on, total, and optionally usual, usual_sd and
     change_from_previous (the range scoring judged each rating by, from the API: the
     dashboard computes no range of its own). ``flags``: session_number, severity,
     explanation. ``episodes``: opened_session, closed_session, status.
+
+    Layers, bottom to top: the light shade below the cutoff, the episodes, the usual
+    range, the cutoff line, the total, then flag markers least severe first so an urgent
+    one is never hidden under another.
     """
     if ratings.empty:
-        return empty_figure("No ratings yet — issue a link after the next session.")
+        return empty_chart("No ratings yet — issue a link after the next session.")
     ratings = ratings.sort_values("session_number").reset_index(drop=True)
-    x = ratings["session_number"]
-    figure = go.Figure()
+    first, last = int(ratings["session_number"].min()), int(ratings["session_number"].max())
     cutoff = instrument.psychometrics.total_cutoff
-    # The cutoff is a line; the range below it only lightly shaded, so the client's own
-    # band stays readable (a stronger shade covered about 90% of the chart).
-    figure.add_hrect(
-        y0=instrument.total_min,
-        y1=cutoff,
-        fillcolor=PALETTE["warning"],
-        opacity=0.04,
-        line_width=0,
-        name="clinical cutoff",
-    )
-    figure.add_hline(
-        y=cutoff,
-        line_dash="dash",
-        line_width=1.5,
-        line_color=PALETTE["urgent"],
-        annotation_text=f"Clinical cutoff ({cutoff:g})",
-        annotation_position="bottom left",
-        name="clinical cutoff line",
-    )
-    if "usual" in ratings and ratings["usual"].notna().any():
-        add_band(
-            figure,
-            x,
-            ratings["usual"] - ratings["usual_sd"],
-            ratings["usual"] + ratings["usual_sd"],
-            name="Usual range (as scoring judged each rating)",
-            colour="rgba(86, 180, 233, 0.18)",
+    flagged = flagged_sessions(ratings, flags) if not flags.empty else pd.DataFrame()
+    severities = [
+        s for s in SEVERITY_ORDER if not flagged.empty and (flagged["severity"] == s).any()
+    ]
+    # One colour scale and so one legend: the total, its usual range, then each severity
+    # shown (every severity's label carries its symbol, so the legend needs no shapes).
+    colours = {
+        **TRAJECTORY_COLOURS,
+        **{severity_label(s): PALETTE.get(s, PALETTE["info"]) for s in severities},
+    }
+    session = {
+        "field": "session_number",
+        "type": "quantitative",
+        "title": "Session",
+        "scale": {"domain": [first - 0.5, last + 0.5], "nice": False, "zero": False},
+        "axis": {"tickMinStep": 1, "format": "d"},
+    }
+    total = {
+        "field": "total",
+        "type": "quantitative",
+        "title": "Total",
+        "scale": {"domain": [instrument.total_min, instrument.total_max], "nice": False},
+    }
+    layers: list[dict[str, Any]] = [
+        {
+            "name": "below_cutoff",
+            "data": {"values": [{"floor": instrument.total_min, "cutoff": cutoff}]},
+            "mark": {"type": "rect", "color": PALETTE["warning"], "opacity": 0.06, "aria": False},
+            "encoding": {"y": {**total, "field": "floor"}, "y2": {"field": "cutoff"}},
+        },
+        *_episode_layers(episodes, last_session=last, session=session, top=instrument.total_max),
+        *_usual_range_layers(ratings, session=session, total=total, colours=colours),
+        {
+            "name": "cutoff",
+            "data": {
+                "values": [
+                    {"cutoff": cutoff, "at": last + 0.45, "label": f"Clinical cutoff ({cutoff:g})"}
+                ]
+            },
+            "layer": [
+                {
+                    "mark": {
+                        "type": "rule",
+                        "strokeDash": [6, 4],
+                        "strokeWidth": 1.5,
+                        "color": PALETTE["urgent"],
+                    },
+                    "encoding": {"y": {**total, "field": "cutoff"}},
+                },
+                {
+                    "mark": {
+                        "type": "text",
+                        "align": "right",
+                        "baseline": "bottom",
+                        "dy": -3,
+                        "color": "#31333F",
+                        "aria": False,
+                    },
+                    "encoding": {
+                        "x": {**session, "field": "at"},
+                        "y": {**total, "field": "cutoff"},
+                        "text": {"field": "label", "type": "nominal"},
+                    },
+                },
+            ],
+        },
+        _total_layer(ratings, session=session, total=total, colours=colours),
+        *_flag_layers(flagged, severities, session=session, total=total, colours=colours),
+    ]
+    return {
+        "title": "Alliance total per session",
+        "description": (
+            f"{instrument.name} total per session, sessions {first} to {last}, with the "
+            f"clinical cutoff at {cutoff:g}."
+        ),
+        "height": 380,
+        "layer": layers,
+        # Episodes colour their spans by status, apart from the legend's scale.
+        "resolve": {"scale": {"color": "independent"}},
+        "config": _DRAWN_AS_GIVEN,
+    }
+
+
+def _episode_layers(
+    episodes: pd.DataFrame, *, last_session: int, session: dict[str, Any], top: float
+) -> list[dict[str, Any]]:
+    """Each rupture episode as a shaded span of sessions, labelled at the top."""
+    if episodes.empty:
+        return []
+    spans = []
+    for episode in episodes.itertuples(index=False):
+        end = last_session if pd.isna(episode.closed_session) else int(episode.closed_session)
+        label = EPISODE_LABELS.get(episode.status, episode.status)
+        spans.append(
+            {
+                "from": int(episode.opened_session) - _HALF_SLOT,
+                "to": end + _HALF_SLOT,
+                "top": top,
+                "status": episode.status,
+                "colour": EPISODE_COLOURS.get(episode.status, PALETTE["info"]),
+                "label": f"Rupture: {label}",
+                "sessions": f"{int(episode.opened_session)}–{end}",
+            }
         )
+    return [
+        {
+            "name": "episodes",
+            "data": {"values": spans},
+            "layer": [
+                {
+                    "mark": {"type": "rect", "opacity": 0.12},
+                    "encoding": {
+                        "x": {**session, "field": "from"},
+                        "x2": {"field": "to"},
+                        "color": {"field": "colour", "type": "nominal", "scale": None},
+                        "tooltip": [
+                            {"field": "label", "type": "nominal", "title": "Rupture"},
+                            {"field": "sessions", "type": "nominal", "title": "Sessions"},
+                        ],
+                    },
+                },
+                {
+                    "mark": {
+                        "type": "text",
+                        "align": "left",
+                        "baseline": "top",
+                        "dx": 2,
+                        "dy": 2,
+                        "color": "#31333F",
+                        "aria": False,
+                    },
+                    "encoding": {
+                        "x": {**session, "field": "from"},
+                        "y": {"field": "top", "type": "quantitative"},
+                        "text": {"field": "label", "type": "nominal"},
+                    },
+                },
+            ],
+        }
+    ]
+
+
+def _usual_range_layers(
+    ratings: pd.DataFrame,
+    *,
+    session: dict[str, Any],
+    total: dict[str, Any],
+    colours: dict[str, str],
+) -> list[dict[str, Any]]:
+    """The usual level ± its spread that scoring judged each rating by; nothing where
+    scoring had no range yet (fewer than two earlier ratings)."""
+    if "usual" not in ratings or ratings["usual"].isna().all():
+        return []
+    known = ratings.dropna(subset=["usual", "usual_sd"])
+    band = pd.DataFrame(
+        {
+            "session_number": known["session_number"],
+            "low": known["usual"] - known["usual_sd"],
+            "high": known["usual"] + known["usual_sd"],
+            "usual": known["usual"],
+        }
+    )
+    return [
+        {
+            "name": "usual_range",
+            "data": {"values": _records(band, series=USUAL_RANGE)},
+            "mark": {"type": "area", "opacity": 0.25},
+            "encoding": {
+                "x": session,
+                "y": {**total, "field": "low"},
+                "y2": {"field": "high"},
+                # Named in the line's legend: an area's own legend would repeat the entry.
+                "color": {**_series_colour(colours), "legend": None},
+                "tooltip": [
+                    {"field": "session_number", "type": "quantitative", "title": "Session"},
+                    {**_MEAN_TIP, "field": "usual", "title": "Usual level"},
+                    {**_MEAN_TIP, "field": "low", "title": "Usual range from"},
+                    {**_MEAN_TIP, "field": "high", "title": "to"},
+                ],
+            },
+        }
+    ]
+
+
+def _total_layer(
+    ratings: pd.DataFrame,
+    *,
+    session: dict[str, Any],
+    total: dict[str, Any],
+    colours: dict[str, str],
+) -> dict[str, Any]:
     change = (
         ratings["change_from_previous"]
         if "change_from_previous" in ratings
         else ratings["total"].diff()
     )
-    change_text = [
-        "" if c != c else f"<br>{c:+.1f} from the previous rating" for c in change.tolist()
-    ]
-    figure.add_trace(
-        go.Scatter(
-            x=x,
-            y=ratings["total"],
-            mode="lines+markers",
-            name="Total",
-            line={"color": PALETTE["talk"], "width": 2},
-            marker={"size": 7},
-            customdata=list(
-                zip(
-                    pd.to_datetime(ratings["held_on"]).dt.strftime(DAY_FORMAT),
-                    change_text,
-                    strict=True,
-                )
-            ),
-            hovertemplate=(
-                "Session %{x} (%{customdata[0]})<br>Total %{y:.1f}%{customdata[1]}<extra></extra>"
-            ),
-        )
+    points = pd.DataFrame(
+        {
+            "session_number": ratings["session_number"],
+            "total": ratings["total"],
+            "held": pd.to_datetime(ratings["held_on"]).dt.strftime(DAY_FORMAT),
+            "change": ["–" if c != c else f"{c:+.1f} from the previous rating" for c in change],
+        }
     )
-    if not flags.empty:
-        _add_flag_markers(figure, ratings, flags, instrument)
-    last_session = int(x.max())
-    for episode in episodes.itertuples(index=False):
-        end = episode.closed_session
-        end = last_session if pd.isna(end) else int(end)
-        figure.add_vrect(
-            x0=int(episode.opened_session) - 0.4,
-            x1=end + 0.4,
-            fillcolor=EPISODE_COLOURS.get(episode.status, PALETTE["info"]),
-            opacity=0.12,
-            line_width=0,
-            annotation_text=f"Rupture: {EPISODE_LABELS.get(episode.status, episode.status)}",
-            annotation_position="top left",
-            name=f"episode {episode.status}",
-        )
-    figure.update_layout(**_LAYOUT, height=380, title="Alliance total per session")
-    figure.update_xaxes(title="Session", dtick=1 if last_session <= 20 else None)
-    figure.update_yaxes(title="Total", range=[instrument.total_min, instrument.total_max * 1.02])
-    return figure
+    return {
+        "name": "total",
+        "data": {"values": _records(points, series=TOTAL)},
+        "mark": {"type": "line", "strokeWidth": 2, "point": {"size": 45, "filled": True}},
+        "encoding": {
+            "x": session,
+            "y": total,
+            "color": _series_colour(colours),
+            "tooltip": [
+                {"field": "session_number", "type": "quantitative", "title": "Session"},
+                {"field": "held", "type": "nominal", "title": "Held on"},
+                {**_MEAN_TIP, "field": "total", "title": "Total"},
+                {"field": "change", "type": "nominal", "title": "Change"},
+            ],
+        },
+    }
 
 
-def _add_flag_markers(
-    figure: go.Figure, ratings: pd.DataFrame, flags: pd.DataFrame, instrument: Instrument
-) -> None:
-    """One marker per flagged session, shaped by its most severe flag, the most severe
-    drawn last (on top); hovering lists every flag of that session in plain words."""
+def flagged_sessions(ratings: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:
+    """One row per flagged session: where its marker goes, its most severe flag, and every
+    flag of that session in plain words, most severe first (what hovering the marker shows).
+
+    Columns: session_number, total, severity, then one column per flag titled with its
+    severity ("✖ Urgent", a second one "✖ Urgent (2)"), empty where a session has fewer.
+    """
     totals = ratings.set_index("session_number")["total"]
     rank = {severity: n for n, severity in enumerate(SEVERITY_ORDER)}
-    per_session = []
+    rows = []
     for number, group in flags.groupby("session_number", sort=True):
+        if number not in totals.index:
+            continue
         ordered = group.sort_values("severity", key=lambda s: s.map(rank).fillna(len(rank)))
-        per_session.append(
+        said: dict[str, str] = {}
+        for flag in ordered.itertuples(index=False):
+            title = severity_label(flag.severity)
+            n = sum(key.startswith(title) for key in said)
+            said[title if n == 0 else f"{title} ({n + 1})"] = flag.explanation
+        rows.append(
             {
-                "session_number": number,
+                "session_number": int(number),
+                "total": float(totals[number]),
                 "severity": ordered["severity"].iloc[0],
-                "hover": "<br>".join(
-                    f"{severity_label(f.severity)}: {f.explanation}"
-                    for f in ordered.itertuples(index=False)
-                ),
+                **said,
             }
         )
-    sessions = pd.DataFrame.from_records(per_session)
-    for severity in reversed(SEVERITY_ORDER):  # least severe first, so urgent is on top
-        group = sessions[sessions["severity"] == severity]
-        if group.empty:
-            continue
-        figure.add_trace(
-            go.Scatter(
-                x=group["session_number"],
-                y=group["session_number"].map(totals).fillna(instrument.total_min),
-                mode="markers",
-                name=f"Flag: {severity}",
-                marker={
-                    "symbol": SEVERITY_SYMBOLS.get(severity, "circle"),
-                    "size": 13,
-                    "color": PALETTE.get(severity, PALETTE["info"]),
-                    "line": {"width": 2, "color": PALETTE.get(severity)},
+    frame = pd.DataFrame.from_records(rows)
+    # Hover lists the flags most severe first in every session, whatever came first here.
+    said_columns = sorted(frame.columns[3:], key=lambda title: _severity_rank(title, rank))
+    return frame[[*frame.columns[:3], *said_columns]]
+
+
+def _severity_rank(title: str, rank: dict[str, int]) -> tuple[int, str]:
+    """Where a hover line titled like "⚠ Warning (2)" goes: by severity, then number."""
+    severity = next((s for s in rank if title.startswith(severity_label(s))), None)
+    return (rank.get(severity, len(rank)), title)
+
+
+def _flag_layers(
+    flagged: pd.DataFrame,
+    severities: list[str],
+    *,
+    session: dict[str, Any],
+    total: dict[str, Any],
+    colours: dict[str, str],
+) -> list[dict[str, Any]]:
+    """One marker per flagged session (``flagged_sessions``), shaped and coloured by its
+    most severe flag; one layer per severity, least severe first, so urgent markers are
+    drawn on top. Hovering shows the session, its total and every flag of that session
+    in plain words."""
+    shape = {
+        "field": FLAG_LEGEND,
+        "type": "nominal",
+        "legend": None,  # the colour legend's labels carry each severity's symbol
+        "scale": {
+            "domain": [severity_label(s) for s in severities],
+            "range": [SEVERITY_SHAPES.get(s, "circle") for s in severities],
+        },
+    }
+    layers = []
+    for severity in reversed(severities):  # least severe first, so urgent is on top
+        group = flagged[flagged["severity"] == severity].dropna(axis="columns", how="all")
+        shown = group.rename(columns={"session_number": "Session", "total": "Total"})
+        shown = shown.drop(columns="severity")
+        shown.insert(2, FLAG_LEGEND, severity_label(severity))
+        layers.append(
+            {
+                "name": f"flag_{severity}",
+                # A session with fewer flags than another has no key for the missing ones.
+                "data": {"values": [_without_gaps(row) for row in _records(shown)]},
+                "mark": {
+                    "type": "point",
+                    "size": 170,
+                    "filled": severity not in OUTLINED_SEVERITIES,
+                    "strokeWidth": 2,
+                    "opacity": 1,
+                    # Every field of the row: the session, its total and each flag's words.
+                    "tooltip": {"content": "data"},
                 },
-                hovertext=group["hover"],
-                hovertemplate="Session %{x}<br>%{hovertext}<extra></extra>",
-            )
+                "encoding": {
+                    "x": {**session, "field": "Session"},
+                    "y": {**total, "field": "Total"},
+                    # Named in the total's legend, which lists every severity shown.
+                    "color": {**_series_colour(colours), "field": FLAG_LEGEND, "legend": None},
+                    "shape": shape,
+                },
+            }
         )
+    return layers
+
+
+def _without_gaps(row: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in row.items() if value is not None}
 
 
 def item_panels(instrument: Instrument) -> dict[str, tuple[str, ...]]:
@@ -226,50 +391,86 @@ def item_panels(instrument: Instrument) -> dict[str, tuple[str, ...]]:
     return {item.key: (item.key,) for item in instrument.items}
 
 
-def items_figure(ratings: pd.DataFrame, instrument: Instrument) -> go.Figure:
+#: Each item panel's width in pixels: four side by side fit the wide layout beside the
+#: sidebar on a 1440 px screen.
+ITEM_PANEL_WIDTH = 170
+
+
+def items_chart(ratings: pd.DataFrame, instrument: Instrument) -> VegaLiteSpec:
     """Small multiples: each item (or subscale mean) per session, with the item cutoff."""
     panels = item_panels(instrument)
     present = [k for keys in panels.values() for k in keys if k in ratings.columns]
     if ratings.empty or not present:
-        return empty_figure("No item scores yet.")
+        return empty_chart("No item scores yet.")
     ratings = ratings.sort_values("session_number")
-    figure = make_subplots(
-        rows=1,
-        cols=len(panels),
-        shared_yaxes=True,
-        subplot_titles=[name.replace("_", " ").capitalize() for name in panels],
-        horizontal_spacing=0.03,
-    )
-    for column, (name, keys) in enumerate(panels.items(), start=1):
-        values = ratings[list(keys)].mean(axis=1)
-        figure.add_trace(
-            go.Scatter(
-                x=ratings["session_number"],
-                y=values,
-                mode="lines+markers",
-                name=name,
-                showlegend=False,
-                line={"color": PALETTE["talk"]},
-                marker={"size": 5},
-                hovertemplate="Session %{x}: %{y:.1f}<extra>" + name + "</extra>",
-            ),
-            row=1,
-            col=column,
+    first, last = int(ratings["session_number"].min()), int(ratings["session_number"].max())
+    session = {
+        "field": "session_number",
+        "type": "quantitative",
+        "title": "Session",
+        "scale": {"domain": [first - 0.5, last + 0.5], "nice": False, "zero": False},
+        "axis": {"tickMinStep": 1, "format": "d"},
+    }
+    score = {
+        "field": "score",
+        "type": "quantitative",
+        "title": None,  # each panel's title names it; a y title per panel crowded them
+        "scale": {"domain": [instrument.item_min, instrument.item_max], "nice": False},
+    }
+    cutoff = instrument.psychometrics.item_cutoff
+    charts = []
+    for name, keys in panels.items():
+        title = name.replace("_", " ").capitalize()
+        values = pd.DataFrame(
+            {
+                "session_number": ratings["session_number"],
+                "score": ratings[[k for k in keys if k in ratings.columns]].mean(axis=1),
+            }
+        ).dropna()
+        charts.append(
+            {
+                "name": f"panel_{name}",
+                "title": title,
+                "width": ITEM_PANEL_WIDTH,
+                "height": 180,
+                "layer": [
+                    {
+                        "data": {"values": _records(values)},
+                        "mark": {
+                            "type": "line",
+                            "color": PALETTE["talk"],
+                            "point": {"size": 25, "filled": True, "color": PALETTE["talk"]},
+                        },
+                        "encoding": {
+                            "x": session,
+                            "y": score,
+                            "tooltip": [
+                                {
+                                    "field": "session_number",
+                                    "type": "quantitative",
+                                    "title": "Session",
+                                },
+                                {**_MEAN_TIP, "field": "score", "title": title},
+                            ],
+                        },
+                    },
+                    {
+                        "data": {"values": [{"cutoff": cutoff}]},
+                        "mark": {"type": "rule", "strokeDash": [2, 3], "color": PALETTE["warning"]},
+                        "encoding": {"y": {**score, "field": "cutoff"}},
+                    },
+                ],
+            }
         )
-        figure.add_hline(
-            y=instrument.psychometrics.item_cutoff,
-            line_dash="dot",
-            line_color=PALETTE["warning"],
-            row=1,
-            col=column,
-        )
-    figure.update_yaxes(range=[instrument.item_min, instrument.item_max * 1.05])
-    figure.update_layout(**_LAYOUT, height=240, title="Each dimension per session")
-    return figure
+    return {
+        "title": "Each dimension per session",
+        "description": (
+            f"Each {instrument.name} item per session, with the item cutoff at {cutoff:g}."
+        ),
+        "hconcat": charts,
+        "config": _DRAWN_AS_GIVEN,
+    }
 
-
-#: A Vega-Lite specification: plain JSON-able data, drawn by ``st.vega_lite_chart``.
-VegaLiteSpec = dict[str, Any]
 
 #: The team trend's colours (Okabe & Ito), and the legend names of its two team series.
 TEAM_BAND = "95% interval of the team mean"

@@ -25,6 +25,12 @@ class Cutoffs:
 
 
 @dataclass(frozen=True)
+class WordingView:
+    number: int
+    construct_changed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class InstrumentView:
     id: str
     name: str
@@ -34,6 +40,7 @@ class InstrumentView:
     total_min: float
     total_max: float
     psychometrics: Cutoffs
+    wording_versions: tuple[WordingView, ...] = ()
 
     @property
     def item_keys(self) -> tuple[str, ...]:
@@ -47,6 +54,18 @@ class InstrumentView:
                 grouped.setdefault(item.subscale, []).append(item.key)
         return {name: tuple(keys) for name, keys in grouped.items()}
 
+    def comparable_items(self, first: int, second: int) -> tuple[str, ...]:
+        """The items whose answers mean the same under both wording versions: none of the
+        versions after the earlier one up to the later one changed what they ask."""
+        low, high = sorted((first, second))
+        changed = {
+            key
+            for version in self.wording_versions
+            if low < version.number <= high
+            for key in version.construct_changed
+        }
+        return tuple(key for key in self.item_keys if key not in changed)
+
 
 def instrument_view(listing: Mapping[str, Any]) -> InstrumentView:
     described = listing["instrument"]
@@ -59,4 +78,8 @@ def instrument_view(listing: Mapping[str, Any]) -> InstrumentView:
         total_min=listing["total_min"],
         total_max=listing["total_max"],
         psychometrics=Cutoffs(listing["total_cutoff"], listing["item_cutoff"]),
+        wording_versions=tuple(
+            WordingView(v["number"], tuple(v["construct_changed"]))
+            for v in listing["wording_versions"]
+        ),
     )

@@ -46,13 +46,18 @@ SEVERITY_LABELS = {
 NO_FLAG = "✓ Nothing open"
 #: Most pressing first, as every list of flags is ordered.
 SEVERITY_ORDER = tuple(s.value for s in sorted(Severity, key=lambda s: s.rank))
-#: Plotly marker symbols, so severities differ by shape as well as colour.
-SEVERITY_SYMBOLS = {
-    Severity.urgent: "x",
+#: Chart marker shapes (Vega), so severities differ by shape as well as colour. Vega has
+#: no "x", so urgent's is a path: a cross turned 45 degrees, as its label's ✖.
+SEVERITY_SHAPES = {
+    Severity.urgent: (
+        "M-0.7,-1L0,-0.3L0.7,-1L1,-0.7L0.3,0L1,0.7L0.7,1L0,0.3L-0.7,1L-1,0.7L-0.3,0L-1,-0.7Z"
+    ),
     Severity.warning: "triangle-up",
     Severity.talk: "diamond",
-    Severity.info: "circle-open",
+    Severity.info: "circle",
 }
+#: Severities whose marker is drawn as an outline (a note is context, not an alarm).
+OUTLINED_SEVERITIES = (Severity.info.value,)
 
 #: What the therapist did, in the order offered; none is preselected (the form starts empty).
 ACTION_LABELS = {

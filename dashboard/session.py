@@ -78,6 +78,19 @@ def resume_from_cookie() -> None:
     st.session_state.token = secret
     st.session_state.user = user
     st.session_state.last_active = time.time()
+    st.session_state.chart_code_due = True
+
+
+def load_chart_code_after_refresh() -> None:
+    """After a refresh the browser has not loaded the chart code (Vega), which Streamlit
+    fetches and evaluates only when a page first shows a chart, and the client page's
+    trajectory comes last. A hidden, empty chart drawn before the page has the browser
+    load it while the page itself is computed and sent; once, in the first run."""
+    if not st.session_state.pop("chart_code_due", False):
+        return
+    st.html("<style>.st-key-chart_code { display: none; }</style>")
+    with st.container(key="chart_code"):
+        st.vega_lite_chart({"data": {"values": [{"x": 0}]}, "mark": "point", "encoding": {}})
 
 
 def hand_over_to_browser() -> None:

@@ -17,7 +17,6 @@ from dashboard.labels import (
     percent,
     severity_label,
 )
-from scoring.instruments import comparable_items
 from scoring.vocabulary import LIVE_FLAG_STATUSES
 
 CASELOAD_COLUMNS = [
@@ -139,7 +138,7 @@ def wording_note(ratings: list[dict[str, Any]], instrument: Instrument) -> str |
     ]
     note = "Item wording " + ", ".join(parts) + "."
     versions = sorted(sessions)
-    kept = set(comparable_items(instrument.id, versions[0], versions[-1]))
+    kept = set(instrument.comparable_items(versions[0], versions[-1]))
     changed = [key for key in instrument.item_keys if key not in kept]
     if changed:
         note += (

@@ -10,11 +10,22 @@ from backend.clients.schemas import ClientStatus
 from backend.db import DatabaseDep
 from backend.i18n import SOURCE_LANGUAGE, translations_for
 from backend.overview.client_page import client_page
-from backend.overview.schemas import CaseloadRow, ClientPage, InstrumentListing, TeamOverview
+from backend.overview.schemas import (
+    CaseloadRow,
+    ClientPage,
+    InstrumentListing,
+    TeamOverview,
+    WordingVersionListing,
+)
 from backend.overview.service import caseload, team_overview
 from backend.problems import refusals
 from backend.ratings.service import instrument_public
-from scoring.instruments import DEFAULT_INSTRUMENT, get_instrument, instrument_ids
+from scoring.instruments import (
+    DEFAULT_INSTRUMENT,
+    get_instrument,
+    instrument_ids,
+    wording_versions,
+)
 
 router = APIRouter(prefix="/api", tags=["overview"], responses=refusals(401, 403, 422))
 
@@ -66,7 +77,9 @@ def client(client_id: ClientCode, caller: CallerDep, db: DatabaseDep) -> ClientP
 
 @router.get("/instruments", response_model=list[InstrumentListing])
 def instruments(_caller: CallerDep) -> list[InstrumentListing]:
-    """The questionnaires this service knows (the default first), in English."""
+    """The questionnaires this service knows (the default first), in English, with their
+    cutoffs, range and item wordings: everything the dashboard needs to draw them, so an
+    instrument registered in this process shows there too."""
     ids = sorted(instrument_ids(), key=lambda i: i != DEFAULT_INSTRUMENT)
     return [
         InstrumentListing(
@@ -75,6 +88,14 @@ def instruments(_caller: CallerDep) -> list[InstrumentListing]:
             item_cutoff=found.psychometrics.item_cutoff,
             total_min=found.total_min,
             total_max=found.total_max,
+            wording_versions=[
+                WordingVersionListing(
+                    number=version.number,
+                    introduced_on=version.introduced_on,
+                    construct_changed=list(version.construct_changed),
+                )
+                for version in wording_versions(found.id)
+            ],
         )
         for found in map(get_instrument, ids)
     ]

@@ -135,6 +135,16 @@ class ClientPage(BaseModel):
     ranges: list[RangePublic]
 
 
+class WordingVersionListing(BaseModel):
+    """One wording of an instrument's items (``scoring.instruments.WORDING_VERSIONS``)."""
+
+    number: int
+    introduced_on: str
+    #: Items that ask something else from this version on: their answers under earlier
+    #: versions are not comparable with later ones.
+    construct_changed: list[str]
+
+
 class InstrumentListing(BaseModel):
     """A questionnaire the clinic can issue, with what the dashboard needs to draw it."""
 
@@ -143,6 +153,8 @@ class InstrumentListing(BaseModel):
     item_cutoff: float
     total_min: float
     total_max: float
+    #: Every wording of its items, oldest first.
+    wording_versions: list[WordingVersionListing]
 
 
 class TalkRequestWaiting(BaseModel):

@@ -8,10 +8,11 @@ not with the number of ratings behind them.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, case, cast, distinct, func, literal_column, nulls_last
+from sqlalchemy import Date, RowMapping, case, cast, distinct, func, literal_column, nulls_last
 from sqlmodel import Session, col, select
 
 from backend.audit.service import record
@@ -196,190 +197,269 @@ def team_overview(*, session: Session, caller: Caller, weeks: int, instrument: s
     """How the supervisor's teams are trending, per therapist, and what is waiting on whom.
 
     Only supervisors have a team overview: a therapist's own numbers are on their
-    caseload, and an administrator reads no clinical data.
+    caseload, and an administrator reads no clinical data. Each step below is one
+    aggregate query over the caller's visible clients.
     """
-    if caller.role != Role.supervisor:
-        raise Forbidden("The team overview is for supervisors.")
-    try:
-        get_instrument(instrument)
-    except UnknownInstrument:
-        raise InvalidInput(f"Unknown instrument {instrument!r}.", field="instrument") from None
+    _check_team_overview_request(caller=caller, instrument=instrument)
     record(session=session, action="read_team_overview", caller=caller, object_id=instrument)
-    on, now = today(), utcnow()
-    start = _monday(on) - timedelta(weeks=weeks - 1)
-    dialect = session.get_bind().dialect.name
+    start = _monday(today()) - timedelta(weeks=weeks - 1)
     visible = visible_clients(caller)
     active = (visible, Client.status == "active")
-    in_period = (col(TherapySession.held_on) >= start, col(TherapySession.held_on) <= on)
-
-    supervised = select(TeamSupervisor.team_id).where(TeamSupervisor.user_id == caller.id)
-    therapists = session.exec(
-        select(User.id, User.display_name, Team.name)
-        .join(Team, col(Team.id) == User.team_id, isouter=True)
-        .where(User.role == Role.therapist.value, col(User.team_id).in_(supervised))
-        .where(col(User.active))
-        .order_by(User.display_name, User.id)
-    ).all()
-
-    # One pass over the period's sessions gives both the per-therapist weeks and the team's
-    # weeks: the team's mean and SD follow from the therapists' counts, sums and sums of squares.
-    week = _week_start(TherapySession.held_on, dialect).label("week")
-    on_instrument = Rating.instrument == instrument
-    weekly_rows = session.exec(
-        select(
-            Client.therapist_id,
-            week,
-            func.count(col(TherapySession.id)),
-            func.count(col(Rating.id)),
-            _count_if(on_instrument),
-            func.sum(case((on_instrument, Rating.total))),
-            func.sum(case((on_instrument, Rating.total * Rating.total))),
-        )
-        .select_from(TherapySession)
-        .join(Client, col(Client.id) == TherapySession.client_id)
-        .join(Rating, col(Rating.therapy_session_id) == TherapySession.id, isouter=True)
-        .where(visible, *in_period)
-        .group_by(col(Client.therapist_id), week)
-        .order_by(col(Client.therapist_id), week)
-    ).all()
-    therapist_weekly = []
-    team_sums: dict[date, list[float]] = {}
-    for tid, w, held, rated, n, total, squares in weekly_rows:
-        week_start, n = _as_date(w), int(n or 0)
-        therapist_weekly.append(
-            TherapistWeek(
-                therapist_id=tid,
-                week_start=week_start,
-                sessions=int(held),
-                rated_sessions=int(rated),
-                mean_total=round(float(total) / n, 2) if n else None,
-                response_rate=_rate(int(rated), int(held)),
-            )
-        )
-        if n:
-            sums = team_sums.setdefault(week_start, [0, 0.0, 0.0])
-            sums[0] += n
-            sums[1] += float(total)
-            sums[2] += float(squares)
-    team_weekly = [
-        _team_week(w, int(n), total / n, squares / n)
-        for w, (n, total, squares) in sorted(team_sums.items())
-    ]
-
-    def per_therapist(query: Any) -> dict[int, Any]:
-        return {row[0]: row[1:] for row in session.exec(query).all()}
-
-    active_clients = per_therapist(
-        select(Client.therapist_id, func.count(col(Client.id)))
-        .where(*active)
-        .group_by(col(Client.therapist_id))
+    weekly = _weekly_sums(session, visible=visible, start=start, instrument=instrument)
+    therapist_weekly = [_therapist_week(row) for row in weekly]
+    counts = _TherapistCounts(
+        active_clients=_active_clients(session, active=active),
+        open_flags=_open_flag_counts(session, active=active, now=utcnow()),
+        episodes=_episode_counts(session, visible=visible, start=start),
+        held=_held_and_rated(therapist_weekly),
     )
-    # One pass over the open flags: clients with a warning, and flags left unacknowledged.
-    open_flags = per_therapist(
-        select(
-            Client.therapist_id,
-            func.count(
-                distinct(case((col(Flag.severity).in_(("warning", "urgent")), Flag.client_id)))
-            ),
-            _count_if(Flag.created_at < now - UNACKNOWLEDGED_AFTER),
-        )
-        .join(Client, col(Client.id) == Flag.client_id)
-        .where(*active, Flag.status == "open")
-        .group_by(col(Client.therapist_id))
-    )
-    with_warning = {tid: (warned,) for tid, (warned, _) in open_flags.items()}
-    stale = {tid: (old,) for tid, (_, old) in open_flags.items()}
-    episodes = per_therapist(
-        select(
-            Client.therapist_id,
-            func.count(col(Episode.id)),
-            _count_if(Episode.status == "repaired"),
-            _count_if(Episode.status == "unrepaired"),
-        )
-        .join(Client, col(Client.id) == Episode.client_id)
-        .where(visible, col(Episode.opened_on) >= start)
-        .group_by(col(Client.therapist_id))
-    )
-    held_by: dict[int, list[int]] = {}
-    for row in therapist_weekly:
-        totals = held_by.setdefault(row.therapist_id, [0, 0])
-        totals[0] += row.sessions
-        totals[1] += row.rated_sessions
-
-    overview = []
-    for tid, name, team_name in therapists:
-        n_active = int(active_clients.get(tid, (0,))[0])
-        n_warning = int(with_warning.get(tid, (0,))[0])
-        held, rated = held_by.get(tid, [0, 0])
-        n_episodes, repaired, unrepaired = (int(v or 0) for v in episodes.get(tid, (0, 0, 0)))
-        overview.append(
-            TherapistOverview(
-                therapist_id=tid,
-                therapist_name=name,
-                team_name=team_name,
-                active_clients=n_active,
-                sessions=held,
-                rated_sessions=rated,
-                response_rate=_rate(rated, held),
-                clients_with_warning=n_warning,
-                warning_share=_rate(n_warning, n_active),
-                unacknowledged_over_7_days=int(stale.get(tid, (0,))[0]),
-                episodes=n_episodes,
-                repaired_episodes=repaired,
-                unrepaired_episodes=unrepaired,
-                repair_rate=_rate(repaired, repaired + unrepaired),
-            )
-        )
     return TeamOverview(
         instrument=instrument,
         weeks=weeks,
         period_start=start,
-        team_weekly=team_weekly,
+        team_weekly=_team_weeks(weekly),
         therapist_weekly=therapist_weekly,
-        therapists=overview,
+        therapists=[
+            _therapist_overview(therapist, counts)
+            for therapist in _team_therapists(session, caller=caller)
+        ],
         queue=_queue(session, active),
         talk_requests=talk_requests_waiting(session, active),
         ruptures=ruptures_waiting(session, active),
     )
 
 
+def _check_team_overview_request(*, caller: Caller, instrument: str) -> None:
+    if caller.role != Role.supervisor:
+        raise Forbidden("The team overview is for supervisors.")
+    try:
+        get_instrument(instrument)
+    except UnknownInstrument:
+        raise InvalidInput(f"Unknown instrument {instrument!r}.", field="instrument") from None
+
+
+def _team_therapists(session: Session, *, caller: Caller) -> list[RowMapping]:
+    """The active therapists of the teams the caller supervises, by name:
+    ``therapist_id``, ``therapist_name``, ``team_name``."""
+    supervised = select(TeamSupervisor.team_id).where(TeamSupervisor.user_id == caller.id)
+    return list(
+        session.exec(
+            select(
+                col(User.id).label("therapist_id"),
+                col(User.display_name).label("therapist_name"),
+                col(Team.name).label("team_name"),
+            )
+            .join(Team, col(Team.id) == User.team_id, isouter=True)
+            .where(User.role == Role.therapist.value, col(User.team_id).in_(supervised))
+            .where(col(User.active))
+            .order_by(User.display_name, User.id)
+        ).mappings()
+    )
+
+
+def _weekly_sums(
+    session: Session, *, visible: Any, start: date, instrument: str
+) -> list[RowMapping]:
+    """Per therapist and week of the period: ``sessions`` held, ``rated_sessions``, and of
+    the ratings on ``instrument`` their count (``ratings``), ``total_sum`` and
+    ``total_squares``. One pass over the period's sessions gives both the therapists'
+    weeks and the team's: the team's mean and SD follow from the three sums."""
+    dialect = session.get_bind().dialect.name
+    week = _week_start(TherapySession.held_on, dialect).label("week")
+    on_instrument = Rating.instrument == instrument
+    return list(
+        session.exec(
+            select(
+                col(Client.therapist_id).label("therapist_id"),
+                week,
+                func.count(col(TherapySession.id)).label("sessions"),
+                func.count(col(Rating.id)).label("rated_sessions"),
+                _count_if(on_instrument).label("ratings"),
+                func.sum(case((on_instrument, Rating.total))).label("total_sum"),
+                func.sum(case((on_instrument, Rating.total * Rating.total))).label("total_squares"),
+            )
+            .select_from(TherapySession)
+            .join(Client, col(Client.id) == TherapySession.client_id)
+            .join(Rating, col(Rating.therapy_session_id) == TherapySession.id, isouter=True)
+            .where(
+                visible,
+                col(TherapySession.held_on) >= start,
+                col(TherapySession.held_on) <= today(),
+            )
+            .group_by(col(Client.therapist_id), week)
+            .order_by(col(Client.therapist_id), week)
+        ).mappings()
+    )
+
+
+def _therapist_week(row: RowMapping) -> TherapistWeek:
+    ratings, held, rated = (
+        int(row["ratings"] or 0),
+        int(row["sessions"]),
+        int(row["rated_sessions"]),
+    )
+    return TherapistWeek(
+        therapist_id=row["therapist_id"],
+        week_start=_as_date(row["week"]),
+        sessions=held,
+        rated_sessions=rated,
+        mean_total=round(float(row["total_sum"]) / ratings, 2) if ratings else None,
+        response_rate=_rate(rated, held),
+    )
+
+
+def _team_weeks(weekly: list[RowMapping]) -> list[TeamWeek]:
+    """The team's weekly mean and interval, pooled from the therapists' weekly sums."""
+    pooled: dict[date, tuple[int, float, float]] = {}
+    for row in weekly:
+        ratings = int(row["ratings"] or 0)
+        if not ratings:
+            continue
+        week = _as_date(row["week"])
+        n, total, squares = pooled.get(week, (0, 0.0, 0.0))
+        pooled[week] = (
+            n + ratings,
+            total + float(row["total_sum"]),
+            squares + float(row["total_squares"]),
+        )
+    return [
+        _team_week(week, n, total / n, squares / n)
+        for week, (n, total, squares) in sorted(pooled.items())
+    ]
+
+
+def _active_clients(session: Session, *, active: tuple[Any, ...]) -> dict[int, int]:
+    """Active clients per therapist."""
+    rows = session.exec(
+        select(
+            col(Client.therapist_id).label("therapist_id"),
+            func.count(col(Client.id)).label("clients"),
+        )
+        .where(*active)
+        .group_by(col(Client.therapist_id))
+    ).mappings()
+    return {row["therapist_id"]: int(row["clients"]) for row in rows}
+
+
+def _open_flag_counts(
+    session: Session, *, active: tuple[Any, ...], now: datetime
+) -> dict[int, RowMapping]:
+    """Per therapist, one pass over the open flags: ``clients_with_warning`` (a warning or
+    urgent flag open) and ``unacknowledged`` (open longer than ``UNACKNOWLEDGED_AFTER``)."""
+    warned = case((col(Flag.severity).in_(("warning", "urgent")), Flag.client_id))
+    rows = session.exec(
+        select(
+            col(Client.therapist_id).label("therapist_id"),
+            func.count(distinct(warned)).label("clients_with_warning"),
+            _count_if(Flag.created_at < now - UNACKNOWLEDGED_AFTER).label("unacknowledged"),
+        )
+        .join(Client, col(Client.id) == Flag.client_id)
+        .where(*active, Flag.status == "open")
+        .group_by(col(Client.therapist_id))
+    ).mappings()
+    return {row["therapist_id"]: row for row in rows}
+
+
+def _episode_counts(session: Session, *, visible: Any, start: date) -> dict[int, RowMapping]:
+    """Per therapist, the rupture episodes opened in the period: ``episodes``,
+    ``repaired`` and ``unrepaired``."""
+    rows = session.exec(
+        select(
+            col(Client.therapist_id).label("therapist_id"),
+            func.count(col(Episode.id)).label("episodes"),
+            _count_if(Episode.status == "repaired").label("repaired"),
+            _count_if(Episode.status == "unrepaired").label("unrepaired"),
+        )
+        .join(Client, col(Client.id) == Episode.client_id)
+        .where(visible, col(Episode.opened_on) >= start)
+        .group_by(col(Client.therapist_id))
+    ).mappings()
+    return {row["therapist_id"]: row for row in rows}
+
+
+def _held_and_rated(therapist_weekly: list[TherapistWeek]) -> dict[int, tuple[int, int]]:
+    """Sessions held and rated per therapist over the period, from their weeks."""
+    totals: dict[int, tuple[int, int]] = {}
+    for week in therapist_weekly:
+        held, rated = totals.get(week.therapist_id, (0, 0))
+        totals[week.therapist_id] = (held + week.sessions, rated + week.rated_sessions)
+    return totals
+
+
+@dataclass(frozen=True)
+class _TherapistCounts:
+    """The per-therapist numbers of the overview, keyed by therapist id."""
+
+    active_clients: dict[int, int]
+    open_flags: dict[int, RowMapping]
+    episodes: dict[int, RowMapping]
+    held: dict[int, tuple[int, int]]
+
+
+def _therapist_overview(therapist: RowMapping, counts: _TherapistCounts) -> TherapistOverview:
+    tid = therapist["therapist_id"]
+    active_clients = counts.active_clients.get(tid, 0)
+    flags = counts.open_flags.get(tid, {})
+    episodes = counts.episodes.get(tid, {})
+    with_warning = int(flags.get("clients_with_warning") or 0)
+    repaired = int(episodes.get("repaired") or 0)
+    unrepaired = int(episodes.get("unrepaired") or 0)
+    held, rated = counts.held.get(tid, (0, 0))
+    return TherapistOverview(
+        therapist_id=tid,
+        therapist_name=therapist["therapist_name"],
+        team_name=therapist["team_name"],
+        active_clients=active_clients,
+        sessions=held,
+        rated_sessions=rated,
+        response_rate=_rate(rated, held),
+        clients_with_warning=with_warning,
+        warning_share=_rate(with_warning, active_clients),
+        unacknowledged_over_7_days=int(flags.get("unacknowledged") or 0),
+        episodes=int(episodes.get("episodes") or 0),
+        repaired_episodes=repaired,
+        unrepaired_episodes=unrepaired,
+        repair_rate=_rate(repaired, repaired + unrepaired),
+    )
+
+
 def _queue(session: Session, active: tuple[Any, ...]) -> list[QueueItem]:
     """Urgent open flags, then unrepaired and still-open ruptures, oldest first."""
     # Only the columns the queue shows: whole rows would parse each flag's evidence JSON.
+    whose = (
+        Client.code.label("client_code"),
+        col(Client.therapist_id).label("therapist_id"),
+        col(User.display_name).label("therapist_name"),
+    )
     urgent = session.exec(
-        select(Flag.held_on, Flag.severity, Flag.status, Flag.explanation, Client.code)
-        .add_columns(Client.therapist_id, User.display_name)
+        select(
+            col(Flag.held_on).label("since"), Flag.severity, Flag.status, Flag.explanation, *whose
+        )
         .join(Client, col(Client.id) == Flag.client_id)
         .join(User, col(User.id) == Client.therapist_id)
         .where(*active, Flag.status == "open", Flag.severity == "urgent")
         .order_by(col(Flag.held_on), col(Flag.id))
         .limit(QUEUE_LIMIT)
-    ).all()
+    ).mappings()
     unrepaired_first = case((Episode.status == "unrepaired", 0), else_=1)
     ruptures = session.exec(
         select(
-            Episode.opened_on, Episode.severity, Episode.status, Episode.explanation, Client.code
+            col(Episode.opened_on).label("since"),
+            Episode.severity,
+            Episode.status,
+            Episode.explanation,
+            *whose,
         )
-        .add_columns(Client.therapist_id, User.display_name)
         .join(Client, col(Client.id) == Episode.client_id)
         .join(User, col(User.id) == Client.therapist_id)
         .where(*active, col(Episode.status).in_(("open", "unrepaired")))
         .order_by(unrepaired_first, col(Episode.opened_on), col(Episode.id))
         .limit(QUEUE_LIMIT)
-    ).all()
+    ).mappings()
     items = [
-        QueueItem(
-            kind=kind,
-            client_code=code,
-            therapist_id=therapist_id,
-            therapist_name=name,
-            since=since,
-            severity=severity,
-            status=status,
-            explanation=explanation,
-        )
-        for kind, rows in (("flag", urgent), ("episode", ruptures))
-        for since, severity, status, explanation, code, therapist_id, name in rows
+        QueueItem(kind=kind, **row)
+        for kind, rows in (("flag", urgent.all()), ("episode", ruptures.all()))
+        for row in rows
     ]
     return items[:QUEUE_LIMIT]
 

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import session
@@ -135,24 +132,13 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
         format_func=lambda c: f"{c} · {labels[c]}" if labels[c] else c,
         key="open_client_code",
     )
-    if st.button("Open client page", type="primary", key="open_client"):
-        session.open_client(code)
+    # A link, not a button: the browser goes straight to the client page, where a button
+    # first reran this page (its table and styling) and only then switched.
+    st.page_link(
+        "app_pages/client.py",
+        label="Open client page",
+        icon=":material/person:",
+        query_params={session.CLIENT_PARAM: code},
+    )
 st.caption("Select a row, or choose a client above, to see their ratings and flags.")
 caseload_csv(session.api())
-
-
-@st.fragment(run_every=timedelta(seconds=1))
-def load_client_chart_code() -> None:
-    """While the therapist reads the caseload, have the browser load the chart code the
-    client page draws with (plotly.js, 4.7 MB: about 1.4 s of the browser's main thread,
-    paid on the first chart of a browser session). A hidden, empty chart from the first
-    timed rerun on; the page itself is drawn first."""
-    if not st.session_state.get("client_chart_code_due"):
-        st.session_state.client_chart_code_due = True
-        return
-    st.html("<style>.st-key-client_chart_code { display: none; }</style>")
-    with st.container(key="client_chart_code"):
-        st.plotly_chart(go.Figure(), key="client_chart_code_figure")
-
-
-load_client_chart_code()

@@ -330,8 +330,8 @@ if listed:
 
 # 4. The chart ------------------------------------------------------------------------------
 st.header("How the alliance moved", divider="gray")
-st.plotly_chart(
-    charts.trajectory_figure(
+st.vega_lite_chart(
+    spec=charts.trajectory_chart(
         rated,
         flags_frame(flags, instrument.id),
         episodes_frame(episodes, instrument.id),
@@ -348,7 +348,7 @@ st.caption(
 
 # 5. Each dimension and the history ------------------------------------------------------
 if not rated.empty:
-    st.plotly_chart(charts.items_figure(rated, instrument), key="items")
+    st.vega_lite_chart(spec=charts.items_chart(rated, instrument), key="items", width="content")
     note = wording_note(ratings, instrument)
     if note:
         st.caption(note)

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import session
 from dashboard.tables import FLAGS_IN_FULL, live_flags
 from tests.backend.factories import PASSWORD, alliance4, make_client
-from tests.dashboard.conftest import app_as, rate
+from tests.dashboard.conftest import APP, APP_TIMEOUT_SECONDS, app_as, rate
 
 
 def texts(at: AppTest) -> str:
@@ -106,14 +106,20 @@ def test_caseload_filters_narrow_the_table(backend, clinic) -> None:
 
 def test_the_client_page_shows_the_trajectory_flags_and_comments(backend, clinic) -> None:
     at = app_as(backend, clinic.therapist)
-    at.selectbox(key="open_client_code").select(clinic.ruptured.code)
-    at.button(key="open_client").click().run()
+    at.selectbox(key="open_client_code").select(clinic.calm.code).run()
+    # "Open client page" is a link to the chosen client's address
+    (link,) = at.get("page_link")
+    assert (link.proto.page, link.proto.query_string) == ("client", f"client={clinic.calm.code}")
+    at.selectbox(key="open_client_code").select(clinic.ruptured.code).run()
+    (link,) = at.get("page_link")
+    assert link.proto.query_string == f"client={clinic.ruptured.code}"
+    at = open_client_page(at, clinic.ruptured.code)  # as following the link does
     assert not at.exception
     assert at.title[0].value == f"Client {clinic.ruptured.code}"
     assert at.query_params[session.CLIENT_PARAM] == clinic.ruptured.code
     assert "What you can do" in texts(at)
     assert "I felt rushed today." in [t.value for t in at.text]
-    assert len(at.get("plotly_chart")) == 2  # trajectory and items
+    assert len(at.get("vega_lite_chart")) == 2  # trajectory and items
 
 
 def in_page_order(at: AppTest) -> list[str]:
@@ -124,7 +130,7 @@ def in_page_order(at: AppTest) -> list[str]:
         for child in getattr(node, "children", {}).values():
             yield from walk(child)
 
-    named = {"title": "title", "header": "header", "plotly_chart": "chart"}
+    named = {"title": "title", "header": "header", "vega_lite_chart": "chart"}
     return [
         node.value if node.type == "header" else named[node.type]
         for node in walk(at.main)
@@ -480,3 +486,21 @@ def test_an_admin_issues_a_reset_code_and_the_person_sets_a_new_password_with_it
     assert [s.value for s in at.sidebar.success] == [
         "Password changed. Your other sessions have been signed out."
     ]
+
+
+def test_after_a_refresh_the_chart_code_loads_before_the_page_once(backend, clinic) -> None:
+    """A sign-in taken up from the browser's cookie (a refresh) draws one hidden, empty
+    chart in the sidebar before the page, so the browser loads the chart code early."""
+    at = AppTest.from_file(str(APP), default_timeout=APP_TIMEOUT_SECONDS)
+    at.session_state["token"] = clinic.therapist.headers["Authorization"].removeprefix("Bearer ")
+    at.session_state["user"] = backend.get("/api/me", clinic.therapist).json()
+    at.session_state["last_active"] = time.time()
+    at.session_state["chart_code_due"] = True  # as session.resume_from_cookie leaves it
+    at.run()
+    assert not at.exception
+    assert len(at.sidebar.get("vega_lite_chart")) == 1
+    assert not at.main.get("vega_lite_chart")  # the caseload draws none of its own
+    at.run()
+    assert not at.sidebar.get("vega_lite_chart")  # the first run only
+    signed_in_here = app_as(backend, clinic.therapist)  # no refresh: nothing extra
+    assert not signed_in_here.sidebar.get("vega_lite_chart")

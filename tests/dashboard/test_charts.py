@@ -10,18 +10,32 @@ import pytest
 
 from dashboard import charts
 from dashboard.labels import PALETTE
-from scoring.instruments import get_instrument
+from tests.dashboard.described import described
 
-ALLIANCE4 = get_instrument("alliance4")
-WAI12 = get_instrument("wai12")
-
-
-def names(figure) -> list[str]:
-    return [trace.name for trace in figure.data]
+ALLIANCE4 = described("alliance4")
+WAI12 = described("wai12")
 
 
-def shape_names(figure) -> list[str]:
-    return [shape.name for shape in figure.layout.shapes]
+def layer(spec: dict, name: str) -> dict:
+    return next(part for part in spec["layer"] if part.get("name") == name)
+
+
+def layer_names(spec: dict) -> list[str]:
+    return [part.get("name") for part in spec["layer"]]
+
+
+def rows(spec: dict) -> list[dict]:
+    return spec["data"]["values"]
+
+
+def is_valid_vega_lite(spec: dict) -> bool:
+    """Checked against the Vega-Lite schema that Altair (a Streamlit dependency) ships."""
+    if "hconcat" in spec:
+        chart_type = alt.HConcatChart
+    else:
+        chart_type = alt.LayerChart if "layer" in spec else alt.Chart
+    chart_type.from_dict(spec)  # raises on an invalid spec
+    return True
 
 
 @pytest.fixture
@@ -61,17 +75,28 @@ def episodes() -> pd.DataFrame:
 def test_the_trajectory_draws_totals_baseline_flags_cutoff_and_episodes(
     ratings, flags, episodes
 ) -> None:
-    figure = charts.trajectory_figure(ratings, flags, episodes, ALLIANCE4)
-    assert "Total" in names(figure)
-    assert any(name.startswith("Usual range") for name in names(figure))
-    urgent = next(t for t in figure.data if t.name == "Flag: urgent")
-    assert list(urgent.x) == [5] and list(urgent.y) == [27.5]
-    assert "clinical cutoff" in shape_names(figure)
-    cutoff = next(s for s in figure.layout.shapes if s.name == "clinical cutoff line")
-    assert cutoff.y0 == cutoff.y1 == ALLIANCE4.psychometrics.total_cutoff
-    assert "episode repaired" in shape_names(figure)
-    labels = [a.text for a in figure.layout.annotations]
-    assert "Rupture: repaired" in labels
+    spec = charts.trajectory_chart(ratings, flags, episodes, ALLIANCE4)
+    assert is_valid_vega_lite(spec)
+    assert layer_names(spec) == [
+        "below_cutoff",
+        "episodes",
+        "usual_range",
+        "cutoff",
+        "total",
+        "flag_urgent",
+    ]
+    assert [r["total"] for r in rows(layer(spec, "total"))] == list(ratings["total"])
+    (urgent,) = rows(layer(spec, "flag_urgent"))
+    assert (urgent["Session"], urgent["Total"]) == (5, 27.5)
+    (cutoff,) = rows(layer(spec, "cutoff"))
+    assert cutoff["cutoff"] == ALLIANCE4.psychometrics.total_cutoff
+    assert cutoff["label"] == "Clinical cutoff (36)"
+    (shade,) = rows(layer(spec, "below_cutoff"))
+    assert (shade["floor"], shade["cutoff"]) == (ALLIANCE4.total_min, 36)
+    assert layer(spec, "below_cutoff")["mark"]["opacity"] <= 0.1, "a light shade, not a wall"
+    (episode,) = rows(layer(spec, "episodes"))
+    assert episode["label"] == "Rupture: repaired"
+    assert (episode["from"], episode["to"]) == pytest.approx((4.6, 6.4))
 
 
 def test_a_sessions_marker_is_its_most_severe_flag_on_top_listing_every_flag(
@@ -79,80 +104,124 @@ def test_a_sessions_marker_is_its_most_severe_flag_on_top_listing_every_flag(
 ) -> None:
     flags = pd.DataFrame(
         {
-            "session_number": [5, 5, 3],
-            "severity": ["warning", "urgent", "urgent"],
-            "explanation": ["A reliable drop.", "The client asked to talk.", "Below cutoff."],
+            "session_number": [3, 5, 5, 3, 5],
+            "severity": ["info", "warning", "urgent", "urgent", "warning"],
+            "explanation": ["One low.", "A reliable drop.", "Asked to talk.", "Far below.", "Two"],
         }
     )
-    figure = charts.trajectory_figure(ratings, flags, episodes, ALLIANCE4)
-    markers = [t for t in figure.data if t.name.startswith("Flag: ")]
-    assert [t.name for t in markers] == ["Flag: urgent"]  # the warning shares session 5
-    (hover_5,) = [h for x, h in zip(markers[-1].x, markers[-1].hovertext, strict=True) if x == 5]
-    assert hover_5 == "✖ Urgent: The client asked to talk.<br>⚠ Warning: A reliable drop."
-    only_warning = charts.trajectory_figure(ratings, flags.iloc[:1], episodes, ALLIANCE4)
-    flag_traces = [t.name for t in only_warning.data if t.name.startswith("Flag: ")]
-    assert flag_traces == ["Flag: warning"]
+    spec = charts.trajectory_chart(ratings, flags, episodes, ALLIANCE4)
+    assert is_valid_vega_lite(spec)
+    assert [n for n in layer_names(spec) if n.startswith("flag_")] == ["flag_urgent"]
+    marker = layer(spec, "flag_urgent")
+    assert marker["mark"]["tooltip"] == {"content": "data"}
+    by_session = {r["Session"]: r for r in rows(marker)}
+    # hovering session 5 lists each of its flags in plain words, most severe first
+    assert list(by_session[5].items()) == [
+        ("Session", 5),
+        ("Total", 27.5),
+        ("Flag", "✖ Urgent"),
+        ("✖ Urgent", "Asked to talk."),
+        ("⚠ Warning", "A reliable drop."),
+        ("⚠ Warning (2)", "Two"),
+    ]
+    # no key for a flag the session does not have (nothing blank on hover)
+    assert list(by_session[3].items()) == [
+        ("Session", 3),
+        ("Total", 38.5),
+        ("Flag", "✖ Urgent"),
+        ("✖ Urgent", "Far below."),
+        ("○ Note", "One low."),
+    ]
+    only_warning = charts.trajectory_chart(ratings, flags.iloc[1:2], episodes, ALLIANCE4)
+    assert [n for n in layer_names(only_warning) if n.startswith("flag_")] == ["flag_warning"]
 
 
 def test_urgent_markers_are_drawn_after_less_severe_ones(ratings, episodes) -> None:
     flags = pd.DataFrame(
-        {"session_number": [2, 5], "severity": ["urgent", "talk"], "explanation": ["a", "b"]}
+        {
+            "session_number": [2, 5, 4],
+            "severity": ["urgent", "talk", "info"],
+            "explanation": ["a", "b", "c"],
+        }
     )
-    figure = charts.trajectory_figure(ratings, flags, episodes, ALLIANCE4)
-    flag_traces = [t.name for t in figure.data if t.name.startswith("Flag: ")]
-    assert flag_traces == ["Flag: talk", "Flag: urgent"]
+    spec = charts.trajectory_chart(ratings, flags, episodes, ALLIANCE4)
+    assert [n for n in layer_names(spec) if n.startswith("flag_")] == [
+        "flag_info",
+        "flag_talk",
+        "flag_urgent",
+    ]
+    assert layer_names(spec)[-1] == "flag_urgent"
+    # one colour scale, so one legend: the series, then each severity shown
+    colour = layer(spec, "flag_urgent")["encoding"]["color"]["scale"]
+    assert colour == layer(spec, "total")["encoding"]["color"]["scale"]
+    assert colour["domain"] == [charts.USUAL_RANGE, charts.TOTAL, "✖ Urgent", "◆ Talk", "○ Note"]
+    assert colour["range"][2:] == [PALETTE["urgent"], PALETTE["talk"], PALETTE["info"]]
+    legends = [
+        part["name"]
+        for part in spec["layer"]
+        if part.get("encoding", {}).get("color", {}).get("legend") is not None
+    ]
+    assert legends == ["total"], "one legend, the total's, naming every series and severity"
 
 
 def test_the_band_is_the_range_scoring_sent_and_none_of_the_charts_own(ratings) -> None:
-    figure = charts.trajectory_figure(ratings, pd.DataFrame(), pd.DataFrame(), ALLIANCE4)
-    lower = next(t for t in figure.data if t.name == "Usual range (as scoring judged each rating)")
-    lows = list(lower.y)
-    assert lows[2:] == pytest.approx([37.75 - 2.4, 38.0 - 2.2, 38.0 - 2.0, 38.0 - 2.0])
-    assert all(y != y for y in lows[:2])  # unknown range: nothing drawn
-    total = next(t for t in figure.data if t.name == "Total")
-    assert "-10.5 from the previous rating" in total.customdata[4][1]
+    spec = charts.trajectory_chart(ratings, pd.DataFrame(), pd.DataFrame(), ALLIANCE4)
+    band = rows(layer(spec, "usual_range"))
+    assert [r["session_number"] for r in band] == [3, 4, 5, 6]  # unknown range: nothing drawn
+    assert [r["low"] for r in band] == pytest.approx([37.75 - 2.4, 38.0 - 2.2, 36.0, 36.0])
+    assert [r["high"] for r in band] == pytest.approx([37.75 + 2.4, 38.0 + 2.2, 40.0, 40.0])
+    total = {r["session_number"]: r for r in rows(layer(spec, "total"))}
+    assert total[5]["change"] == "-10.5 from the previous rating"
+    assert total[1]["change"] == "–"
     without = ratings.drop(columns=["usual", "usual_sd", "change_from_previous"])
-    plain = charts.trajectory_figure(without, pd.DataFrame(), pd.DataFrame(), ALLIANCE4)
-    assert not [t for t in plain.data if t.name and t.name.startswith("Usual range")]
+    plain = charts.trajectory_chart(without, pd.DataFrame(), pd.DataFrame(), ALLIANCE4)
+    assert "usual_range" not in layer_names(plain)
 
 
 def test_an_open_episode_runs_to_the_last_session(ratings) -> None:
     open_episode = pd.DataFrame(
         {"opened_session": [5], "closed_session": [None], "status": ["open"]}
     )
-    figure = charts.trajectory_figure(ratings, pd.DataFrame(), open_episode, ALLIANCE4)
-    (shape,) = [s for s in figure.layout.shapes if s.name == "episode open"]
-    assert shape.x1 == pytest.approx(6.4)
+    spec = charts.trajectory_chart(ratings, pd.DataFrame(), open_episode, ALLIANCE4)
+    (episode,) = rows(layer(spec, "episodes"))
+    assert episode["to"] == pytest.approx(6.4)
+    assert episode["label"] == "Rupture: open"
 
 
 def test_no_ratings_gives_a_message_not_empty_axes() -> None:
-    figure = charts.trajectory_figure(
+    spec = charts.trajectory_chart(
         pd.DataFrame(columns=["session_number", "held_on", "total"]),
         pd.DataFrame(),
         pd.DataFrame(),
         ALLIANCE4,
     )
-    assert not figure.data
-    assert "No ratings yet" in figure.layout.annotations[0].text
+    assert is_valid_vega_lite(spec)
+    assert "No ratings yet" in rows(spec)[0]["message"]
 
 
 def test_items_get_one_panel_each_with_the_item_cutoff(ratings) -> None:
-    figure = charts.items_figure(ratings, ALLIANCE4)
-    assert names(figure) == list(ALLIANCE4.item_keys)
-    cutoffs = [s for s in figure.layout.shapes if s.y0 == ALLIANCE4.psychometrics.item_cutoff]
-    assert len(cutoffs) == len(ALLIANCE4.item_keys)
+    spec = charts.items_chart(ratings, ALLIANCE4)
+    assert is_valid_vega_lite(spec)
+    panels = spec["hconcat"]
+    assert [p["name"] for p in panels] == [f"panel_{key}" for key in ALLIANCE4.item_keys]
+    for panel in panels:
+        line, cutoff = panel["layer"]
+        assert rows(cutoff) == [{"cutoff": ALLIANCE4.psychometrics.item_cutoff}]
+        assert [r["score"] for r in rows(line)] == pytest.approx(list(ratings["total"] / 4))
 
 
 def test_wai12_items_are_grouped_into_its_registry_subscales() -> None:
     frame = pd.DataFrame({"session_number": [1, 2], **{key: [4.0, 3.0] for key in WAI12.item_keys}})
-    figure = charts.items_figure(frame, WAI12)
-    assert sorted(names(figure)) == sorted(WAI12.subscales)
-    assert list(figure.data[0].y) == [4.0, 3.0]
+    spec = charts.items_chart(frame, WAI12)
+    assert is_valid_vega_lite(spec)
+    names = [p["name"].removeprefix("panel_") for p in spec["hconcat"]]
+    assert sorted(names) == sorted(WAI12.subscales)
+    assert [r["score"] for r in rows(spec["hconcat"][0]["layer"][0])] == [4.0, 3.0]
 
 
 def test_items_without_ratings_say_so() -> None:
-    figure = charts.items_figure(pd.DataFrame(columns=["session_number"]), ALLIANCE4)
-    assert not figure.data
+    spec = charts.items_chart(pd.DataFrame(columns=["session_number"]), ALLIANCE4)
+    assert rows(spec) == [{"message": "No item scores yet."}]
 
 
 @pytest.fixture
@@ -178,21 +247,6 @@ def therapist_weekly() -> pd.DataFrame:
             "response_rate": [1.0, 0.5, 0.75],
         }
     )
-
-
-def layer(spec: dict, name: str) -> dict:
-    return next(part for part in spec["layer"] if part.get("name") == name)
-
-
-def rows(spec: dict) -> list[dict]:
-    return spec["data"]["values"]
-
-
-def is_valid_vega_lite(spec: dict) -> bool:
-    """Checked against the Vega-Lite schema that Altair (a Streamlit dependency) ships."""
-    chart_type = alt.LayerChart if "layer" in spec else alt.Chart
-    chart_type.from_dict(spec)  # raises on an invalid spec
-    return True
 
 
 def test_the_team_trend_has_a_ci_band_and_the_team_mean(team_weekly, therapist_weekly) -> None:

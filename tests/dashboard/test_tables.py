@@ -19,7 +19,10 @@ from dashboard.tables import (
     therapist_weekly_frame,
     wording_note,
 )
-from scoring.instruments import ALLIANCE4, WAI12
+from tests.dashboard.described import described
+
+ALLIANCE4 = described("alliance4")
+WAI12 = described("wai12")
 
 
 def therapist(therapist_id: int, name: str) -> dict:
@@ -156,11 +159,11 @@ def test_every_word_of_the_clinical_vocabulary_has_a_label():
         EPISODE_LABELS,
         FLAG_STATUS_LABELS,
         SEVERITY_LABELS,
-        SEVERITY_SYMBOLS,
+        SEVERITY_SHAPES,
     )
     from scoring.vocabulary import Action, EpisodeStatus, FlagStatus, Severity
 
-    assert set(SEVERITY_LABELS) == set(Severity) == set(SEVERITY_SYMBOLS)
+    assert set(SEVERITY_LABELS) == set(Severity) == set(SEVERITY_SHAPES)
     assert set(ACTION_LABELS) == set(Action)
     assert set(FLAG_STATUS_LABELS) == set(FlagStatus)
     assert set(EPISODE_LABELS) == set(EpisodeStatus)

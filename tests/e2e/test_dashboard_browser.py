@@ -11,6 +11,10 @@ from tests.e2e.test_rating_page import axe_violations
 
 pytestmark = pytest.mark.e2e
 TIMEOUT_MS = 20_000
+#: The client page's trajectory drawn: the total's line in the first Vega-Lite chart's SVG.
+TRAJECTORY_DRAWN = (
+    "[data-testid=stMain] [data-testid=stVegaLiteChart] >> nth=0 >> g.mark-line path >> nth=0"
+)
 
 
 def sign_in(page, url: str, email: str) -> None:
@@ -46,9 +50,9 @@ def test_a_therapist_acknowledges_the_most_urgent_flag(
     page.wait_for_timeout(1000)  # let the table's canvas paint before the screenshot
     page.screenshot(path=ARTIFACTS / "caseload.png", full_page=True)
 
-    page.get_by_role("button", name="Open client page").click()  # first = most urgent
+    page.get_by_role("link", name="Open client page").click()  # first = most urgent
     page.get_by_role("heading", name=f"Client {clinic.ruptured.code}").wait_for(timeout=TIMEOUT_MS)
-    page.locator(".js-plotly-plot").first.wait_for(timeout=TIMEOUT_MS)
+    page.locator(TRAJECTORY_DRAWN).wait_for(timeout=TIMEOUT_MS)
     page.wait_for_timeout(1000)
     page.screenshot(path=ARTIFACTS / "client.png", full_page=True)
 
@@ -116,7 +120,7 @@ def test_a_refresh_keeps_the_therapist_signed_in_on_the_same_client(
     page = browser_page
     sign_in(page, dashboard_url, clinic.therapist.user.email)
     page.get_by_role("heading", name="My caseload").wait_for(timeout=TIMEOUT_MS)
-    page.get_by_role("button", name="Open client page").click()
+    page.get_by_role("link", name="Open client page").click()
     client_heading(page, clinic.ruptured.code).wait_for(timeout=TIMEOUT_MS)
     assert page.url.endswith(f"/client?client={clinic.ruptured.code}")
     page.wait_for_timeout(1000)  # the browser redeems its one-time ticket for the cookie
@@ -144,7 +148,7 @@ def test_back_and_forward_move_between_the_caseload_and_clients(
     first, second = clinic.ruptured.code, clinic.calm.code
     sign_in(page, dashboard_url, clinic.therapist.user.email)
     page.get_by_role("heading", name="My caseload").wait_for(timeout=TIMEOUT_MS)
-    page.get_by_role("button", name="Open client page").click()
+    page.get_by_role("link", name="Open client page").click()
     client_heading(page, first).wait_for(timeout=TIMEOUT_MS)
     choose(page, page.get_by_role("combobox", name="Client"), second)
     client_heading(page, second).wait_for(timeout=TIMEOUT_MS)
@@ -196,8 +200,8 @@ def test_axe_finds_nothing_serious_on_sign_in_caseload_and_client_pages(
     page.locator("[data-testid=stDataFrame]").first.wait_for(timeout=TIMEOUT_MS)
     page.wait_for_timeout(1500)
     found["caseload"] = axe_violations(page, "caseload")
-    page.get_by_role("button", name="Open client page").click()
-    page.locator(".js-plotly-plot").first.wait_for(timeout=TIMEOUT_MS)
+    page.get_by_role("link", name="Open client page").click()
+    page.locator(TRAJECTORY_DRAWN).wait_for(timeout=TIMEOUT_MS)
     page.wait_for_timeout(1500)
     found["client"] = axe_violations(page, "client")
     assert found == {"sign-in": [], "caseload": [], "client": []}
