@@ -12,7 +12,6 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from backend.audit.models import AuditEvent
-from backend.audit.writer import record  # noqa: F401  (re-exported for backend/overview)
 from backend.auth.caller import READ_AUDIT_TRAIL, Caller, require
 from backend.clients.models import Client
 from backend.clients.scope import visible_clients

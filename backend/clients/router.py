@@ -30,8 +30,6 @@ router = APIRouter(
     prefix="/api/clients", tags=["clients"], responses=refusals(401, 403, 404, 409, 422)
 )
 
-__all__ = ["ClientCode", "router"]  # ClientCode stays importable here for backend/overview
-
 
 @router.get("", response_model=list[ClientPublic])
 def clients(

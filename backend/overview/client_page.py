@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from backend.auth.service import Caller
+from backend.auth.caller import Caller
 from backend.clients.scope import client_for
 from backend.clients.service import client_public
 from backend.flags.models import ClientSummary

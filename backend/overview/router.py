@@ -5,8 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from backend.auth.deps import CallerDep
-from backend.clients.router import ClientCode
-from backend.clients.schemas import ClientStatus
+from backend.clients.schemas import ClientCode, ClientStatus
 from backend.db import DatabaseDep
 from backend.i18n import SOURCE_LANGUAGE, translations_for
 from backend.overview.client_page import client_page

@@ -15,12 +15,12 @@ from typing import Any
 from sqlalchemy import Date, RowMapping, case, cast, distinct, func, literal_column, nulls_last
 from sqlmodel import Session, col, select
 
-from backend.audit.service import record
-from backend.auth.service import Caller
+from backend.audit.writer import record
+from backend.auth.caller import OVERSEE_TEAMS, READ_CLINICAL_DATA, Caller, require
 from backend.clients.models import Client
 from backend.clients.scope import visible_clients
 from backend.clock import today, utcnow
-from backend.errors import Forbidden, InvalidInput
+from backend.errors import InvalidInput
 from backend.flags.models import SEVERITIES, ClientSummary, Episode, Flag
 from backend.overview.schemas import (
     CaseloadRow,
@@ -33,7 +33,8 @@ from backend.overview.schemas import (
 )
 from backend.overview.waiting import ruptures_waiting, talk_requests_waiting
 from backend.ratings.models import Rating
-from backend.teams.models import Team, TeamSupervisor
+from backend.teams.models import Team
+from backend.teams.service import supervised_therapists
 from backend.therapy.models import TherapySession
 from backend.users.models import Role, User
 from scoring.instruments import UnknownInstrument, get_instrument
@@ -83,8 +84,7 @@ def caseload(
     *, session: Session, caller: Caller, status: str = "active", limit: int = 1000
 ) -> list[CaseloadRow]:
     """One row per visible client, the ones that need attention first."""
-    if caller.role == Role.admin:
-        raise Forbidden("Administrators manage accounts and assignments, not clinical data.")
+    require(caller, READ_CLINICAL_DATA)
     record(session=session, action="read_caseload", caller=caller, object_id=status)
     in_scope = (visible_clients(caller), Client.status == status)
     sessions = (
@@ -230,8 +230,7 @@ def team_overview(*, session: Session, caller: Caller, weeks: int, instrument: s
 
 
 def _check_team_overview_request(*, caller: Caller, instrument: str) -> None:
-    if caller.role != Role.supervisor:
-        raise Forbidden("The team overview is for supervisors.")
+    require(caller, OVERSEE_TEAMS)
     try:
         get_instrument(instrument)
     except UnknownInstrument:
@@ -241,7 +240,6 @@ def _check_team_overview_request(*, caller: Caller, instrument: str) -> None:
 def _team_therapists(session: Session, *, caller: Caller) -> list[RowMapping]:
     """The active therapists of the teams the caller supervises, by name:
     ``therapist_id``, ``therapist_name``, ``team_name``."""
-    supervised = select(TeamSupervisor.team_id).where(TeamSupervisor.user_id == caller.id)
     return list(
         session.exec(
             select(
@@ -250,7 +248,9 @@ def _team_therapists(session: Session, *, caller: Caller) -> list[RowMapping]:
                 col(Team.name).label("team_name"),
             )
             .join(Team, col(Team.id) == User.team_id, isouter=True)
-            .where(User.role == Role.therapist.value, col(User.team_id).in_(supervised))
+            .where(
+                User.role == Role.therapist.value, col(User.id).in_(supervised_therapists(caller))
+            )
             .where(col(User.active))
             .order_by(User.display_name, User.id)
         ).mappings()

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from backend.auth.service import Caller
+from backend.auth.caller import Caller
 from backend.auth.tokens import link_token_hash
 from backend.clients.scope import client_for
 from backend.clock import utcnow
