@@ -75,13 +75,7 @@ def trajectory_chart(
         **TRAJECTORY_COLOURS,
         **{severity_label(s): PALETTE.get(s, PALETTE["info"]) for s in severities},
     }
-    session = {
-        "field": "session_number",
-        "type": "quantitative",
-        "title": "Session",
-        "scale": {"domain": [first - 0.5, last + 0.5], "nice": False, "zero": False},
-        "axis": {"tickMinStep": 1, "format": "d"},
-    }
+    session = _session_axis(first, last)
     total = {
         "field": "total",
         "type": "quantitative",
@@ -404,13 +398,7 @@ def items_chart(ratings: pd.DataFrame, instrument: Instrument) -> VegaLiteSpec:
         return empty_chart("No item scores yet.")
     ratings = ratings.sort_values("session_number")
     first, last = int(ratings["session_number"].min()), int(ratings["session_number"].max())
-    session = {
-        "field": "session_number",
-        "type": "quantitative",
-        "title": "Session",
-        "scale": {"domain": [first - 0.5, last + 0.5], "nice": False, "zero": False},
-        "axis": {"tickMinStep": 1, "format": "d"},
-    }
+    session = _session_axis(first, last)
     score = {
         "field": "score",
         "type": "quantitative",
@@ -706,4 +694,15 @@ def team_heatmap(
         "layer": layers,
         "resolve": {"scale": {"color": "independent"}},
         "config": _DRAWN_AS_GIVEN,
+    }
+
+
+def _session_axis(first: int, last: int) -> dict[str, Any]:
+    """Sessions first..last along x, one tick per whole session."""
+    return {
+        "field": "session_number",
+        "type": "quantitative",
+        "title": "Session",
+        "scale": {"domain": [first - 0.5, last + 0.5], "nice": False, "zero": False},
+        "axis": {"tickMinStep": 1, "format": "d"},
     }

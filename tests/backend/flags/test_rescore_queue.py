@@ -128,23 +128,11 @@ def test_a_client_whose_scoring_fails_stays_queued_without_holding_up_the_rest(
     assert clients[1].code not in caplog.text
 
 
-def test_an_answer_queued_during_a_pass_is_scored_before_the_passes_stop(db, monkeypatch) -> None:
+def test_an_answer_queued_during_a_pass_is_scored_before_the_passes_stop(db, held_pass) -> None:
     therapist = signed_in(db)
     early, late = make_client(db, therapist), make_client(db, therapist)
     answer(db, early)
-    real_score = rescore_queue.score_clients
-    scoring, release = threading.Event(), threading.Event()
-
-    def held_open(session, client_ids, **kwargs):
-        if not scoring.is_set():
-            scoring.set()
-            assert release.wait(10)
-        return real_score(session, client_ids, **kwargs)
-
-    monkeypatch.setattr(rescore_queue, "score_clients", held_open)
-    running = threading.Thread(target=catch_up, args=(db,))
-    running.start()
-    assert scoring.wait(10)
+    held_pass.start(db)
 
     def answer_then_catch_up() -> None:
         answer(db, late)
@@ -152,8 +140,7 @@ def test_an_answer_queued_during_a_pass_is_scored_before_the_passes_stop(db, mon
 
     arriving = threading.Thread(target=answer_then_catch_up)
     arriving.start()
-    release.set()
-    running.join(10)
+    held_pass.finish()
     arriving.join(10)
 
     assert queued_count(db) == 0

@@ -88,31 +88,18 @@ def test_ratings_arriving_within_the_interval_share_the_next_pass(db, pass_start
 
 
 def test_a_rating_that_arrives_while_a_pass_runs_schedules_no_task_and_is_scored(
-    db, pass_starts, monkeypatch
+    db, pass_starts, held_pass
 ) -> None:
     therapist = signed_in(db)
     early, late = make_client(db, therapist), make_client(db, therapist)
     answer(db, early)
-    real_score = rescore_queue.score_clients
-    scoring, release = threading.Event(), threading.Event()
-
-    def held_open(session, client_ids, **kwargs):
-        if not scoring.is_set():
-            scoring.set()
-            assert release.wait(10)
-        return real_score(session, client_ids, **kwargs)
-
-    monkeypatch.setattr(rescore_queue, "score_clients", held_open)
-    running = threading.Thread(target=catch_up, args=(db,))
-    running.start()
-    assert scoring.wait(10)
+    held_pass.start(db)
 
     answer(db, late)
     background = BackgroundTasks()
     receipt = RatingReceipt(rating_id="r_opaque", submitted_at=utcnow())
     after_submission(background, db=db, outcome=SubmissionOutcome(receipt=receipt, created=True))
-    release.set()
-    running.join(10)
+    held_pass.finish()
 
     assert background.tasks == []
     assert len(pass_starts) == 2
