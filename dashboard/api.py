@@ -256,8 +256,11 @@ class RapportAPI:
     def set_supervised_teams(self, user_id: int, teams: list[str]) -> dict[str, Any]:
         return _request("PUT", f"/api/users/{user_id}/teams", self.token, json={"teams": teams})
 
-    def clients(self, status: str | None = None) -> list[dict[str, Any]]:
-        return self._get("/api/clients", status=status)
+    def clients(
+        self, *, code: str | None = None, limit: int = 200, status: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Clients by code, at most ``limit``; ``code`` keeps codes containing it."""
+        return self._get("/api/clients", status=status, code=code or None, limit=limit)
 
     def create_client(self, therapist_id: int) -> dict[str, Any]:
         return self._post("/api/clients", {"therapist_id": therapist_id})

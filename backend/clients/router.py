@@ -33,13 +33,19 @@ router = APIRouter(
 
 @router.get("", response_model=list[ClientPublic])
 def clients(
-    caller: CallerDep, db: DatabaseDep, status: ClientStatus | None = Query(default=None)
+    caller: CallerDep,
+    db: DatabaseDep,
+    status: ClientStatus | None = Query(default=None),
+    code: str | None = Query(
+        default=None, max_length=20, description="Only clients whose code contains this."
+    ),
+    limit: int = Query(default=200, ge=1, le=1000, description="At most this many, by code."),
+    offset: int = Query(default=0, ge=0, le=1_000_000, description="Skip this many first."),
 ) -> list[ClientPublic]:
     with db.reading() as session:
-        return [
-            client_public(session=session, client=c)
-            for c in clients_of(session=session, caller=caller, status=status)
-        ]
+        return clients_of(
+            session=session, caller=caller, status=status, code=code, limit=limit, offset=offset
+        )
 
 
 @router.post("", response_model=ClientPublic, status_code=status.HTTP_201_CREATED)

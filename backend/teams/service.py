@@ -46,15 +46,6 @@ def add_supervisor(*, session: Session, team_id: int, user_id: int) -> None:
         session.flush()
 
 
-def supervised_team_names(*, session: Session, user_id: int) -> list[str]:
-    rows = session.exec(
-        select(Team.name)
-        .join(TeamSupervisor, col(TeamSupervisor.team_id) == Team.id)
-        .where(TeamSupervisor.user_id == user_id)
-    )
-    return sorted(rows)
-
-
 def remove_supervisor(*, session: Session, team_id: int, user_id: int) -> None:
     session.exec(
         delete(TeamSupervisor).where(

@@ -18,6 +18,7 @@ from backend.users.service import (
     list_users,
     update_user,
     user_public,
+    users_public,
 )
 
 #: A user's id in a path.
@@ -30,7 +31,7 @@ router = APIRouter(prefix="/api/users", tags=["users"], responses=refusals(401, 
 def users(admin: AdminDep, db: DatabaseDep) -> list[UserPublic]:
     with db.reading() as session:
         record(session=session, action="list_users", caller=admin)
-        return [user_public(session=session, user=u) for u in list_users(session=session)]
+        return users_public(session=session, users=list_users(session=session))
 
 
 @router.post("", response_model=UserPublic, status_code=status.HTTP_201_CREATED)

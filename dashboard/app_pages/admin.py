@@ -11,6 +11,8 @@ from dashboard.downloads import client_exports
 from dashboard.safe_text import csv_safe, plain
 
 ROLES = {"therapist": "Therapist", "supervisor": "Supervisor", "admin": "Administrator"}
+#: Clients listed at once; an administrator finds the others by code.
+CLIENTS_SHOWN = 200
 
 api = session.api()
 st.title("Administration")
@@ -141,7 +143,13 @@ with users_tab:
 
 with clients_tab:
     therapists = {u["id"]: u for u in users if u["role"] == "therapist" and u["active"]}
-    clients = api.clients()
+    search = st.text_input(
+        "Find a client by code", max_chars=20, key="client_search", placeholder="e.g. SRBW"
+    )
+    clients = api.clients(code=search.strip() or None, limit=CLIENTS_SHOWN + 1)
+    if len(clients) > CLIENTS_SHOWN:
+        clients = clients[:CLIENTS_SHOWN]
+        st.caption(f"The first {CLIENTS_SHOWN} codes in order; type part of a code to find others.")
     if clients:
         st.dataframe(
             pd.DataFrame.from_records(
@@ -157,6 +165,8 @@ with clients_tab:
             hide_index=True,
             key="clients_table",
         )
+    elif search.strip():
+        st.info(f"No client code contains {plain(search.strip().upper())}.")
     else:
         st.info("No clients yet. Add one for a therapist below.")
     if not therapists:

@@ -374,6 +374,18 @@ def test_an_admin_sees_administration_only_and_adds_a_client(backend, clinic) ->
         at.switch_page("app_pages/caseload.py")  # not in an admin's navigation
 
 
+def test_an_admin_finds_a_client_by_part_of_its_code(backend, clinic) -> None:
+    at = app_as(backend, clinic.admin)
+    codes = list(at.dataframe[1].value["Client"])
+    wanted = codes[-1]
+    at.text_input(key="client_search").input(wanted[-4:].lower()).run()
+    assert not at.exception
+    assert wanted in set(at.dataframe[1].value["Client"])
+    at.text_input(key="client_search").input("QQQQQQQQ").run()
+    assert not at.exception
+    assert "No client code contains QQQQQQQQ." in [i.value for i in at.info]
+
+
 def test_a_revoked_token_returns_to_sign_in_with_a_message(backend, clinic) -> None:
     at = app_as(backend, clinic.therapist)
     assert at.title[0].value == "My caseload"

@@ -32,6 +32,20 @@ def test_a_therapist_creates_a_client_with_a_random_pseudonymous_code(api, db) -
     assert all(re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}", code) for code in codes)
 
 
+def test_the_client_list_comes_a_page_at_a_time_and_finds_codes_by_part(api, db) -> None:
+    me = signed_in(db)
+    codes = sorted(make_client(db, me).code for _ in range(5))
+    page = api.get("/api/clients", params={"limit": 2, "offset": 1}, headers=me.headers).json()
+    assert [c["code"] for c in page] == codes[1:3]
+    assert page[0]["therapist_name"]  # the therapist's name comes with each row
+    part = codes[3][2:7].lower()  # any part of a code, in any case
+    found = api.get("/api/clients", params={"code": part}, headers=me.headers).json()
+    assert codes[3] in [c["code"] for c in found]
+    assert api.get("/api/clients", params={"code": "%"}, headers=me.headers).json() == []
+    too_many = api.get("/api/clients", params={"limit": 1001}, headers=me.headers)
+    assert too_many.status_code == 422 and too_many.json()["detail"]
+
+
 def test_a_therapist_lists_only_their_own_caseload(api, db) -> None:
     me, other = signed_in(db), signed_in(db)
     mine = make_client(db, me)
