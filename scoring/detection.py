@@ -168,8 +168,16 @@ def oracle_rule(caseload: SimulatedCaseload) -> tuple[np.ndarray, float]:
         how="left",
     ).merge(caseload.truth[["client_id", "true_sd", "pattern"]], on="client_id")
     z = ((ratings["expected"] - ratings["total"]) / ratings["true_sd"]).to_numpy()
-    free = ratings["pattern"].eq("none").to_numpy()
-    worst = pd.Series(z[free]).groupby(ratings.loc[free, "client_id"].to_numpy()).max()
+    return _flagged_at_oracle_rate(caseload, z)
+
+
+def _flagged_at_oracle_rate(caseload: SimulatedCaseload, z: np.ndarray) -> tuple[np.ndarray, float]:
+    """Ratings whose ``z`` (aligned with ``caseload.ratings``; NaN never flags) exceeds the
+    k that flags ``ORACLE_FALSE_ALARMS`` of the rupture-free clients, and that k."""
+    z = np.nan_to_num(z, nan=-np.inf)
+    ids = caseload.ratings["client_id"].to_numpy()
+    free = np.isin(ids, caseload.truth.loc[caseload.truth["pattern"] == "none", "client_id"])
+    worst = pd.Series(z[free]).groupby(ids[free]).max()
     k = float(np.quantile(worst, 1.0 - ORACLE_FALSE_ALARMS))
     return z > k, k
 
@@ -190,7 +198,7 @@ def learned_level_rule(caseload: SimulatedCaseload) -> tuple[np.ndarray, float]:
             on=["client_id", "session_number"],
             how="left",
         )
-        .merge(caseload.truth[["client_id", "true_sd", "pattern"]], on="client_id")
+        .merge(caseload.truth[["client_id", "true_sd"]], on="client_id")
         .set_index(caseload.ratings.index)
         .sort_values(["client_id", "session_number"])
     )
@@ -203,12 +211,9 @@ def learned_level_rule(caseload: SimulatedCaseload) -> tuple[np.ndarray, float]:
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = prior_sum / prior_n
         z = (mean - ratings["total"]) / (ratings["true_sd"] * np.sqrt(1.0 + 1.0 / prior_n))
-    z = z.where(prior_n >= 2).reindex(caseload.ratings.index).to_numpy()
-    free = ratings["pattern"].eq("none").reindex(caseload.ratings.index).to_numpy()
-    ids = caseload.ratings["client_id"].to_numpy()
-    worst = pd.Series(z[free]).groupby(ids[free]).max().fillna(-np.inf)
-    k = float(np.quantile(worst, 1.0 - ORACLE_FALSE_ALARMS))
-    return np.nan_to_num(z, nan=-np.inf) > k, k
+    return _flagged_at_oracle_rate(
+        caseload, z.where(prior_n >= 2).reindex(caseload.ratings.index).to_numpy()
+    )
 
 
 def detection_table(caseload: SimulatedCaseload, result: Evaluation) -> list[Detection]:
