@@ -98,16 +98,7 @@ def clients_of(
     if code:
         query = query.where(col(Client.code).contains(code.strip().upper(), autoescape=True))
     rows = session.exec(query.order_by(Client.code).offset(offset).limit(limit))
-    return [
-        ClientPublic(
-            code=client.code,
-            therapist_id=client.therapist_id,
-            therapist_name=therapist_name,
-            status=client.status,
-            created_at=client.created_at,
-        )
-        for client, therapist_name in rows
-    ]
+    return [_public(client, therapist_name) for client, therapist_name in rows]
 
 
 def update_client(*, session: Session, caller: Caller, code: str, change: ClientUpdate) -> Client:
@@ -158,10 +149,14 @@ def delete_client(*, session: Session, caller: Caller, code: str) -> None:
 
 def client_public(*, session: Session, client: Client) -> ClientPublic:
     therapist = session.get(User, client.therapist_id)
+    return _public(client, therapist.display_name if therapist else "")
+
+
+def _public(client: Client, therapist_name: str) -> ClientPublic:
     return ClientPublic(
         code=client.code,
         therapist_id=client.therapist_id,
-        therapist_name=therapist.display_name if therapist else "",
+        therapist_name=therapist_name,
         status=client.status,
         created_at=client.created_at,
     )
