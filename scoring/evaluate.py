@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import repeat
 
 import numpy as np
@@ -59,7 +60,8 @@ class Evaluation:
     instrument, rule, severity, level, item, guidance, rules_version: category (null as
     NaN; instrument is null for a missing_ratings flag before any rating); explanation
     object[str]; evidence object[dict[str, int | float | None]] (plain Python numbers,
-    JSON-serialisable; floats rounded to 4 places).
+    JSON-serialisable; floats rounded to 4 places). The evidence dicts are made when
+    ``flags`` is first read; until then they are the rules' columns (``evidence``).
 
     ``episodes`` (``EPISODE_COLUMNS``), sorted by client_id, opened_session: text columns
     object[str]; episode_number, opened_session int64; opened_on, closed_on
@@ -82,11 +84,35 @@ class Evaluation:
     dip, the change from the previous rating, and whether it fell inside an episode.
     """
 
-    flags: pd.DataFrame
     episodes: pd.DataFrame
     summary: pd.DataFrame
     ranges: pd.DataFrame
+    flags_before_evidence: pd.DataFrame
+    evidence: FlagEvidence
     rules_version: str = RULES_VERSION
+
+    @cached_property
+    def flags(self) -> pd.DataFrame:
+        """The flags with their evidence dicts, made on first read (see ``FlagEvidence``)."""
+        frame = self.flags_before_evidence.copy(deep=False)
+        frame.insert(FLAG_COLUMNS.index("evidence"), "evidence", self.evidence.dicts())
+        return frame
+
+
+@dataclass(frozen=True)
+class FlagEvidence:
+    """Each flag's evidence, kept as the rules' columns until it is read.
+
+    A dict per flag is a million small objects on a full rescore: about a tenth of its
+    time, and most of the garbage collector's work. ``dicts`` makes them in flag order.
+    """
+
+    hits: tuple[RuleHits, ...]
+    order: np.ndarray  # flag row -> position in the hits stacked in order
+
+    def dicts(self) -> np.ndarray:
+        stacked = [evidence for hit in self.hits for evidence in _evidence(hit)]
+        return object_array(stacked)[self.order]
 
 
 def evaluate(
@@ -103,8 +129,10 @@ def evaluate(
     """
     checked = check_ratings(ratings)
     checked_sessions = check_sessions(sessions)
-    client_ids = np.union1d(checked.client_uniques, checked_sessions.client_uniques)
-    client_ids = client_ids.astype(object)
+    # sorted as Python sorts strings (as np.union1d would, but without an object sort)
+    client_ids = object_array(
+        sorted(set(checked.client_uniques.tolist()).union(checked_sessions.client_uniques.tolist()))
+    )
     index = pd.Index(client_ids)
     r_client = _codes(index, checked.client_uniques, checked.client_code)
     s_client = _codes(index, checked_sessions.client_uniques, checked_sessions.client_code)
@@ -117,7 +145,7 @@ def evaluate(
     own = own_range(history)
     hits = {rule.__name__: rule(history, own) for rule in HISTORY_RULES}
     missing = missing_ratings(timeline, config.missing_run, config.rating_grace_days)
-    flags, f_client, f_session, f_severity = _flag_frame(history, timeline, hits, missing)
+    flags, evidence, f_client, f_session, f_severity = _flag_frame(history, timeline, hits, missing)
 
     episodes = rupture_episodes(history, own)
     episode_client = pd.Index(client_ids).get_indexer(episodes["client_id"])
@@ -125,7 +153,11 @@ def evaluate(
         history, own, timeline, f_client, f_session, f_severity, episodes, episode_client
     )
     return Evaluation(
-        flags=flags, episodes=episodes, summary=summary, ranges=_range_frame(history, own)
+        episodes=episodes,
+        summary=summary,
+        ranges=_range_frame(history, own),
+        flags_before_evidence=flags,
+        evidence=evidence,
     )
 
 
@@ -191,8 +223,9 @@ def _flag_frame(
     timeline: SessionTimeline,
     hits: dict[str, RuleHits],
     missing: RuleHits,
-) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
-    """Stack every rule's hits into one frame sorted by client, session, rule and item.
+) -> tuple[pd.DataFrame, FlagEvidence, np.ndarray, np.ndarray, np.ndarray]:
+    """Stack every rule's hits into one frame sorted by client, session, rule and item
+    (all of ``FLAG_COLUMNS`` but the evidence, which ``FlagEvidence`` keeps).
 
     Low-cardinality text columns are categoricals (built from codes, so 1M flags stay
     fast); free text (``explanation``) and ``evidence`` are object columns.
@@ -214,8 +247,8 @@ def _flag_frame(
         )
     }
     explanation: list[str] = []
-    evidence: list[dict] = []
-    for hit in (*hits.values(), missing):
+    every = (*hits.values(), missing)
+    for hit in every:
         n = len(hit)
         if hit is missing:
             client = timeline.client[hit.rows]
@@ -238,13 +271,11 @@ def _flag_frame(
         columns["item"].append(hit.item if hit.item is not None else np.full(n, -1))
         columns["guidance"].append(guidance_codes(hit.rule, columns["level"][-1]))
         explanation.extend(hit.explanation)
-        evidence.extend(_evidence(hit))
 
     stacked = {k: np.concatenate(v) for k, v in columns.items()}
     client, session, rule = stacked["client"], stacked["session"], stacked["rule"]
     order = np.lexsort((stacked["item_order"], rule, session, client))
     explanation_col = object_array(explanation)
-    evidence_col = object_array(evidence)
     rule = rule[order]
     severity = stacked["severity"][order]
     frame = build_frame(
@@ -258,10 +289,9 @@ def _flag_frame(
             "level": categorical(stacked["level"][order], LEVELS),
             "item": categorical(stacked["item"][order], item_keys),
             "explanation": explanation_col[order],
-            "evidence": evidence_col[order],
             "guidance": categorical(stacked["guidance"][order], GUIDANCE_TEXTS),
             "rules_version": categorical(np.zeros(len(rule), dtype=np.int64), (RULES_VERSION,)),
         },
         len(order),
     )
-    return frame, client[order], session[order], severity
+    return frame, FlagEvidence(every, order), client[order], session[order], severity

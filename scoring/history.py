@@ -61,6 +61,23 @@ def run_length(flags: np.ndarray, group_start: np.ndarray) -> np.ndarray:
     return idx - np.maximum.accumulate(breaks) if n else idx
 
 
+def history_order(client: np.ndarray, instrument: np.ndarray, session: np.ndarray) -> np.ndarray:
+    """The permutation that sorts ratings by (client, instrument, session).
+
+    The three are packed into one integer key when it fits in 63 bits (it always does for
+    real session numbers): one argsort of a key is several times faster than a
+    three-key lexsort. Keys are unique (one rating per client and session), so the sort
+    need not be stable.
+    """
+    if not len(session):
+        return np.zeros(0, np.int64)
+    span = int(session.max()) + 1
+    instruments = int(instrument.max()) + 1
+    if int(client.max()) + 1 >= np.iinfo(np.int64).max // (span * instruments):
+        return np.lexsort((session, instrument, client))
+    return np.argsort((client * instruments + instrument) * span + session)
+
+
 def build_history(
     checked: CheckedRatings,
     client_ids: np.ndarray,
@@ -74,7 +91,7 @@ def build_history(
     instrument_ids = tuple(sorted(checked.instrument_uniques))
     remap = np.array([instrument_ids.index(i) for i in checked.instrument_uniques], np.int64)
     instrument_codes = remap[checked.instrument_code] if len(remap) else checked.instrument_code
-    order = np.lexsort((checked.session_number, instrument_codes, client_codes))
+    order = history_order(client_codes, instrument_codes, checked.session_number)
     client = client_codes[order]
     instrument = instrument_codes[order]
     session = checked.session_number[order]

@@ -78,15 +78,20 @@ class OwnRange:
 
 
 def own_range(h: RatingHistory) -> OwnRange:
-    """Walk every history rating by rating; see the module docstring for the rules."""
+    """Walk every history rating by rating; see the module docstring for the rules.
+
+    Histories are kept longest first, so the ones still going at a position are a prefix
+    and every per-history state array is read and written as a slice, not gathered.
+    """
     n = len(h)
     starts = np.flatnonzero(h.group_start)
     lengths = np.diff(np.append(starts, n))
     by_length = np.argsort(-lengths, kind="stable")
     width = int(lengths.max(initial=0))
-    # histories still going at each position: a prefix of ``by_length``
+    # histories still going at each position: a prefix of the walk order
     active = np.searchsorted(-lengths[by_length], -np.arange(width), "left")
-    t = _GroupThresholds(h, starts)
+    first_row = starts[by_length]
+    t = _GroupThresholds(h, first_row)
     ranges = _Ranges(h, len(starts))
 
     g = len(starts)
@@ -110,24 +115,25 @@ def own_range(h: RatingHistory) -> OwnRange:
     found = 0
 
     for position in range(width):
-        grp = by_length[: active[position]]
-        row = starts[grp] + position
+        a = int(active[position])
+        row = first_row[:a] + position
         x = h.total[row]
-        m, s, bn = ranges.of(grp, t)
+        m, s, bn = ranges.of(a, t)
         with np.errstate(invalid="ignore", divide="ignore"):
-            judged = bn >= t.min_prior[grp]
+            judged = bn >= t.min_prior[:a]
             # the next rating's spread: the client's own plus the mean's uncertainty
             zz = np.where(judged, (m - x) / (s * np.sqrt(1.0 + 1.0 / np.maximum(bn, 1))), np.nan)
         mean[row] = np.where(judged, m, np.nan)
         sd[row] = np.where(judged, s, np.nan)
         z[row] = zz
         count[row] = bn
-        in_ep = ep[grp] >= 0
+        in_ep = ep[:a] >= 0
+        out = ~in_ep
 
         # Inside an open episode: repaired, left unrepaired, gone deeper, or still open.
-        k = np.flatnonzero(in_ep)
-        if len(k):
-            gk, rk, xk, eid = grp[k], row[k], x[k], ep[grp[k]]
+        gk = np.flatnonzero(in_ep)
+        if len(gk):
+            rk, xk, eid = row[gk], x[gk], ep[gk]
             back = xk >= e_mean[eid] - t.repair_sds[gk] * e_sd[eid] - EPS
             deeper = xk < h.total[lowest[eid]] - EPS
             lowest[eid[deeper]] = rk[deeper]
@@ -152,47 +158,48 @@ def own_range(h: RatingHistory) -> OwnRange:
             ep[gk[back | lost]] = -1
 
         # Outside an episode: ordinary, held while the shortfall adds up, or an opening.
-        k = np.flatnonzero(~in_ep)
-        if len(k):
-            gk, rk, xk, zk, mk, sdk = grp[k], row[k], x[k], zz[k], m[k], s[k]
+        # Worked out for every history still going, kept only where ``out``.
+        if out.any():
             with np.errstate(invalid="ignore"):
-                enough = mk - xk >= t.min_points[gk] - EPS
-                shallow = zk >= t.possible[gk] - EPS
-                deep = enough & (zk >= t.probable[gk] - EPS)
+                enough = m - x >= t.min_points[:a] - EPS
+                shallow = zz >= t.possible[:a] - EPS
+                deep = enough & (zz >= t.probable[:a] - EPS)
                 short = np.maximum(
-                    0.0, shortfall[gk] + np.nan_to_num(zk - t.allowance[gk], nan=-np.inf)
+                    0.0, shortfall[:a] + np.nan_to_num(zz - t.allowance[:a], nan=-np.inf)
                 )
-            opens = deep | (enough & (short >= t.drift[gk] - EPS))
-            is_far = opens & (zk >= t.far[gk] - EPS) & (mk - xk >= t.far_points[gk] - EPS)
+            opens = out & (deep | (enough & (short >= t.drift[:a] - EPS)))
+            is_far = opens & (zz >= t.far[:a] - EPS) & (m - x >= t.far_points[:a] - EPS)
             # one "possible" note per run of lower ratings, not one per rating
-            note = shallow & ~opens & ~noted[gk]
-            level[rk[note]] = POSSIBLE
-            level[rk[opens]] = np.where(is_far[opens], FAR, PROBABLE)
-            holding = held[gk] >= 0
-            first = np.where(holding, held[gk], rk)
+            note = out & shallow & ~opens & ~noted[:a]
+            level[row[note]] = POSSIBLE
+            holding = held[:a] >= 0
+            first = np.where(holding, held[:a], row)
 
             o = np.flatnonzero(opens)
-            go, ro, fo = gk[o], rk[o], first[o]
-            ids = np.arange(found, found + len(o))
-            found += len(o)
-            ep[go] = ids
-            ep_start[go] = fo
-            episode[ro] = ids
-            opened[ids], e_mean[ids], e_sd[ids], gone_far[ids] = ro, mk[o], sdk[o], is_far[o]
-            lowest[ids] = ro
-            for j in np.flatnonzero(fo < ro).tolist():  # the held ratings belong to it
-                span = np.arange(fo[j], ro[j] + 1)
-                episode[span] = ids[j]
-                lowest[ids[j]] = span[np.argmin(h.total[span] - EPS * (span == ro[j]))]
-            since_lowest[go] = ro - lowest[ids]
+            if len(o):
+                ro, fo = row[o], first[o]
+                level[ro] = np.where(is_far[o], FAR, PROBABLE)
+                ids = np.arange(found, found + len(o))
+                found += len(o)
+                ep[o] = ids
+                ep_start[o] = fo
+                episode[ro] = ids
+                opened[ids], e_mean[ids], e_sd[ids], gone_far[ids] = ro, m[o], s[o], is_far[o]
+                lowest[ids] = ro
+                for j in np.flatnonzero(fo < ro).tolist():  # the held ratings belong to it
+                    span = np.arange(fo[j], ro[j] + 1)
+                    episode[span] = ids[j]
+                    lowest[ids[j]] = span[np.argmin(h.total[span] - EPS * (span == ro[j]))]
+                since_lowest[o] = ro - lowest[ids]
 
             # A rating back in the range clears the shortfall; the held ratings join it.
-            clear = ~opens & (short <= 0.0)
-            ranges.add(gk[clear], first[clear], rk[clear])
-            held[gk[clear | opens]] = -1
-            held[gk[~opens & ~clear & ~holding]] = rk[~opens & ~clear & ~holding]
-            shortfall[gk] = np.where(opens, 0.0, short)
-            noted[gk] = ~opens & ~clear & (noted[gk] | note)
+            clear = out & ~opens & (short <= 0.0)
+            ranges.add_where(clear, first, row)
+            held[:a] = np.where(
+                ~out, held[:a], np.where(clear | opens, -1, np.where(holding, held[:a], row))
+            )
+            shortfall[:a] = np.where(out & ~opens, short, np.where(opens, 0.0, shortfall[:a]))
+            noted[:a] = np.where(out, ~opens & ~clear & (noted[:a] | note), noted[:a])
 
     used = slice(0, found)
     return OwnRange(
@@ -242,31 +249,36 @@ class _Ranges:
         self.n[groups] = self.s1[groups] = self.s2[groups] = 0
         self.add(groups, first, last)
 
-    def of(
-        self, groups: np.ndarray, t: _GroupThresholds
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Mean, spread and count of each history's range.
+    def add_where(self, mask: np.ndarray, first: np.ndarray, last: np.ndarray) -> None:
+        """``add`` for the first ``len(mask)`` histories (walk order) where ``mask`` holds."""
+        a = len(mask)
+        self.n[:a] += np.where(mask, last - first + 1, 0)
+        self.s1[:a] += np.where(mask, self._c1[last + 1] - self._c1[first], 0)
+        self.s2[:a] += np.where(mask, self._c2[last + 1] - self._c2[first], 0)
+
+    def of(self, a: int, t: _GroupThresholds) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Mean, spread and count of the range of the first ``a`` histories (walk order).
 
         The spread is the SD of the member ratings shrunk toward the clinic-wide SD with
         the weight of ``shrink_sessions`` ratings.
         """
-        n, s1, s2 = self.n[groups], self.s1[groups], self.s2[groups]
+        n, s1, s2 = self.n[:a], self.s1[:a], self.s2[:a]
         with np.errstate(invalid="ignore", divide="ignore"):
             m = s1 / n / TOTAL_SCALE
             # exact integer numerator: n*S2 - S1^2 is n times the sum of squared deviations
             squares = (n * s2 - s1 * s1) / np.maximum(n, 1) / (TOTAL_SCALE * TOTAL_SCALE)
             extra = np.maximum(n - 1, 0)
-            s = np.sqrt(
-                (t.within_var[groups] * t.shrink[groups] + squares) / (t.shrink[groups] + extra)
-            )
+            shrink = t.shrink[:a]
+            s = np.sqrt((t.within_var[:a] * shrink + squares) / (shrink + extra))
         return m, s, n
 
 
 class _GroupThresholds:
-    """The thresholds the walk needs, one value per history (its instrument's)."""
+    """The thresholds the walk needs, one value per history (its instrument's), in the
+    order of ``first_rows``."""
 
-    def __init__(self, h: RatingHistory, starts: np.ndarray) -> None:
-        inst = h.instrument[starts]
+    def __init__(self, h: RatingHistory, first_rows: np.ndarray) -> None:
+        inst = h.instrument[first_rows]
 
         def per_group(name: str) -> np.ndarray:
             values = np.array([getattr(x, name) for x in h.thresholds], dtype=np.float64)
@@ -277,8 +289,6 @@ class _GroupThresholds:
         self.min_prior = per_group("baseline_min_prior")
         self.possible = per_group("possible_sds")
         self.probable = per_group("probable_sds")
-        self.allowance = per_group("drift_allowance_sds")
-        self.drift = per_group("drift_sds")
         self.allowance = per_group("drift_allowance_sds")
         self.drift = per_group("drift_sds")
         self.far = per_group("far_sds")

@@ -10,12 +10,14 @@ SDs and thresholds stay in the evidence.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
 import numpy as np
 
+from scoring.frames import object_array
 from scoring.history import EPS, RatingHistory, SessionTimeline, run_length
 from scoring.instruments import get_instrument
 from scoring.own_range import FAR, POSSIBLE, PROBABLE, OwnRange
@@ -92,24 +94,41 @@ def low_items_texts(h: RatingHistory, rows: np.ndarray) -> list[str]:
         pattern = low @ (1 << np.arange(len(values)))
         for combo in np.unique(pattern[pattern > 0]).tolist():
             sel = np.flatnonzero(pattern == combo)
-            parts = []
-            for i, item in enumerate(instrument.items):
-                if combo >> i & 1:
-                    tail = ")" if parts else f"{scale})"
-                    parts.append(f"{item.low_phrase} (" + _nums(values[i][sel]) + tail)
-            text = parts[0]
-            for part in parts[1:-1]:
-                text = text + ", " + part
-            if len(parts) > 1:
-                text = text + " and " + parts[-1]
-            out[at[sel]] = text
+            low_here = [i for i in range(len(values)) if combo >> i & 1]
+            template = _joined(
+                [
+                    _literal(instrument.items[i].low_phrase) + " ({}" + (")" if n else scale + ")")
+                    for n, i in enumerate(low_here)
+                ]
+            )
+            # ratings repeat: write each distinct set of low values once
+            key = np.zeros(len(sel), np.int64)
+            for i in low_here:
+                uniques, inverse = np.unique(values[i][sel], return_inverse=True)
+                key = key * len(uniques) + inverse.reshape(-1)
+                key = np.unique(key, return_inverse=True)[1].reshape(-1)
+            _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+            picked = sel[first]
+            texts = map(template.format, *(map(_num, values[i][picked].tolist()) for i in low_here))
+            out[at[sel]] = object_array(list(texts))[inverse.reshape(-1)]
     return out.tolist()
 
 
-def _nums(values: np.ndarray) -> np.ndarray:
-    """``_num`` of many values, as an object array that adds to strings elementwise."""
+def _literal(text: str) -> str:
+    """``text`` as it reads after ``str.format``."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def _joined(parts: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _nums(values: np.ndarray, fmt: Callable[[float], str] = _num) -> np.ndarray:
+    """``fmt`` (``_num``) of many values, each distinct value once, as an object array
+    that adds to strings elementwise."""
     unique, inverse = np.unique(values, return_inverse=True)
-    return np.array([_num(v) for v in unique.tolist()], dtype=object)[inverse]
+    return np.array([fmt(v) for v in unique.tolist()], dtype=object)[inverse.reshape(-1)]
 
 
 def _with_items(lines: list[str], h: RatingHistory, rows: np.ndarray) -> list[str]:
@@ -173,18 +192,23 @@ def below_personal_baseline(h: RatingHistory, own: OwnRange) -> RuleHits:
     below = np.where(np.isnan(mean), episode_mean - value, mean - value)
     usual = np.where(np.isnan(mean), episode_mean, mean)
     run = _episode_run(own, rows)
+    heads = (
+        "Total "
+        + _nums(value)
+        + " is "
+        + _nums(below, _points)
+        + " below this client's usual "
+        + _nums(usual)
+    )
     text = []
-    for r, lv, v, u, b, opened_row, k in zip(
+    for r, lv, head, opened_row, k in zip(
         rows.tolist(),
         level.tolist(),
-        value.tolist(),
-        usual.tolist(),
-        below.tolist(),
+        heads.tolist(),
         opened.tolist(),
         run.tolist(),
         strict=True,
     ):
-        head = f"Total {_num(v)} is {_points(b)} below this client's usual {_num(u)}"
         if lv == POSSIBLE:
             line = f"{head}. One lower rating like this is often an ordinary week; check in."
         elif lv == PROBABLE and opened_row == r and k == 2:
@@ -318,21 +342,31 @@ def standing_runs(
     previous_quiet[1:] = quiet[:-1]
     new_segment = h.group_start | (condition & (previous_quiet >= clear))
     segment = np.cumsum(new_segment) - 1
+    # Rows ascend and segments with them, so a segment's first or last row is where the
+    # segment number changes: no unbuffered ``ufunc.at`` over a million rows.
     candidates = np.flatnonzero(condition & may_start)
+    runs = segment[candidates]
+    opens = _changes(runs)
+    runs, start = runs[opens], candidates[opens]
     first = np.full(int(segment[-1]) + 1 if n else 0, n, np.int64)
-    np.minimum.at(first, segment[candidates], candidates)
-    begun = first[segment] <= np.arange(n) if n else np.zeros(0, bool)
-    member = condition & begun
-    seg = segment[member]
-    starts = np.flatnonzero(first < n)
-    count = np.bincount(seg, minlength=len(first))[starts]
+    first[runs] = start
+    member = np.flatnonzero(condition & (first[segment] <= np.arange(n)))
+    of_member = segment[member]
+    count = np.bincount(of_member, minlength=len(first))[runs]
+    is_last = _changes(of_member[::-1])[::-1]
     last = np.full(len(first), -1, np.int64)
-    np.maximum.at(last, seg, np.flatnonzero(member))
+    last[of_member[is_last]] = member[is_last]
     # ended: the segment's history goes on for ``clear`` quiet ratings after its last
-    segment_end = np.full(len(first), -1, np.int64)
-    np.maximum.at(segment_end, segment, np.arange(n))
-    ended = quiet[segment_end[starts]] >= clear[segment_end[starts]] if len(starts) else starts
-    return Runs(first[starts], count, last[starts], ended.astype(bool))
+    segment_end = np.flatnonzero(np.append(new_segment[1:], True))[runs]
+    ended = quiet[segment_end] >= clear[segment_end]
+    return Runs(start, count, last[runs], ended.astype(bool))
+
+
+def _changes(sorted_values: np.ndarray) -> np.ndarray:
+    """True where a value differs from the one before (and at the first)."""
+    out = np.ones(len(sorted_values), bool)
+    out[1:] = sorted_values[1:] != sorted_values[:-1]
+    return out
 
 
 def below_cutoff(h: RatingHistory, own: OwnRange) -> RuleHits:

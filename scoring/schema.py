@@ -88,24 +88,24 @@ def _require_columns(frame: object, name: str, columns: tuple[str, ...]) -> pd.D
     return frame
 
 
-def _client_ids(col: pd.Series, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The ids per row, factorised: (ids, codes into uniques, uniques).
+def _labels(col: pd.Series, what: str, *, strings: bool) -> tuple[np.ndarray, np.ndarray]:
+    """A text column factorised: (codes per row, uniques), or ``ScoringInputError``.
 
     A string-typed column is factorised as it is (Arrow's dictionary encoding), without
     first making a Python object per row: a third of a 1M-rating rescore went there.
+    ``strings`` also rejects non-text values (client ids); an instrument that is not text
+    is reported as unknown instead.
     """
     if isinstance(col.dtype, pd.StringDtype):
         if col.isna().any():
-            raise ScoringInputError(f"{name}.client_id has empty values")
-        codes, uniques = _factorize(col)
-        return uniques[codes], codes, uniques
+            raise ScoringInputError(f"{what} has empty values")
+        return _factorize(col)
     values = col.to_numpy(dtype=object)
     if pd.isna(values).any():
-        raise ScoringInputError(f"{name}.client_id has empty values")
-    if pd.api.types.infer_dtype(values, skipna=False) not in ("string", "empty"):
-        raise ScoringInputError(f"{name}.client_id must be strings")
-    codes, uniques = _factorize(values)
-    return values, codes, uniques
+        raise ScoringInputError(f"{what} has empty values")
+    if strings and pd.api.types.infer_dtype(values, skipna=False) not in ("string", "empty"):
+        raise ScoringInputError(f"{what} must be strings")
+    return _factorize(values)
 
 
 def _session_numbers(col: pd.Series, name: str) -> np.ndarray:
@@ -144,39 +144,47 @@ def _dates(col: pd.Series, name: str) -> np.ndarray:
 
 
 def _first_duplicate(
-    clients: np.ndarray, codes: np.ndarray, sessions: np.ndarray
+    client_uniques: np.ndarray, codes: np.ndarray, sessions: np.ndarray
 ) -> tuple[str, int] | None:
     key = codes * (int(sessions.max()) - int(sessions.min()) + 1) + (sessions - sessions.min())
     dup = pd.Index(key).duplicated()
     if not dup.any():
         return None
     i = int(np.flatnonzero(dup)[0])
-    return str(clients[i]), int(sessions[i])
+    return str(client_uniques[codes[i]]), int(sessions[i])
 
 
 @dataclass(frozen=True)
 class CheckedRatings:
-    """The ratings frame as validated numpy columns, in the caller's row order."""
+    """The ratings frame as validated numpy columns, in the caller's row order.
 
-    client_id: np.ndarray
+    Text columns are kept factorised (codes into uniques); a client's or instrument's
+    text per row is only made when asked for.
+    """
+
     session_number: np.ndarray
     held_on: np.ndarray
-    instrument: np.ndarray
     total: np.ndarray
     wants_to_talk: np.ndarray
     items: dict[str, np.ndarray]
-    #: ``client_id`` factorised: codes into ``client_uniques`` (computed once, reused)
     client_code: np.ndarray
     client_uniques: np.ndarray
     instrument_code: np.ndarray
     instrument_uniques: tuple[str, ...]
+
+    @property
+    def client_id(self) -> np.ndarray:
+        return self.client_uniques[self.client_code]
+
+    @property
+    def instrument(self) -> np.ndarray:
+        return np.asarray(self.instrument_uniques, dtype=object)[self.instrument_code]
 
 
 @dataclass(frozen=True)
 class CheckedSessions:
     """The sessions frame as validated numpy columns, in the caller's row order."""
 
-    client_id: np.ndarray
     session_number: np.ndarray
     held_on: np.ndarray
     client_code: np.ndarray
@@ -191,12 +199,18 @@ def _factorize(values: np.ndarray | pd.Series) -> tuple[np.ndarray, np.ndarray]:
 def check_ratings(ratings: pd.DataFrame) -> CheckedRatings:
     """Validate the ratings frame against the contract or raise ``ScoringInputError``."""
     frame = _require_columns(ratings, "ratings", RATINGS.required)
-    clients, client_code, client_uniques = _client_ids(frame[RATINGS.client_id], "ratings")
+    client_code, client_uniques = _labels(
+        frame[RATINGS.client_id], "ratings.client_id", strings=True
+    )
     sessions = _session_numbers(frame[RATINGS.session_number], "ratings")
     held_on = _dates(frame[RATINGS.held_on], "ratings")
-    instruments = frame[RATINGS.instrument].to_numpy(dtype=object)
-    if pd.isna(instruments).any():
-        raise ScoringInputError("ratings.instrument has empty values")
+    instrument_code, instrument_uniques = _labels(
+        frame[RATINGS.instrument], "ratings.instrument", strings=False
+    )
+
+    def client(i: int) -> str:
+        return client_uniques[client_code[i]]
+
     total_col = frame[RATINGS.total]
     if pd.api.types.is_bool_dtype(total_col):
         raise ScoringInputError("ratings.total must be numbers")
@@ -209,7 +223,7 @@ def check_ratings(ratings: pd.DataFrame) -> CheckedRatings:
     if np.isnan(total).any():
         i = int(np.flatnonzero(np.isnan(total))[0])
         raise ScoringInputError(
-            f"ratings.total is empty for client {clients[i]} session {sessions[i]}"
+            f"ratings.total is empty for client {client(i)} session {sessions[i]}"
         )
     talk_col = frame[RATINGS.wants_to_talk]
     if talk_col.dtype == np.bool_:
@@ -222,7 +236,6 @@ def check_ratings(ratings: pd.DataFrame) -> CheckedRatings:
             raise ScoringInputError("ratings.wants_to_talk must be true or false")
         wants = talk_col.to_numpy().astype(bool)
 
-    instrument_code, instrument_uniques = _factorize(instruments)
     items: dict[str, np.ndarray] = {}
     for instrument_id in instrument_uniques.tolist():
         try:
@@ -235,7 +248,7 @@ def check_ratings(ratings: pd.DataFrame) -> CheckedRatings:
         if bad_total.any():
             i = int(np.flatnonzero(bad_total)[0])
             raise ScoringInputError(
-                f"ratings.total {total[i]:g} for client {clients[i]} session {sessions[i]} "
+                f"ratings.total {total[i]:g} for client {client(i)} session {sessions[i]} "
                 f"is outside {lo:g}..{hi:g} for {instrument_id}"
             )
         for key in instrument.item_keys:
@@ -250,47 +263,52 @@ def check_ratings(ratings: pd.DataFrame) -> CheckedRatings:
             if empty.any():
                 i = int(np.flatnonzero(empty)[0])
                 raise ScoringInputError(
-                    f"item {key!r} is empty for client {clients[i]} session {sessions[i]} "
+                    f"item {key!r} is empty for client {client(i)} session {sessions[i]} "
                     f"({instrument_id}); score only complete forms"
                 )
             outside = rows & ((values < instrument.item_min) | (values > instrument.item_max))
             if outside.any():
                 i = int(np.flatnonzero(outside)[0])
                 raise ScoringInputError(
-                    f"item {key!r} is {values[i]:g} for client {clients[i]} session "
+                    f"item {key!r} is {values[i]:g} for client {client(i)} session "
                     f"{sessions[i]}, outside {instrument.item_min:g}..{instrument.item_max:g}"
                 )
     if len(sessions):
-        dup = _first_duplicate(clients, client_code, sessions)
+        dup = _first_duplicate(client_uniques, client_code, sessions)
         if dup is not None:
             raise ScoringInputError(
                 f"ratings has more than one row for client {dup[0]} session {dup[1]}"
             )
     return CheckedRatings(
-        clients,
-        sessions,
-        held_on,
-        instruments,
-        total,
-        wants,
-        items,
-        client_code,
-        client_uniques,
-        instrument_code,
-        tuple(instrument_uniques.tolist()),
+        session_number=sessions,
+        held_on=held_on,
+        total=total,
+        wants_to_talk=wants,
+        items=items,
+        client_code=client_code,
+        client_uniques=client_uniques,
+        instrument_code=instrument_code,
+        instrument_uniques=tuple(instrument_uniques.tolist()),
     )
 
 
 def check_sessions(sessions: pd.DataFrame) -> CheckedSessions:
     """Validate the sessions frame against the contract or raise ``ScoringInputError``."""
     frame = _require_columns(sessions, "sessions", SESSIONS.required)
-    clients, client_code, client_uniques = _client_ids(frame[SESSIONS.client_id], "sessions")
+    client_code, client_uniques = _labels(
+        frame[SESSIONS.client_id], "sessions.client_id", strings=True
+    )
     numbers = _session_numbers(frame[SESSIONS.session_number], "sessions")
     held_on = _dates(frame[SESSIONS.held_on], "sessions")
     if len(numbers):
-        dup = _first_duplicate(clients, client_code, numbers)
+        dup = _first_duplicate(client_uniques, client_code, numbers)
         if dup is not None:
             raise ScoringInputError(
                 f"sessions has more than one row for client {dup[0]} session {dup[1]}"
             )
-    return CheckedSessions(clients, numbers, held_on, client_code, client_uniques)
+    return CheckedSessions(
+        session_number=numbers,
+        held_on=held_on,
+        client_code=client_code,
+        client_uniques=client_uniques,
+    )

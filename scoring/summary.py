@@ -59,10 +59,13 @@ def latest_rows(h: RatingHistory) -> np.ndarray:
     """Per client code, the history row of the client's latest rating (-1 if none)."""
     latest = np.full(len(h.client_ids), -1, dtype=np.int64)
     if len(h):
-        order = np.lexsort((h.session, h.client))
+        # a history's sessions ascend, so the latest rating is the last of one history
+        ends = np.flatnonzero(h.group_end)
+        client = h.client[ends]
+        order = np.lexsort((h.session[ends], client))
         last = np.ones(len(order), dtype=bool)
-        last[:-1] = h.client[order][1:] != h.client[order][:-1]
-        latest[h.client[order][last]] = order[last]
+        last[:-1] = client[order][1:] != client[order][:-1]
+        latest[client[order][last]] = ends[order[last]]
     return latest
 
 
@@ -116,10 +119,12 @@ def caseload_summary(
         names = np.array(h.instrument_ids, dtype=object)
         instrument = np.where(has, names[h.instrument[row]], None).astype(object)
         last_held = np.where(has, h.held_on[row], np.datetime64("NaT", "ns"))
-        totals = h.total.tolist()
+        # the last RECENT_TOTALS rows of each client's history, oldest first
+        span = row[:, None] + np.arange(1 - RECENT_TOTALS, 1)
+        kept = np.where(has, np.minimum(count, RECENT_TOTALS), 0)
+        window = h.total[np.maximum(span, 0)].tolist()
         recent = [
-            totals[max(s, r + 1 - RECENT_TOTALS) : r + 1] if ok else []
-            for s, r, ok in zip(start.tolist(), row.tolist(), has.tolist(), strict=True)
+            w[RECENT_TOTALS - k :] if k else [] for w, k in zip(window, kept.tolist(), strict=True)
         ]
 
     counted = flag_session >= last_session[flag_client]
