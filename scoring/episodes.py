@@ -68,7 +68,7 @@ def rupture_episodes(h: RatingHistory, own: OwnRange) -> pd.DataFrame:
     number = np.empty(len(order), dtype=np.int64)
     number[order] = idx - np.maximum.accumulate(np.where(start, idx, 0)) + 1 if len(order) else 0
 
-    within = h.per_row("repair_within")[rows].astype(np.int64)
+    within = h.per_row("repair_within", rows).astype(np.int64)
     text = [
         _episode_text(*args)
         for args in zip(

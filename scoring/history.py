@@ -44,12 +44,13 @@ class RatingHistory:
     def __len__(self) -> int:
         return len(self.total)
 
-    def per_row(self, name: str) -> np.ndarray:
-        """A threshold as an array aligned with the rows (each row's own instrument)."""
+    def per_row(self, name: str, rows: np.ndarray | None = None) -> np.ndarray:
+        """A threshold per row (each row's own instrument): of every row, or of ``rows``."""
         values = np.array([getattr(t, name) for t in self.thresholds], dtype=np.float64)
+        codes = self.instrument if rows is None else self.instrument[rows]
         if len(values) == 0:
-            return np.empty(0)
-        return values[self.instrument]
+            return np.empty(len(codes))
+        return values[codes]
 
 
 def run_length(flags: np.ndarray, group_start: np.ndarray) -> np.ndarray:

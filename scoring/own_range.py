@@ -215,7 +215,7 @@ def own_range(h: RatingHistory) -> OwnRange:
         status=status[used],
         episode_mean=e_mean[used],
         episode_sd=e_sd[used],
-        recovery_line=e_mean[used] - h.per_row("repair_sds")[opened[used]] * e_sd[used]
+        recovery_line=e_mean[used] - h.per_row("repair_sds", opened[used]) * e_sd[used]
         if found
         else np.empty(0),
         lowest=lowest[used],

@@ -246,10 +246,10 @@ def below_personal_baseline(h: RatingHistory, own: OwnRange) -> RuleHits:
             "n": own.n[rows],
             "threshold_sds": np.select(
                 [level == POSSIBLE, level == PROBABLE],
-                [h.per_row("possible_sds")[rows], h.per_row("probable_sds")[rows]],
-                h.per_row("far_sds")[rows],
+                [h.per_row("possible_sds", rows), h.per_row("probable_sds", rows)],
+                h.per_row("far_sds", rows),
             ),
-            "clinic_sd": h.per_row("within_sd")[rows],
+            "clinic_sd": h.per_row("within_sd", rows),
         },
         level=level,
     )
@@ -287,7 +287,7 @@ def rupture_not_repaired(h: RatingHistory, own: OwnRange) -> RuleHits:
     episode = own.episode[rows]
     opened, lowest = own.opened[episode], own.lowest[episode]
     usual, line = own.episode_mean[episode], own.recovery_line[episode]
-    within = h.per_row("repair_within")[rows]
+    within = h.per_row("repair_within", rows)
     text = [
         f"The drop that began at session {h.session[o]} (total {_num(h.total[o])} against "
         f"a usual {_num(u)}) has not come back within {int(w)} ratings of its lowest point "
@@ -473,7 +473,7 @@ def item_low(h: RatingHistory, own: OwnRange) -> RuleHits:
         explanation=text,
         evidence={
             "value": h.total[rows],
-            "threshold": h.per_row("item_cutoff")[rows],
+            "threshold": h.per_row("item_cutoff", rows),
             "ratings_with_low_item": runs.count,
         },
     )
