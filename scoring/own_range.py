@@ -107,11 +107,9 @@ def own_range(h: RatingHistory) -> OwnRange:
     level = np.full(n, -1, np.int64)
     episode = np.full(n, -1, np.int64)
     unrepaired_at = np.zeros(n, bool)
-    # Episodes, at most one per rating; the first ``found`` entries are used.
-    opened, closed = np.full(n, -1, np.int64), np.full(n, -1, np.int64)
-    status, lowest = np.full(n, _OPEN, np.int64), np.full(n, -1, np.int64)
-    e_mean, e_sd = np.full(n, np.nan), np.full(n, np.nan)
-    gone_far = np.zeros(n, bool)
+    # Episodes, grown as they open; the first ``found`` entries are used.
+    episodes = _no_episodes(64)
+    opened, closed, status, lowest, e_mean, e_sd, gone_far = episodes
     found = 0
 
     for position in range(width):
@@ -181,6 +179,9 @@ def own_range(h: RatingHistory) -> OwnRange:
                 level[ro] = np.where(is_far[o], FAR, PROBABLE)
                 ids = np.arange(found, found + len(o))
                 found += len(o)
+                if found > len(opened):
+                    episodes = _grown(episodes, found)
+                    opened, closed, status, lowest, e_mean, e_sd, gone_far = episodes
                 ep[o] = ids
                 ep_start[o] = fo
                 episode[ro] = ids
@@ -222,6 +223,27 @@ def own_range(h: RatingHistory) -> OwnRange:
     )
 
 
+def _no_episodes(capacity: int) -> tuple[np.ndarray, ...]:
+    """Room for episodes: opened, closed, status, lowest, mean, SD, gone far."""
+    rows = (np.full(capacity, -1, np.int64) for _ in range(2))
+    return (
+        *rows,
+        np.full(capacity, _OPEN, np.int64),
+        np.full(capacity, -1, np.int64),
+        np.full(capacity, np.nan),
+        np.full(capacity, np.nan),
+        np.zeros(capacity, bool),
+    )
+
+
+def _grown(episodes: tuple[np.ndarray, ...], needed: int) -> tuple[np.ndarray, ...]:
+    """The episode columns with room for at least ``needed``, entries kept."""
+    more = _no_episodes(max(2 * len(episodes[0]), needed))
+    for old, new in zip(episodes, more, strict=True):
+        new[: len(old)] = old
+    return more
+
+
 class _Ranges:
     """Each history's range as running integer sums of its member ratings.
 
@@ -232,6 +254,7 @@ class _Ranges:
 
     def __init__(self, h: RatingHistory, groups: int) -> None:
         scaled = np.round(h.total * TOTAL_SCALE).astype(np.int64)
+        self._scaled = scaled
         self._c1 = np.concatenate(([0], np.cumsum(scaled)))
         self._c2 = np.concatenate(([0], np.cumsum(scaled * scaled)))
         self.n = np.zeros(groups, np.int64)
@@ -250,11 +273,21 @@ class _Ranges:
         self.add(groups, first, last)
 
     def add_where(self, mask: np.ndarray, first: np.ndarray, last: np.ndarray) -> None:
-        """``add`` for the first ``len(mask)`` histories (walk order) where ``mask`` holds."""
+        """``add`` for the first ``len(mask)`` histories (walk order) where ``mask`` holds.
+
+        Mostly a single rating (``first == last``): read directly; spans from prefix sums.
+        """
         a = len(mask)
+        s1 = np.where(mask, self._scaled[last], 0)
+        s2 = s1 * s1
+        spans = np.flatnonzero(mask & (first < last))
+        if len(spans):
+            f, to = first[spans], last[spans] + 1
+            s1[spans] = self._c1[to] - self._c1[f]
+            s2[spans] = self._c2[to] - self._c2[f]
         self.n[:a] += np.where(mask, last - first + 1, 0)
-        self.s1[:a] += np.where(mask, self._c1[last + 1] - self._c1[first], 0)
-        self.s2[:a] += np.where(mask, self._c2[last + 1] - self._c2[first], 0)
+        self.s1[:a] += s1
+        self.s2[:a] += s2
 
     def of(self, a: int, t: _GroupThresholds) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Mean, spread and count of the range of the first ``a`` histories (walk order).

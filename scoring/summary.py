@@ -124,7 +124,8 @@ def caseload_summary(
         kept = np.where(has, np.minimum(count, RECENT_TOTALS), 0)
         window = h.total[np.maximum(span, 0)].tolist()
         recent = [
-            w[RECENT_TOTALS - k :] if k else [] for w, k in zip(window, kept.tolist(), strict=True)
+            w if k == RECENT_TOTALS else w[RECENT_TOTALS - k :]
+            for w, k in zip(window, kept.tolist(), strict=True)
         ]
 
     counted = flag_session >= last_session[flag_client]
