@@ -167,11 +167,21 @@ def build_timeline(
     span = span + 1
     s_key = s_client * span + sessions.session_number
     r_key = r_client * span + checked.session_number
-    keys = np.concatenate((s_key, r_key))
-    held = np.concatenate((sessions.held_on, checked.held_on))
-    keys, first = np.unique(keys, return_index=True)
-    held = held[first]
-    rated = np.isin(keys, r_key, assume_unique=False)
+    # Keys are unique within each frame (checked), and a rated session is nearly always
+    # among the sessions: sort the sessions once and find each rating in them.
+    order = np.argsort(s_key)
+    keys, held = s_key[order], sessions.held_on[order]
+    at = np.searchsorted(keys, r_key)
+    found = at < len(keys)
+    found[found] = keys[at[found]] == r_key[found]
+    if not found.all():  # rated sessions the sessions frame lacks
+        keys = np.concatenate((keys, r_key[~found]))
+        held = np.concatenate((held, checked.held_on[~found]))
+        order = np.argsort(keys)
+        keys, held = keys[order], held[order]
+        at = np.searchsorted(keys, r_key)
+    rated = np.zeros(len(keys), bool)
+    rated[at] = True
     client = keys // span
     session = keys % span
     age_days = (today - held.astype("datetime64[D]")).astype(np.int64)
