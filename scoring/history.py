@@ -57,8 +57,9 @@ def run_length(flags: np.ndarray, group_start: np.ndarray) -> np.ndarray:
     """Consecutive true values ending at each row, restarting at every group start."""
     n = len(flags)
     idx = np.arange(n)
-    breaks = np.where(flags, -1, idx)
-    breaks = np.maximum(breaks, np.where(group_start, idx - 1, -1))
+    # the last row a run cannot reach back past: a false row itself, or the row before
+    # a group's first
+    breaks = np.where(flags & ~group_start, -1, idx - flags)
     return idx - np.maximum.accumulate(breaks) if n else idx
 
 
