@@ -11,6 +11,7 @@ from dashboard.instruments import InstrumentView as Instrument
 from dashboard.labels import (
     ACTION_LABELS,
     FLAG_STATUS_LABELS,
+    PLANNED_ACTIONS,
     REPAIR_LABELS,
     SEVERITY_ORDER,
     change_label,
@@ -170,6 +171,20 @@ def live_flags(flags: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The open and acknowledged flags, in the API's order: the most severe first, then
     the newest session, then the newest flag (``backend.flags.service.flags_of_client``)."""
     return [f for f in flags if f["status"] in LIVE_FLAG_STATUSES]
+
+
+#: The rule of a client's request to talk (scoring's ``client_wants_to_talk``).
+TALK_REQUEST_RULE = "client_wants_to_talk"
+
+
+def waits_for_what_was_done(flag: dict[str, Any]) -> bool:
+    """A client's request to talk with no action taken recorded (nothing, or only a plan).
+
+    The API refuses to resolve it (it stays live until the therapist records what they
+    did), so the page offers to record what was done instead of a resolve button.
+    """
+    done = flag["action"] is not None and flag["action"] not in PLANNED_ACTIONS
+    return flag["rule"] == TALK_REQUEST_RULE and not done
 
 
 def flags_table(flags: list[dict[str, Any]]) -> pd.DataFrame:

@@ -76,6 +76,9 @@ def acknowledge(
 def resolve(
     client_id: ClientCode, flag_id: FlagId, body: Resolution, caller: CallerDep, db: DatabaseDep
 ) -> FlagPublic:
+    """Mark a flag resolved. A client's request to talk (rule ``client_wants_to_talk``) is
+    refused with 409 until it was acknowledged with what the therapist did (an action that
+    is not only planned): it is the client's, and never closes with nothing recorded."""
     with db.writing() as session:
         return resolve_flag(
             session=session, caller=caller, code=client_id, flag_id=flag_id, resolution=body

@@ -11,7 +11,7 @@ from backend.clients.models import Client
 from backend.clients.scope import client_for, visible_clients
 from backend.clock import utcnow
 from backend.errors import Conflict, NotFound
-from backend.flags.models import Episode, Flag, ScoringCalibration
+from backend.flags.models import PLANNED_ACTIONS, Episode, Flag, ScoringCalibration
 from backend.flags.schemas import (
     Acknowledgement,
     CalibrationPublic,
@@ -22,8 +22,16 @@ from backend.flags.schemas import (
 )
 from backend.flags.scoring_sync import score_clients
 from scoring.instruments import get_instrument, instrument_ids
+from scoring.rules import CLIENT_REQUEST_RULE
 from scoring.vocabulary import LIVE_FLAG_STATUSES, FlagStatus, Severity
 from scoring.vocabulary import Resolution as ResolvedBy
+
+#: Why a request to talk cannot be resolved yet: it is the client's, and stays live until
+#: the therapist records what they did (README, "How flags work").
+TALK_REQUEST_NEEDS_WHAT_WAS_DONE = (
+    "A request to talk stays open until you record what you did about it. "
+    "Record what you did (not what you plan to do), then mark it resolved."
+)
 
 #: Most urgent first; the order every flag list uses.
 SEVERITY_RANK = case(
@@ -103,14 +111,23 @@ def acknowledge_flag(
     return flag_public(flag, client.code)
 
 
+def records_what_was_done(flag: Flag) -> bool:
+    """Whether the therapist recorded an action taken, not only one planned."""
+    return flag.action is not None and flag.action not in PLANNED_ACTIONS
+
+
 def resolve_flag(
     *, session: Session, caller: Caller, code: str, flag_id: int, resolution: Resolution
 ) -> FlagPublic:
+    """Close a flag. A client's request to talk closes only once the therapist recorded
+    what they did: resolving it in one click would leave nothing behind for the client."""
     flag, client = _own_flag(session, caller, code, flag_id, "resolve_flag")
     if flag.status == FlagStatus.resolved:
         return flag_public(flag, client.code)
     if flag.status == FlagStatus.withdrawn:
         raise Conflict("This flag was withdrawn by scoring; there is nothing to resolve.")
+    if flag.rule == CLIENT_REQUEST_RULE and not records_what_was_done(flag):
+        raise Conflict(TALK_REQUEST_NEEDS_WHAT_WAS_DONE)
     flag.status, flag.resolution = FlagStatus.resolved, ResolvedBy.therapist
     flag.resolved_at, flag.resolved_by = utcnow(), caller.id
     if resolution.note:

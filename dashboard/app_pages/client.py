@@ -28,20 +28,24 @@ from dashboard.labels import (
 from dashboard.safe_text import csv_safe, plain
 from dashboard.tables import (
     FLAGS_IN_FULL,
+    TALK_REQUEST_RULE,
     episodes_frame,
     flags_frame,
     flags_table,
     live_flags,
     ratings_frame,
+    waits_for_what_was_done,
     wording_note,
 )
 
-#: The rule of a client's request to talk (scoring's ``client_wants_to_talk``).
-TALK_REQUEST_RULE = "client_wants_to_talk"
 #: What the client said, shown in full before the rest is folded away.
 SAID_IN_FULL = 5
 CHOOSE_ACTION = "Choose what you did."
 OTHER_NEEDS_NOTE = "Say in the note what you did."
+TALK_REQUEST_STAYS_OPEN = (
+    "A request to talk stays open until you record what you did about it; "
+    "then you can mark it resolved."
+)
 
 api = session.api()
 is_therapist = session.role() == "therapist"
@@ -309,7 +313,9 @@ for flag in live[:FLAGS_IN_FULL]:
             "Raised it in session", key=f"raised_{flag['id']}", type="primary"
         ):
             _acknowledge([flag], "raised_in_session", flag["note"])
-        if st.button("Mark resolved", key=f"resolve_{flag['id']}"):
+        if waits_for_what_was_done(flag):
+            st.caption(TALK_REQUEST_STAYS_OPEN)
+        elif st.button("Mark resolved", key=f"resolve_{flag['id']}"):
             try:
                 api.resolve(code, flag["id"])
             except ApiError as refused:

@@ -221,6 +221,25 @@ def test_a_planned_action_is_recorded_as_planned_and_later_as_done(backend, clin
     )
 
 
+def test_a_request_to_talk_is_resolved_only_after_recording_what_was_done(backend, clinic) -> None:
+    code = clinic.ruptured.code
+    flags = backend.get(f"/api/clients/{code}/flags", clinic.therapist).json()
+    request = next(f for f in flags if f["rule"] == "client_wants_to_talk")
+    at = open_client_page(app_as(backend, clinic.therapist), code)
+    assert not [b for b in at.button if b.key == f"resolve_{request['id']}"]
+    assert "A request to talk stays open until you record what you did" in texts(at)
+
+    at.selectbox(key=f"action_{request['id']}").select("raised_in_session")
+    _record_button(at, request["id"]).click().run()
+    at.button(key=f"resolve_{request['id']}").click().run()
+    assert not at.exception
+    after = {f["id"]: f for f in backend.get(f"/api/clients/{code}/flags", clinic.therapist).json()}
+    assert (after[request["id"]]["status"], after[request["id"]]["action"]) == (
+        "resolved",
+        "raised_in_session",
+    )
+
+
 def test_a_client_with_many_flags_shows_the_most_severe_in_full_and_lists_the_rest(
     backend, clinic
 ) -> None:

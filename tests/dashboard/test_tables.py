@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
+import pytest
 
 from dashboard import charts
 from dashboard.labels import day_label
@@ -17,6 +18,7 @@ from dashboard.tables import (
     therapist_labels,
     therapist_table,
     therapist_weekly_frame,
+    waits_for_what_was_done,
     wording_note,
 )
 from tests.dashboard.described import described
@@ -151,6 +153,21 @@ def test_live_flags_keep_the_apis_attention_order_and_leave_out_closed_ones() ->
         flag(6, "info", 6),
     ]
     assert [f["id"] for f in live_flags(in_api_order)] == [2, 4, 3, 1, 6]
+
+
+@pytest.mark.parametrize(
+    ("rule", "action", "waits"),
+    [
+        ("client_wants_to_talk", None, True),
+        ("client_wants_to_talk", "planned_next_session", True),
+        ("client_wants_to_talk", "raised_in_session", False),
+        ("below_personal_baseline", None, False),
+    ],
+)
+def test_a_request_to_talk_waits_for_what_was_done_before_it_can_be_resolved(
+    rule, action, waits
+) -> None:
+    assert waits_for_what_was_done({"rule": rule, "action": action}) is waits
 
 
 def test_every_word_of_the_clinical_vocabulary_has_a_label():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from backend.flags.scoring_sync import rescore_everyone
 from tests.backend.factories import alliance4, make_client, make_session_with_link, signed_in
 
@@ -68,6 +70,48 @@ def test_a_request_stays_live_until_the_therapist_records_what_they_did(api, db)
         "raised_in_session",
         "Talked about the pace of sessions.",
     )
+
+
+@pytest.mark.parametrize(
+    ("recorded", "expected"),
+    [
+        (None, 409),  # one click, nothing recorded
+        ({"action": "planned_next_session", "note": "Will open with it."}, 409),  # only a plan
+        ({"action": "raised_in_session"}, 200),
+        ({"action": "other", "note": "Phoned the client the next day."}, 200),
+    ],
+    ids=["nothing recorded", "only planned", "raised in session", "other with a note"],
+)
+def test_a_request_to_talk_is_resolved_only_once_what_was_done_is_recorded(
+    api, db, recorded, expected
+):
+    therapist = signed_in(db)
+    client = make_client(db, therapist)
+    rate(api, db, client, 39, wants_to_talk=True)
+    [request] = talk_flags(api, therapist, client)
+    path = f"/api/clients/{client.code}/flags/{request['id']}"
+    if recorded is not None:
+        acknowledged = api.post(f"{path}/acknowledge", json=recorded, headers=therapist.headers)
+        assert acknowledged.status_code == 200
+    resolved = api.post(f"{path}/resolve", json={}, headers=therapist.headers)
+    assert resolved.status_code == expected, resolved.text
+    [after] = talk_flags(api, therapist, client)
+    if expected == 409:
+        assert "record what you did" in resolved.json()["detail"]
+        assert after["status"] == ("open" if recorded is None else "acknowledged")
+    else:
+        assert (after["status"], after["action"]) == ("resolved", recorded["action"])
+
+
+def test_a_flag_that_is_not_a_request_to_talk_still_resolves_in_one_click(api, db):
+    therapist = signed_in(db)
+    client = make_client(db, therapist)
+    for total in (38, 38.5, 37.5, 38, 26):
+        rate(api, db, client, total)
+    flags = api.get(f"/api/clients/{client.code}/flags", headers=therapist.headers).json()
+    scored = next(f for f in flags if f["rule"] != "client_wants_to_talk")
+    path = f"/api/clients/{client.code}/flags/{scored['id']}/resolve"
+    assert api.post(path, json={}, headers=therapist.headers).status_code == 200
 
 
 def test_the_ranges_the_api_returns_are_the_ones_scoring_judged_by(api, db):
