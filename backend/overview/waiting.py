@@ -50,13 +50,25 @@ def talk_requests_waiting(session: Session, active: tuple[Any, ...]) -> list[Tal
     ]
 
 
+def _raised_during(flag: Any, episode: Any) -> bool:
+    """Whether a flag belongs to this rupture: same instrument, raised at a session from the
+    one that opened it to the one that closed it (onward while it is open). An older
+    rupture must not show what was done about a newer one."""
+    if flag.instrument != episode.instrument or flag.session_number < episode.opened_session:
+        return False
+    return episode.closed_session is None or flag.session_number <= episode.closed_session
+
+
 def ruptures_waiting(session: Session, active: tuple[Any, ...]) -> list[RuptureWaiting]:
-    """Unrepaired ruptures, then open ones, oldest first, each with its last action."""
+    """Unrepaired ruptures, then open ones, oldest first, each with the last action
+    recorded on its own flags."""
     unrepaired_first = case((Episode.status == "unrepaired", 0), else_=1)
     episodes = session.exec(
         select(
             Episode.client_id,
+            Episode.instrument,
             Episode.opened_session,
+            Episode.closed_session,
             Episode.opened_on,
             Episode.status,
             Episode.severity,
@@ -71,7 +83,9 @@ def ruptures_waiting(session: Session, active: tuple[Any, ...]) -> list[RuptureW
         .limit(WAITING_LIMIT)
     ).all()
     actions = session.exec(
-        select(Flag.client_id, Flag.session_number, Flag.action, Flag.acknowledged_at)
+        select(
+            Flag.client_id, Flag.instrument, Flag.session_number, Flag.action, Flag.acknowledged_at
+        )
         .where(
             col(Flag.client_id).in_({e.client_id for e in episodes}),
             col(Flag.action).is_not(None),
@@ -82,18 +96,18 @@ def ruptures_waiting(session: Session, active: tuple[Any, ...]) -> list[RuptureW
     for action in actions:
         newest_first.setdefault(action.client_id, []).append(action)
     result = []
-    for client_id, opened, opened_on, status, severity, explanation, code, tid, name in episodes:
-        since_opened = (a for a in newest_first.get(client_id, []) if a.session_number >= opened)
-        last = next(since_opened, None)
+    for episode in episodes:
+        own = (a for a in newest_first.get(episode.client_id, []) if _raised_during(a, episode))
+        last = next(own, None)
         result.append(
             RuptureWaiting(
-                client_code=code,
-                therapist_id=tid,
-                therapist_name=name,
-                status=status,
-                since=opened_on,
-                severity=severity,
-                explanation=explanation,
+                client_code=episode.code,
+                therapist_id=episode.therapist_id,
+                therapist_name=episode.display_name,
+                status=episode.status,
+                since=episode.opened_on,
+                severity=episode.severity,
+                explanation=episode.explanation,
                 last_action=last.action if last else None,
                 last_action_at=last.acknowledged_at if last else None,
             )

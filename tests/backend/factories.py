@@ -26,7 +26,7 @@ from backend.factories import (
     add_therapy_session,
     bearer,
 )
-from backend.flags.models import Flag
+from backend.flags.models import Episode, Flag
 from backend.flags.scoring_sync import rescore_clients
 from backend.teams.service import team_named
 from backend.therapy.models import TherapySession
@@ -125,6 +125,25 @@ def talk_flag(*, client_id: int, session_number: int, held_on: date, **fields: A
         **fields,
     }
     return Flag(client_id=client_id, session_number=session_number, held_on=held_on, **values)
+
+
+def rupture_episode(
+    *, client_id: int, opened_session: int, opened_on: date, **fields: Any
+) -> Episode:
+    """A rupture episode as scoring stores it, made without scoring anything (not yet added)."""
+    values: dict[str, Any] = {
+        "instrument": "alliance4",
+        "trigger_rule": "below_personal_baseline",
+        "lowest_total": 28.0,
+        "status": "open",
+        "severity": "warning",
+        "explanation": "Total fell below the client's usual range.",
+        "rules_version": "test",
+        **fields,
+    }
+    return Episode(
+        client_id=client_id, opened_session=opened_session, opened_on=opened_on, **values
+    )
 
 
 def make_flag(db: Database, client: Client, *, session_number: int = 1) -> Flag:

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from backend.clock import today
-from tests.backend.factories import alliance4, make_client, make_session_with_link, signed_in
+from tests.backend.factories import (
+    alliance4,
+    make_client,
+    make_session_with_link,
+    rupture_episode,
+    signed_in,
+    talk_flag,
+)
 
 
 def rate(api, db, client, scores: dict, *, weeks_ago: int = 0, **extra) -> None:
@@ -270,3 +277,49 @@ def test_the_queue_splits_into_requests_to_talk_and_ruptures_with_the_last_actio
     overview = api.get("/api/team/overview?weeks=12", headers=supervisor.headers).json()
     assert overview["talk_requests"] == []  # acted on: no longer waiting
     assert overview["ruptures"][0]["last_action"] == "planned_next_session"
+
+
+def test_each_rupture_shows_the_last_action_taken_on_its_own_flags(
+    api, db, supervisor, therapist
+) -> None:
+    """The reported case: an old unrepaired rupture (July) and a new open one (December);
+    what was done about December's must not show as July's last action."""
+    client = make_client(db, therapist)
+
+    def acted_on(session_number: int, held_on: date, action: str, instrument="alliance4"):
+        return talk_flag(
+            client_id=client.id,
+            session_number=session_number,
+            held_on=held_on,
+            instrument=instrument,
+            rule="below_personal_baseline",
+            status="acknowledged",
+            action=action,
+            acknowledged_at=datetime.combine(held_on, datetime.min.time(), UTC),
+        )
+
+    with db.writing() as session:
+        session.add_all(
+            [
+                rupture_episode(
+                    client_id=client.id,
+                    opened_session=3,
+                    opened_on=date(2026, 7, 6),
+                    closed_session=7,
+                    closed_on=date(2026, 8, 3),
+                    status="unrepaired",
+                ),
+                rupture_episode(
+                    client_id=client.id, opened_session=20, opened_on=date(2026, 12, 7)
+                ),
+                acted_on(2, date(2026, 6, 29), "referred"),  # before July's rupture opened
+                acted_on(5, date(2026, 7, 20), "adjusted_approach"),
+                acted_on(21, date(2026, 12, 14), "consulted_supervisor"),
+                acted_on(22, date(2026, 12, 21), "no_action_needed", instrument="wai12"),
+            ]
+        )
+    ruptures = api.get("/api/team/overview?weeks=12", headers=supervisor.headers).json()["ruptures"]
+    assert {r["since"]: r["last_action"] for r in ruptures} == {
+        "2026-07-06": "adjusted_approach",
+        "2026-12-07": "consulted_supervisor",
+    }
