@@ -213,11 +213,29 @@ def load_demo(*, database: Database, scale: str = "small") -> str:
             ),
         )
     rescore_everyone(database=database)
+    _date_flags_by_their_ratings(database)
     _work_through_old_flags(database, seed=SEED)
     return (
         f"Loaded demo data: {len(therapists)} therapists, {len(client_ids)} clients, "
         f"{len(sessions)} sessions, {len(ratings)} ratings."
     )
+
+
+def _date_flags_by_their_ratings(database: Database) -> None:
+    """Date each flag from the rating that raised it, as if each rating had been scored as
+    it came in: loading scores the whole history at once, and every flag read "raised
+    today", so nothing in the demo had ever waited."""
+    submitted = (
+        select(Rating.submitted_at)
+        .join(TherapySession, TherapySession.id == Rating.therapy_session_id)
+        .where(
+            TherapySession.client_id == Flag.client_id,
+            TherapySession.session_number == Flag.session_number,
+        )
+        .scalar_subquery()
+    )
+    with database.writing() as session:
+        session.execute(update(Flag).values(created_at=func.coalesce(submitted, Flag.created_at)))
 
 
 def _work_through_old_flags(database: Database, *, seed: int) -> None:

@@ -103,6 +103,8 @@ FLAG_STATUS_LABELS = {
 }
 
 LANGUAGE_LABELS = {"en": "English", "es": "Spanish"}
+#: What an empty cell reads: nothing to show, never "None" or "nan".
+NO_VALUE = "–"
 
 
 def severity_label(severity: str | None) -> str:
@@ -112,7 +114,7 @@ def severity_label(severity: str | None) -> str:
 def change_label(change: float | None) -> str:
     """An arrow and a signed number, so direction reads without colour."""
     if change is None:
-        return "–"
+        return NO_VALUE
     if abs(change) < 0.05:
         return "→ 0.0"
     arrow = "▲" if change > 0 else "▼"
@@ -120,4 +122,9 @@ def change_label(change: float | None) -> str:
 
 
 def percent(share: float | None) -> str:
-    return "–" if share is None else f"{share:.0%}"
+    return NO_VALUE if share is None else f"{share:.0%}"
+
+
+def days_waited(days: int) -> str:
+    """Whole days in words: "today", "1 day", "12 days"."""
+    return "today" if days == 0 else f"{days} day" if days == 1 else f"{days} days"

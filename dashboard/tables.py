@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -11,14 +11,31 @@ from dashboard.instruments import InstrumentView as Instrument
 from dashboard.labels import (
     ACTION_LABELS,
     FLAG_STATUS_LABELS,
+    NO_VALUE,
     PLANNED_ACTIONS,
     REPAIR_LABELS,
     SEVERITY_ORDER,
     change_label,
+    days_waited,
     percent,
     severity_label,
 )
 from scoring.vocabulary import LIVE_FLAG_STATUSES
+
+if TYPE_CHECKING:
+    from pandas.io.formats.style import Styler
+
+#: Days since the oldest open flag nobody has acknowledged was raised (the API's
+#: ``oldest_unacknowledged_days``); empty when nothing is open.
+OLDEST_FLAG_COLUMN = "Open flag waiting (days)"
+#: Totals to one decimal, days whole; the rest as they are.
+CASELOAD_FORMATS = {
+    "Latest total": "{:.1f}",
+    "Days since rating": "{:.0f}",
+    OLDEST_FLAG_COLUMN: "{:.0f}",
+}
+#: The supervisor's count of open flags about sessions held more than a week ago.
+STALE_FLAGS_COLUMN = "Open flags on sessions > 7 days ago"
 
 CASELOAD_COLUMNS = [
     "Client",
@@ -31,7 +48,7 @@ CASELOAD_COLUMNS = [
     "Trend",
     "Days since rating",
     "Unrated sessions",
-    "Oldest open flag (days)",
+    OLDEST_FLAG_COLUMN,
     "Repair",
     "Status",
     "severity",
@@ -58,7 +75,7 @@ def caseload_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
             "Trend": row["recent_totals"],
             "Days since rating": row["days_since_last_rating"],
             "Unrated sessions": row["sessions_without_rating"],
-            "Oldest open flag (days)": row["oldest_unacknowledged_days"],
+            OLDEST_FLAG_COLUMN: row["oldest_unacknowledged_days"],
             "Repair": REPAIR_LABELS.get(row["repair_status"], row["repair_status"]),
             "Status": row["status"].capitalize(),
             "severity": row["top_severity"] or "none",
@@ -67,6 +84,13 @@ def caseload_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
         for row in rows
     ]
     return pd.DataFrame.from_records(records, columns=CASELOAD_COLUMNS)
+
+
+def formatted_caseload(frame: pd.DataFrame) -> Styler:
+    """The caseload as it reads: whole days, one-decimal totals, and an empty cell as a
+    dash. A column with an empty cell is float to pandas, which otherwise wrote a
+    client's "3" days as 3.000000 and a client with nothing open as None."""
+    return frame.style.format(CASELOAD_FORMATS, na_rep=NO_VALUE)
 
 
 def filter_caseload(
@@ -241,7 +265,7 @@ def therapist_table(therapists: list[dict[str, Any]]) -> pd.DataFrame:
                 "Active clients": t["active_clients"],
                 "Response rate": percent(t["response_rate"]),
                 "Clients with a warning or worse": percent(t["warning_share"]),
-                "Flags unacknowledged > 7 days": t["unacknowledged_over_7_days"],
+                STALE_FLAGS_COLUMN: t["unacknowledged_over_7_days"],
                 "Ruptures": t["episodes"],
                 "Repair rate": percent(t["repair_rate"]),
             }
@@ -253,7 +277,7 @@ def therapist_table(therapists: list[dict[str, Any]]) -> pd.DataFrame:
             "Active clients",
             "Response rate",
             "Clients with a warning or worse",
-            "Flags unacknowledged > 7 days",
+            STALE_FLAGS_COLUMN,
             "Ruptures",
             "Repair rate",
         ],
@@ -296,11 +320,11 @@ def talk_requests_frame(rows: list[dict[str, Any]], therapists: dict[int, str]) 
                 "Therapist": therapists.get(r["therapist_id"], r["therapist_name"]),
                 "Session": r["session_number"],
                 "Held on": pd.Timestamp(r["held_on"]),
-                "Waiting": "today" if r["waiting_days"] == 0 else f"{r['waiting_days']} days",
+                "Waiting since the client asked": days_waited(r["waiting_days"]),
             }
             for r in rows
         ],
-        columns=["Client", "Therapist", "Session", "Held on", "Waiting"],
+        columns=["Client", "Therapist", "Session", "Held on", "Waiting since the client asked"],
     )
 
 

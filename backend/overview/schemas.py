@@ -80,6 +80,8 @@ class TherapistOverview(BaseModel):
     clients_with_warning: int
     #: Share of active clients with an open warning or urgent flag; None without clients.
     warning_share: float | None
+    #: Open flags about sessions held more than 7 days ago: a week on, the next session
+    #: has usually come and gone with the flag unanswered.
     unacknowledged_over_7_days: int
     episodes: int
     repaired_episodes: int
@@ -165,7 +167,8 @@ class TalkRequestWaiting(BaseModel):
     therapist_name: str
     session_number: int
     held_on: date
-    #: When the request came in (the rating's flag), and how many whole days ago.
+    #: When the client asked: when they sent the rating (the session's date where that is
+    #: not known), and how many whole days ago.
     waiting_since: datetime
     waiting_days: int
     explanation: str

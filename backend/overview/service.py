@@ -42,7 +42,7 @@ from scoring.vocabulary import Severity
 
 #: Sparkline length on the caseload table.
 SPARKLINE_POINTS = 10
-#: An open flag nobody has looked at for longer than this shows on the supervisor's table.
+#: An open flag about a session held longer ago than this shows on the supervisor's table.
 UNACKNOWLEDGED_AFTER = timedelta(days=7)
 #: Two-sided 95% normal quantile for the weekly team mean's interval.
 Z_95 = 1.96
@@ -209,7 +209,7 @@ def team_overview(*, session: Session, caller: Caller, weeks: int, instrument: s
     therapist_weekly = [_therapist_week(row) for row in weekly]
     counts = _TherapistCounts(
         active_clients=_active_clients(session, active=active),
-        open_flags=_open_flag_counts(session, active=active, now=utcnow()),
+        open_flags=_open_flag_counts(session, active=active, on=today()),
         episodes=_episode_counts(session, visible=visible, start=start),
         held=_held_and_rated(therapist_weekly),
     )
@@ -342,16 +342,18 @@ def _active_clients(session: Session, *, active: tuple[Any, ...]) -> dict[int, i
 
 
 def _open_flag_counts(
-    session: Session, *, active: tuple[Any, ...], now: datetime
+    session: Session, *, active: tuple[Any, ...], on: date
 ) -> dict[int, RowMapping]:
     """Per therapist, one pass over the open flags: ``clients_with_warning`` (a warning or
-    urgent flag open) and ``unacknowledged`` (open longer than ``UNACKNOWLEDGED_AFTER``)."""
+    urgent flag open) and ``unacknowledged`` (still open, about a session held more than
+    ``UNACKNOWLEDGED_AFTER`` before ``on``). Counted from the session, not from when
+    scoring raised the flag: a rescore raises flags about old sessions afresh."""
     warned = case((col(Flag.severity).in_(("warning", "urgent")), Flag.client_id))
     rows = session.exec(
         select(
             col(Client.therapist_id).label("therapist_id"),
             func.count(distinct(warned)).label("clients_with_warning"),
-            _count_if(Flag.created_at < now - UNACKNOWLEDGED_AFTER).label("unacknowledged"),
+            _count_if(Flag.held_on < on - UNACKNOWLEDGED_AFTER).label("unacknowledged"),
         )
         .join(Client, col(Client.id) == Flag.client_id)
         .where(*active, Flag.status == "open")

@@ -7,6 +7,7 @@ things; one list marked "urgent" throughout buried both.
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import case
@@ -16,38 +17,57 @@ from backend.clients.models import Client
 from backend.clock import utcnow
 from backend.flags.models import Episode, Flag
 from backend.overview.schemas import RuptureWaiting, TalkRequestWaiting
+from backend.ratings.models import Rating
+from backend.therapy.models import TherapySession
 from backend.users.models import User
+from scoring.rules import CLIENT_REQUEST_RULE as TALK_REQUEST_RULE
 
-#: The rule of a client's request to talk (``scoring.rules.client_wants_to_talk``).
-TALK_REQUEST_RULE = "client_wants_to_talk"
 WAITING_LIMIT = 200
 
 
 def talk_requests_waiting(session: Session, active: tuple[Any, ...]) -> list[TalkRequestWaiting]:
-    """Open requests to talk, the longest waiting first."""
+    """Open requests to talk, the longest waiting first.
+
+    A request waits from when the client sent the rating that made it, not from when
+    scoring raised the flag: a rescore (a rules upgrade, the demo's loading) raises
+    flags long after the client asked.
+    """
     rows = session.exec(
-        select(Flag.session_number, Flag.held_on, Flag.created_at, Flag.explanation, Client.code)
-        .add_columns(Client.therapist_id, User.display_name)
+        select(Flag.session_number, Flag.held_on, Rating.submitted_at, Flag.explanation)
+        .add_columns(Client.code, Client.therapist_id, User.display_name)
         .join(Client, col(Client.id) == Flag.client_id)
         .join(User, col(User.id) == Client.therapist_id)
+        .join(
+            TherapySession,
+            (col(TherapySession.client_id) == Flag.client_id)
+            & (col(TherapySession.session_number) == Flag.session_number),
+            isouter=True,
+        )
+        .join(Rating, col(Rating.therapy_session_id) == TherapySession.id, isouter=True)
         .where(*active, Flag.status == "open", Flag.rule == TALK_REQUEST_RULE)
-        .order_by(col(Flag.created_at), col(Flag.id))
+        .order_by(col(Flag.held_on), col(Flag.id))
         .limit(WAITING_LIMIT)
     ).all()
     now = utcnow()
-    return [
+    waiting = [
         TalkRequestWaiting(
             client_code=code,
             therapist_id=therapist_id,
             therapist_name=name,
             session_number=number,
             held_on=held_on,
-            waiting_since=created_at,
-            waiting_days=(now - created_at).days,
+            waiting_since=_asked_at(submitted_at, held_on),
+            waiting_days=(now - _asked_at(submitted_at, held_on)).days,
             explanation=explanation,
         )
-        for number, held_on, created_at, explanation, code, therapist_id, name in rows
+        for number, held_on, submitted_at, explanation, code, therapist_id, name in rows
     ]
+    return sorted(waiting, key=lambda request: request.waiting_since)
+
+
+def _asked_at(submitted_at: datetime | None, held_on: date) -> datetime:
+    """When the client asked: when the rating was sent, else the start of the session's day."""
+    return submitted_at or datetime.combine(held_on, time(), UTC)
 
 
 def _raised_during(flag: Any, episode: Any) -> bool:

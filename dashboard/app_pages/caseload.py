@@ -9,7 +9,13 @@ from dashboard import session
 from dashboard.downloads import caseload_csv
 from dashboard.labels import NO_FLAG, PALETTE, SEVERITY_LABELS, SEVERITY_ORDER
 from dashboard.safe_text import csv_safe
-from dashboard.tables import caseload_frame, filter_caseload, sparkline_range
+from dashboard.tables import (
+    OLDEST_FLAG_COLUMN,
+    caseload_frame,
+    filter_caseload,
+    formatted_caseload,
+    sparkline_range,
+)
 
 is_supervisor = session.role() == "supervisor"
 st.title("Team caseload" if is_supervisor else "My caseload")
@@ -93,9 +99,9 @@ if not shown["Label"].any():
     visible_columns.remove("Label")
 low_high = sparkline_range(everyone)
 styled = (
-    shown.style.apply(_attention_style, subset=["Attention"])
+    formatted_caseload(shown)
+    .apply(_attention_style, subset=["Attention"])
     .apply(_change_style, subset=["Change"])
-    .format({"Latest total": "{:.1f}"}, na_rep="–")
 )
 table = st.dataframe(
     styled,
@@ -112,9 +118,11 @@ table = st.dataframe(
             y_min=low_high[0] if low_high else None,
             y_max=low_high[1] if low_high else None,
         ),
-        "Days since rating": st.column_config.NumberColumn(format="%d"),
-        "Oldest open flag (days)": st.column_config.NumberColumn(
-            help="Days since the oldest flag nobody has acknowledged yet was raised."
+        # No format here: a column_config format would override the table's own (whole
+        # days, a dash for none) and write an empty cell as None.
+        OLDEST_FLAG_COLUMN: st.column_config.NumberColumn(
+            help="Days since the oldest flag nobody has acknowledged yet was raised. "
+            "A dash: nothing open."
         ),
         "Change": st.column_config.TextColumn(help="Change from the previous rated session."),
     },

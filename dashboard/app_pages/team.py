@@ -60,8 +60,10 @@ st.dataframe(
     csv_safe(therapist_table(overview["therapists"])), hide_index=True, key="therapist_table"
 )
 st.caption(
-    "Response rate: rated sessions out of sessions held in the period. Repair rate: repaired "
-    "ruptures out of those closed either way; ruptures still open are not counted."
+    "Response rate: rated sessions out of sessions held in the period. Open flags on "
+    "sessions > 7 days ago: flags nobody has acknowledged about a session held more than a "
+    "week ago. Repair rate: repaired ruptures out of those closed either way; ruptures "
+    "still open are not counted."
 )
 
 st.subheader("Requests to talk, waiting")

@@ -10,7 +10,10 @@ import pytest
 from dashboard import charts
 from dashboard.labels import day_label
 from dashboard.tables import (
+    OLDEST_FLAG_COLUMN,
+    caseload_frame,
     filter_caseload,
+    formatted_caseload,
     live_flags,
     ruptures_frame,
     sparkline_range,
@@ -113,9 +116,40 @@ def test_the_rupture_queue_keeps_since_as_a_date_and_says_what_was_last_done() -
     assert queue["Last action"].tolist() == ["Referred the client", "Nothing recorded"]
 
 
-def test_a_talk_request_says_how_long_it_has_waited() -> None:
-    rows = [TALK, {**TALK, "waiting_days": 0}]
-    assert talk_requests_frame(rows, {})["Waiting"].tolist() == ["3 days", "today"]
+def test_a_talk_request_says_in_whole_days_how_long_since_the_client_asked() -> None:
+    rows = [TALK, {**TALK, "waiting_days": 1}, {**TALK, "waiting_days": 0}]
+    waiting = talk_requests_frame(rows, {})["Waiting since the client asked"]
+    assert waiting.tolist() == ["3 days", "1 day", "today"]
+
+
+def caseload_row(code: str, **fields) -> dict:
+    return {
+        "code": code,
+        "therapist_name": "Sam Lee",
+        "top_severity": None,
+        "open_flags": {},
+        "latest_total": 33.25,
+        "change_from_previous": None,
+        "recent_totals": [],
+        "days_since_last_rating": 4,
+        "sessions_without_rating": 0,
+        "oldest_unacknowledged_days": None,
+        "repair_status": "none",
+        "status": "active",
+        **fields,
+    }
+
+
+def test_caseload_days_read_as_whole_days_and_an_empty_cell_as_a_dash() -> None:
+    rows = [
+        caseload_row("A", top_severity="urgent", oldest_unacknowledged_days=12),
+        caseload_row("B", days_since_last_rating=None, latest_total=None),
+    ]
+    text = formatted_caseload(caseload_frame(rows)).to_string(delimiter="|")
+    header, *lines = text.splitlines()
+    cells = [dict(zip(header.split("|"), line.split("|"), strict=True)) for line in lines]
+    shown = ["Latest total", "Days since rating", OLDEST_FLAG_COLUMN]
+    assert [[row[c] for c in shown] for row in cells] == [["33.2", "4", "12"], ["–", "–", "–"]]
 
 
 def test_caseload_search_finds_a_code_or_a_label_in_any_case() -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 
 from backend.clock import today
+from backend.ratings.models import Rating
 from tests.backend.factories import (
     alliance4,
     make_client,
@@ -323,3 +325,48 @@ def test_each_rupture_shows_the_last_action_taken_on_its_own_flags(
         "2026-07-06": "adjusted_approach",
         "2026-12-07": "consulted_supervisor",
     }
+
+
+def test_a_request_to_talk_waits_from_when_the_client_sent_the_rating(
+    api, db, supervisor, therapist
+) -> None:
+    """Scoring may raise the flag days later (a rescore); the client asked when they rated."""
+    client = make_client(db, therapist)
+    rate(api, db, client, alliance4(9.0, 9.0, 9.0, 9.0), weeks_ago=2, wants_to_talk=True)
+    asked = datetime.now(UTC) - timedelta(days=10, hours=1)
+    with db.writing() as session:
+        session.execute(update(Rating).values(submitted_at=asked))
+    (talk,) = api.get("/api/team/overview", headers=supervisor.headers).json()["talk_requests"]
+    assert talk["waiting_days"] == 10
+    assert datetime.fromisoformat(talk["waiting_since"]) == asked
+
+
+def test_a_request_to_talk_without_its_rating_waits_from_the_session_date(
+    api, db, supervisor, therapist
+) -> None:
+    client = make_client(db, therapist)
+    with db.writing() as session:
+        session.add(
+            talk_flag(
+                client_id=client.id,
+                session_number=1,
+                held_on=today() - timedelta(days=12),
+                rule="client_wants_to_talk",
+            )
+        )
+    (talk,) = api.get("/api/team/overview", headers=supervisor.headers).json()["talk_requests"]
+    assert talk["waiting_days"] == 12
+
+
+@pytest.mark.parametrize(("session_days_ago", "counted"), [(3, 0), (7, 0), (8, 1), (60, 1)])
+def test_flags_unacknowledged_over_7_days_count_from_the_session_they_are_about(
+    api, db, supervisor, therapist, session_days_ago, counted
+) -> None:
+    """A flag raised today (by a rescore) about a session two months ago has waited."""
+    client = make_client(db, therapist)
+    with db.writing() as session:
+        held_on = today() - timedelta(days=session_days_ago)
+        session.add(talk_flag(client_id=client.id, session_number=1, held_on=held_on))
+    overview = api.get("/api/team/overview", headers=supervisor.headers).json()
+    mine = next(t for t in overview["therapists"] if t["therapist_id"] == therapist.id)
+    assert mine["unacknowledged_over_7_days"] == counted
