@@ -211,6 +211,12 @@ def waits_for_what_was_done(flag: dict[str, Any]) -> bool:
     return flag["rule"] == TALK_REQUEST_RULE and not done
 
 
+def _plan(flag: dict[str, Any]) -> str:
+    """What the therapist planned before recording what was done, with its note."""
+    planned = ACTION_LABELS.get(flag.get("planned_action") or "", "")
+    return f"{planned}: {flag['plan_note']}" if planned and flag.get("plan_note") else planned
+
+
 def flags_table(flags: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame.from_records(
         [
@@ -221,6 +227,7 @@ def flags_table(flags: list[dict[str, Any]]) -> pd.DataFrame:
                 "Status": FLAG_STATUS_LABELS.get(f["status"], f["status"]),
                 "What you did": ACTION_LABELS.get(f["action"] or "", ""),
                 "Note": f["note"] or "",
+                "Planned before": _plan(f),
                 "Why withdrawn": f.get("withdrawn_reason") or "",
             }
             for f in flags
@@ -232,6 +239,7 @@ def flags_table(flags: list[dict[str, Any]]) -> pd.DataFrame:
             "Status",
             "What you did",
             "Note",
+            "Planned before",
             "Why withdrawn",
         ],
     )

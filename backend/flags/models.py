@@ -75,6 +75,13 @@ class Flag(SQLModel, table=True):
     acknowledged_by: int | None = Field(default=None, foreign_key="user.id")
     action: str | None = Field(default=None, max_length=40)
     note: str | None = Field(default=None, max_length=NOTE_MAX_LENGTH)
+    #: The plan the therapist recorded before ``action`` said what was done: its action,
+    #: note and time stay beside the outcome, which has a note of its own.
+    planned_action: str | None = Field(default=None, max_length=40)
+    plan_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    planned_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
     resolved_at: datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime(), nullable=True)
     )

@@ -44,6 +44,10 @@ class FlagPublic(BaseModel):
     acknowledged_at: datetime | None
     action: Action | None
     note: str | None
+    #: What the therapist planned before they recorded what was done (``action``, ``note``).
+    planned_action: Action | None = None
+    plan_note: str | None = None
+    planned_at: datetime | None = None
     resolved_at: datetime | None
     resolution: FlagResolution | None
     #: Why scoring no longer raises a withdrawn flag; what was written about it stays.

@@ -98,9 +98,15 @@ def _own_flag(
 def acknowledge_flag(
     *, session: Session, caller: Caller, code: str, flag_id: int, acknowledgement: Acknowledgement
 ) -> FlagPublic:
+    """Record what the therapist did. Completing a planned action keeps the plan beside
+    the outcome, so a future-tense note never stands for what happened."""
     flag, client = _own_flag(session, caller, code, flag_id, "acknowledge_flag")
     if flag.status not in LIVE_FLAG_STATUSES:
         raise Conflict(f"This flag is {flag.status} and can no longer be acknowledged.")
+    if flag.action in PLANNED_ACTIONS and acknowledgement.action not in PLANNED_ACTIONS:
+        # Done what was planned: the plan stays on the record, the note says what happened.
+        flag.planned_action, flag.plan_note = flag.action, flag.note
+        flag.planned_at = flag.acknowledged_at
     flag.status = FlagStatus.acknowledged
     flag.acknowledged_at = utcnow()
     flag.acknowledged_by = caller.id

@@ -243,13 +243,24 @@ if len(said) > SAID_IN_FULL:
 
 
 # 3. Live flags, most pressing first ------------------------------------------------------
-def acknowledge_form(key: str, chosen: list[dict[str, Any]], submit: str) -> None:
+#: What can be recorded once a planned action is done: what was done, not another plan.
+DONE_ACTIONS = [a for a in ACTION_LABELS if a not in PLANNED_ACTIONS]
+
+
+def acknowledge_form(
+    key: str,
+    chosen: list[dict[str, Any]],
+    submit: str,
+    *,
+    actions: list[str] | None = None,
+    question: str = "What did you do?",
+) -> None:
     """What the therapist did about these flags. Nothing is preselected: a record says
     only what the therapist chose; "Other" needs a note saying what."""
     with st.form(key=f"ack_{key}", border=False):
         action = st.selectbox(
-            "What did you do?",
-            options=list(ACTION_LABELS),
+            question,
+            options=actions or list(ACTION_LABELS),
             index=None,
             placeholder="Choose what you did",
             format_func=ACTION_LABELS.get,
@@ -300,6 +311,10 @@ for flag in live[:FLAGS_IN_FULL]:
             st.caption("The client wrote that session:")
             st.text(f"“{quoted}”")
         st.markdown(f"**What you can do:** {flag['guidance']}")
+        if flag.get("planned_action"):
+            st.caption(f"You planned: {ACTION_LABELS.get(flag['planned_action'], '')}")
+            if flag["plan_note"]:
+                st.text(flag["plan_note"])  # typed by the therapist: plain text
         if flag["status"] == "acknowledged":
             done = ACTION_LABELS.get(flag["action"] or "", "Acknowledged")
             st.caption(f"You noted: {done}")
@@ -309,10 +324,15 @@ for flag in live[:FLAGS_IN_FULL]:
             continue
         if flag["status"] == "open":
             acknowledge_form(str(flag["id"]), [flag], "Record what you did")
-        elif flag["action"] in PLANNED_ACTIONS and st.button(
-            "Raised it in session", key=f"raised_{flag['id']}", type="primary"
-        ):
-            _acknowledge([flag], "raised_in_session", flag["note"])
+        elif flag["action"] in PLANNED_ACTIONS:
+            with st.expander("Done? Record what happened", expanded=True):
+                acknowledge_form(
+                    f"done_{flag['id']}",
+                    [flag],
+                    "Record what happened",
+                    actions=DONE_ACTIONS,
+                    question="What happened?",
+                )
         if waits_for_what_was_done(flag):
             st.caption(TALK_REQUEST_STAYS_OPEN)
         elif st.button("Mark resolved", key=f"resolve_{flag['id']}"):

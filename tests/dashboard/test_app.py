@@ -213,12 +213,19 @@ def test_a_planned_action_is_recorded_as_planned_and_later_as_done(backend, clin
 
     assert stored()["action"] == "planned_next_session"
     assert "You noted: Will raise it next session (planned)" in texts(at)
-    at.button(key=f"raised_{flag['id']}").click().run()
+    done = f"done_{flag['id']}"
+    assert "planned_next_session" not in at.selectbox(key=f"action_{done}").options
+    at.selectbox(key=f"action_{done}").select("raised_in_session")
+    at.text_area(key=f"note_{done}").input("Opened with it; we agreed to slow down.")
+    next(b for b in at.button if b.label == "Record what happened").click().run()
     assert not at.exception
-    assert (stored()["action"], stored()["note"]) == (
+    assert (stored()["action"], stored()["note"], stored()["plan_note"]) == (
         "raised_in_session",
+        "Opened with it; we agreed to slow down.",
         "Will open next session with it.",
     )
+    assert "You planned: Will raise it next session (planned)" in texts(at)
+    assert "You noted: Raised it in session" in texts(at)
 
 
 def test_a_request_to_talk_is_resolved_only_after_recording_what_was_done(backend, clinic) -> None:

@@ -97,6 +97,31 @@ def test_acknowledging_records_the_action_and_note(api, therapist, ruptured) -> 
     assert api.post(f"{path}/acknowledge", json=body, headers=therapist.headers).status_code == 409
 
 
+@pytest.mark.parametrize(
+    ("outcome_note", "expected_note"),
+    [
+        ("Opened with it; we agreed to slow down.", "Opened with it; we agreed to slow down."),
+        (None, None),
+    ],
+    ids=["with a note", "without a note"],
+)
+def test_completing_a_planned_action_records_what_happened_beside_the_plan(
+    api, therapist, ruptured, outcome_note, expected_note
+) -> None:
+    flag = api.get(f"/api/clients/{ruptured.code}/flags", headers=therapist.headers).json()[0]
+    path = f"/api/clients/{ruptured.code}/flags/{flag['id']}/acknowledge"
+    plan = {"action": "planned_next_session", "note": "Will open next session with this."}
+    planned = api.post(path, json=plan, headers=therapist.headers).json()
+    outcome = {"action": "raised_in_session", "note": outcome_note}
+    done = api.post(path, json=outcome, headers=therapist.headers).json()
+    assert (done["action"], done["note"]) == ("raised_in_session", expected_note)
+    assert (done["planned_action"], done["plan_note"]) == (
+        "planned_next_session",
+        "Will open next session with this.",
+    )
+    assert done["planned_at"] == planned["acknowledged_at"]
+
+
 def test_acknowledging_needs_an_action_from_the_list(api, therapist, ruptured) -> None:
     flag = api.get(f"/api/clients/{ruptured.code}/flags", headers=therapist.headers).json()[0]
     path = f"/api/clients/{ruptured.code}/flags/{flag['id']}/acknowledge"
