@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import TypeAdapter
 from sqlalchemy import func, insert, update
 from sqlmodel import Session, select
 
@@ -28,7 +29,8 @@ from backend.clock import today, utcnow
 from backend.config import get_settings
 from backend.db import Database
 from backend.factories import add_staff, add_therapy_session
-from backend.flags.models import ACTIONS, Flag
+from backend.flags.models import ACTIONS, ACTIONS_NEEDING_A_NOTE, PLANNED_ACTIONS, Flag
+from backend.flags.schemas import Acknowledgement, AcknowledgementOfAction, AcknowledgementOfOther
 from backend.flags.scoring_sync import rescore_everyone
 from backend.ratings.models import Rating
 from backend.teams.models import Team
@@ -42,6 +44,7 @@ from scoring.simulate import simulate_caseload
 DEMO_PASSWORD = "demo-rapport-2026"
 SEED = 20261126
 DEMO_THERAPIST = "therapist@demo.rapport"
+ACKNOWLEDGEMENT: TypeAdapter[Acknowledgement] = TypeAdapter(Acknowledgement)
 
 
 @dataclass(frozen=True)
@@ -238,6 +241,16 @@ def _date_flags_by_their_ratings(database: Database) -> None:
         session.execute(update(Flag).values(created_at=func.coalesce(submitted, Flag.created_at)))
 
 
+#: What a demo therapist writes where the form requires a note ("Other").
+DEMO_NOTE = "Wrote to the client after the session to check in."
+
+
+def _as_the_form_records(action: str) -> AcknowledgementOfAction | AcknowledgementOfOther:
+    """The demo's acknowledgement, through the API's own rules (a note where one is needed)."""
+    note = DEMO_NOTE if action in ACTIONS_NEEDING_A_NOTE else None
+    return ACKNOWLEDGEMENT.validate_python({"action": action, "note": note})
+
+
 def _work_through_old_flags(database: Database, *, seed: int) -> None:
     """Make the past look lived-in: most flags older than three weeks were acted on."""
     rng = random.Random(seed)
@@ -254,17 +267,20 @@ def _work_through_old_flags(database: Database, *, seed: int) -> None:
             if rng.random() > 0.85:
                 continue  # left unacknowledged: what a supervisor's review should catch
             acted_on = datetime.combine(held_on + timedelta(days=rng.randint(1, 6)), time(9), UTC)
+            recorded = _as_the_form_records(rng.choice(ACTIONS))
             change = {
                 "id": flag_id,
                 "status": "acknowledged",
-                "action": rng.choice(ACTIONS),
+                "action": recorded.action,
+                "note": recorded.note,
                 "acknowledged_at": acted_on,
                 "acknowledged_by": therapist_id,
                 "resolution": None,
                 "resolved_at": None,
                 "resolved_by": None,
             }
-            if rng.random() < 0.6:
+            # A plan is not yet done: the flag stays acknowledged until what was done is.
+            if recorded.action not in PLANNED_ACTIONS and rng.random() < 0.6:
                 change.update(
                     status="resolved",
                     resolution="therapist",
