@@ -19,7 +19,7 @@ from backend.auth.caller import (
 from backend.clients.codes import new_client_code
 from backend.clients.models import Client, ClientErasure
 from backend.clients.schemas import ClientCreate, ClientLabel, ClientPublic, ClientUpdate
-from backend.clients.scope import client_for, visible_clients
+from backend.clients.scope import client_for, client_in_scope, visible_clients
 from backend.clock import utcnow
 from backend.errors import Conflict, NotFound
 from backend.flags.models import ClientSummary, RescoreRequest
@@ -102,10 +102,12 @@ def clients_of(
 
 
 def update_client(*, session: Session, caller: Caller, code: str, change: ClientUpdate) -> Client:
-    client = client_for(
+    """Reassign, discharge or reactivate a client; the audit row says what changed."""
+    client = client_in_scope(
         session=session, caller=caller, code=code, action="update_client", purpose="record"
     )
     require(caller, CHANGE_CLIENTS)
+    therapist_before, status_before = client.therapist_id, client.status
     if change.therapist_id is not None and change.therapist_id != client.therapist_id:
         require(caller, REASSIGN_CLIENTS)
         client.therapist_id = _therapist(session, change.therapist_id).id
@@ -114,7 +116,29 @@ def update_client(*, session: Session, caller: Caller, code: str, change: Client
         client.discharged_at = utcnow() if change.status == "discharged" else None
     session.add(client)
     session.flush()
+    record(
+        session=session,
+        action="update_client",
+        caller=caller,
+        client_code=client.code,
+        subject_user_id=therapist_before,
+        object_id=what_changed(
+            therapist=(therapist_before, client.therapist_id),
+            status=(status_before, client.status),
+        ),
+    )
     return client
+
+
+def what_changed(*, therapist: tuple[int, int], status: tuple[str, str]) -> str:
+    """The audit trail's account of a client change, old -> new: user ids and statuses only,
+    so it names nobody (``"therapist 4 -> 7; status discharged -> active"``)."""
+    changes = [
+        f"{name} {old} -> {new}"
+        for name, (old, new) in (("therapist", therapist), ("status", status))
+        if old != new
+    ]
+    return "; ".join(changes) or "nothing changed"
 
 
 def set_label(*, session: Session, caller: Caller, code: str, change: ClientLabel) -> str | None:

@@ -201,26 +201,45 @@ with clients_tab:
             st.code(added["code"], language=None)  # with a copy button
             st.caption("Give the therapist this code; it is the only name Rapport keeps.")
     if clients:
-        with right, st.form("change_client"):
+        with right:
             st.markdown("**Reassign or discharge**")
-            code = st.selectbox("Client", options=[c["code"] for c in clients], key="change_code")
+            by_code = {c["code"]: c for c in clients}
+            code = st.selectbox("Client", options=list(by_code), key="change_code")
+            current = by_code[code]
+        # Keyed by the client, so the form starts from that client's therapist and status:
+        # a form that always started on "Active" reactivated whoever it reassigned.
+        with right, st.form(f"change_client_{code}"):
+            keep = None if current["therapist_id"] in therapists else current["therapist_id"]
+            choices = [*([keep] if keep is not None else []), *therapists]
             to = st.selectbox(
                 "Therapist",
-                options=[None, *therapists],
-                format_func=lambda i: "Keep current" if i is None else therapist_name(i),
-                key="change_client_t",
+                options=choices,
+                index=choices.index(current["therapist_id"]),
+                format_func=lambda i: (
+                    therapist_name(i)
+                    if i in therapists
+                    else f"{plain(current['therapist_name'])} (current, inactive)"
+                ),
+                key=f"change_client_t_{code}",
             )
+            statuses = ["active", "discharged"]
             status = st.radio(
                 "Status",
-                ["active", "discharged"],
+                statuses,
+                index=statuses.index(current["status"]),
                 format_func=str.capitalize,
                 horizontal=True,
-                key="change_client_status",
+                key=f"change_client_status_{code}",
             )
             if st.form_submit_button("Save changes"):
-                change: dict = {"status": status}
-                if to is not None:
+                change: dict = {}
+                if to != current["therapist_id"]:
                     change["therapist_id"] = to
+                if status != current["status"]:
+                    change["status"] = status
+                if not change:
+                    st.info("Nothing to save: choose another therapist or status.")
+                    st.stop()
                 try:
                     api.update_client(code, **change)
                 except ApiError as refused:

@@ -516,3 +516,25 @@ def test_after_a_refresh_the_chart_code_loads_before_the_page_once(backend, clin
     assert not at.sidebar.get("vega_lite_chart")  # the first run only
     signed_in_here = app_as(backend, clinic.therapist)  # no refresh: nothing extra
     assert not signed_in_here.sidebar.get("vega_lite_chart")
+
+
+def test_reassigning_a_discharged_client_keeps_them_discharged(backend, clinic) -> None:
+    code = clinic.calm.code
+    backend_patch = httpx.patch(
+        f"{backend.url}/api/clients/{code}",
+        json={"status": "discharged"},
+        headers=clinic.therapist.headers,
+        timeout=10,
+    )
+    assert backend_patch.status_code == 200
+    at = app_as(backend, clinic.admin)
+    at.selectbox(key="change_code").select(code).run()
+    assert at.radio(key=f"change_client_status_{code}").value == "discharged"
+    therapist = at.selectbox(key=f"change_client_t_{code}")
+    assert therapist.value == clinic.therapist.id
+    therapist.select(clinic.colleague.id)
+    save = next(b for b in at.button if b.form_id == f"change_client_{code}")
+    save.click().run()
+    assert not at.exception
+    record = backend.get(f"/api/clients/{code}", clinic.admin).json()
+    assert (record["therapist_id"], record["status"]) == (clinic.colleague.id, "discharged")

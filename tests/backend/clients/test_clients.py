@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlmodel import select
 
+from backend.audit.models import AuditEvent
 from tests.backend.factories import make_client, make_session_with_link, make_user, signed_in
 
 CLIENT_ROUTES = [
@@ -184,3 +186,41 @@ def test_an_admin_manages_assignments_but_reads_no_ratings(api, db) -> None:
 def test_a_supervisor_cannot_create_clients(api, db) -> None:
     supervisor = signed_in(db, role="supervisor")
     assert api.post("/api/clients", json={}, headers=supervisor.headers).status_code == 403
+
+
+def _update_client_audit(db) -> list[str | None]:
+    with db.reading() as session:
+        return list(
+            session.exec(
+                select(AuditEvent.object_id).where(
+                    AuditEvent.action == "update_client", AuditEvent.outcome == "allowed"
+                )
+            )
+        )
+
+
+def test_the_audit_trail_says_what_a_client_change_changed(api, db) -> None:
+    therapist, colleague = signed_in(db), signed_in(db)
+    admin = signed_in(db, role="admin")
+    client = make_client(db, therapist)
+    path = f"/api/clients/{client.code}"
+    api.patch(path, json={"status": "discharged"}, headers=therapist.headers)
+    api.patch(path, json={"therapist_id": colleague.id}, headers=admin.headers)
+    api.patch(path, json={"therapist_id": therapist.id, "status": "active"}, headers=admin.headers)
+    api.patch(path, json={"status": "active"}, headers=admin.headers)
+    assert _update_client_audit(db) == [
+        "status active -> discharged",
+        f"therapist {therapist.id} -> {colleague.id}",
+        f"therapist {colleague.id} -> {therapist.id}; status discharged -> active",
+        "nothing changed",
+    ]
+
+
+def test_reassigning_a_discharged_client_leaves_them_discharged(api, db) -> None:
+    therapist, colleague = signed_in(db), signed_in(db)
+    admin = signed_in(db, role="admin")
+    client = make_client(db, therapist)
+    path = f"/api/clients/{client.code}"
+    api.patch(path, json={"status": "discharged"}, headers=therapist.headers)
+    moved = api.patch(path, json={"therapist_id": colleague.id}, headers=admin.headers).json()
+    assert (moved["therapist_id"], moved["status"]) == (colleague.id, "discharged")
