@@ -9,6 +9,7 @@ import httpx
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from backend.clock import today
 from dashboard import session
 from dashboard.tables import FLAGS_IN_FULL, live_flags
 from tests.backend.factories import PASSWORD, alliance4, make_client
@@ -320,7 +321,7 @@ def test_a_private_label_shows_on_the_caseload_and_never_on_the_phone(backend, c
 def backend_link(backend, clinic, code: str) -> list[str]:
     """A fresh rating link's token for the client, issued through the API."""
     issued = backend.post(
-        f"/api/clients/{code}/sessions", {"held_on": "2026-11-20"}, clinic.therapist
+        f"/api/clients/{code}/sessions", {"held_on": today().isoformat()}, clinic.therapist
     ).json()
     return [issued["url"].rsplit("/", 1)[-1]]
 
@@ -538,3 +539,11 @@ def test_reassigning_a_discharged_client_keeps_them_discharged(backend, clinic) 
     assert not at.exception
     record = backend.get(f"/api/clients/{code}", clinic.admin).json()
     assert (record["therapist_id"], record["status"]) == (clinic.colleague.id, "discharged")
+
+
+def test_the_session_date_runs_from_the_latest_session_to_today(backend, clinic) -> None:
+    code = clinic.calm.code
+    latest_held = date.fromisoformat(_sessions(backend, clinic, code)[-1]["held_on"])
+    at = open_client_page(app_as(backend, clinic.therapist), code)
+    picker = at.date_input(key="link_date")
+    assert (picker.min, picker.value, picker.max) == (latest_held, today(), today())
