@@ -13,6 +13,8 @@ from dashboard.safe_text import csv_safe, plain
 ROLES = {"therapist": "Therapist", "supervisor": "Supervisor", "admin": "Administrator"}
 #: Clients listed at once; an administrator finds the others by code.
 CLIENTS_SHOWN = 200
+#: The "Add a person" form's fields, emptied once the person is added.
+NEW_USER_FIELDS = ("new_user_email", "new_user_name", "new_role", "new_team", "new_user_password")
 
 api = session.api()
 st.title("Administration")
@@ -45,7 +47,8 @@ with users_tab:
         key="users_table",
     )
     left, right = st.columns(2)
-    with left, st.form("new_user", clear_on_submit=True):
+    # Kept after a refusal, so one mistyped field is corrected rather than all retyped.
+    with left, st.form("new_user", clear_on_submit=False):
         st.markdown("**Add a person**")
         email = st.text_input("Email", key="new_user_email")
         name = st.text_input("Name", key="new_user_name")
@@ -60,6 +63,8 @@ with users_tab:
             except ApiError as refused:
                 st.error(refused.detail)
             else:
+                for typed in NEW_USER_FIELDS:
+                    st.session_state.pop(typed, None)
                 _done(f"Added {plain(name)}.")
     with right, st.form("change_user"):
         st.markdown("**Change a person**")

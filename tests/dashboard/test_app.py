@@ -547,3 +547,38 @@ def test_the_session_date_runs_from_the_latest_session_to_today(backend, clinic)
     at = open_client_page(app_as(backend, clinic.therapist), code)
     picker = at.date_input(key="link_date")
     assert (picker.min, picker.value, picker.max) == (latest_held, today(), today())
+
+
+def _add_person(at: AppTest) -> AppTest:
+    return next(b for b in at.button if b.label == "Add person").click().run()
+
+
+def test_a_mistyped_person_is_refused_readably_and_the_form_keeps_what_was_typed(
+    backend, clinic
+) -> None:
+    at = app_as(backend, clinic.admin)
+    at.text_input(key="new_user_email").input("not-an-address")
+    at.text_input(key="new_user_name").input("Dr Ada Example")
+    at.text_input(key="new_user_password").input("a long enough first password")
+    _add_person(at)
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "Enter a valid email address, such as name@clinic.example. Choose a team."
+    ]
+    assert at.text_input(key="new_user_name").value == "Dr Ada Example"
+    assert at.text_input(key="new_user_email").value == "not-an-address"
+    at.text_input(key="new_user_email").input("ada@clinic.example")
+    at.text_input(key="new_team").input("North")
+    _add_person(at)
+    assert not at.exception
+    assert "ada@clinic.example" in set(at.dataframe[0].value["Email"])
+    assert at.text_input(key="new_user_email").value == ""
+
+
+def test_an_audit_search_for_a_malformed_code_says_what_codes_look_like(backend, clinic) -> None:
+    at = app_as(backend, clinic.admin)
+    at = at.switch_page("app_pages/audit.py").run()
+    at.text_input(key="audit_client").input("GAZ6$74VS")
+    next(b for b in at.button if b.label == "Filter").click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["Client codes look like ABCD-EF12."]
