@@ -273,7 +273,9 @@ with clients_tab:
                     except ApiError as refused:
                         st.error(refused.detail)
                     else:
-                        st.session_state.pop("added_client", None)
+                        # Unticked again: the next deletion is confirmed for its own client.
+                        for confirmation in ("added_client", "delete_code", "delete_sure"):
+                            st.session_state.pop(confirmation, None)
                         _done(f"Deleted client {doomed}.")
 
     st.subheader("A client's data rights")

@@ -582,3 +582,18 @@ def test_an_audit_search_for_a_malformed_code_says_what_codes_look_like(backend,
     next(b for b in at.button if b.label == "Filter").click().run()
     assert not at.exception
     assert [e.value for e in at.error] == ["Client codes look like ABCD-EF12."]
+
+
+def test_after_a_deletion_the_confirmation_is_unticked_and_no_client_chosen(
+    backend, clinic
+) -> None:
+    at = app_as(backend, clinic.admin)
+    next(b for b in at.button if b.label == "Add client").click().run()
+    code = at.code[0].value
+    at.selectbox(key="delete_code").select(code)
+    at.checkbox(key="delete_sure").check()
+    next(b for b in at.button if b.label == "Delete client").click().run()
+    assert not at.exception
+    assert code not in set(at.dataframe[1].value["Client"])
+    assert at.checkbox(key="delete_sure").value is False
+    assert at.selectbox(key="delete_code").value is None
