@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pandas as pd
+import pytest
 
 from dashboard import charts
 from dashboard.labels import day_label
@@ -123,6 +124,16 @@ def test_caseload_search_finds_a_code_or_a_label_in_any_case() -> None:
     assert filter_caseload(frame, search="thurs")["Client"].tolist() == ["SRBW-YC6K"]
     assert filter_caseload(frame, search="k7rx")["Client"].tolist() == ["K7RX-2QMP"]
     assert len(filter_caseload(frame, search="  ")) == 2
+
+
+@pytest.mark.parametrize("typed", ["gaz674vs", "GAZ674VS", "gaz6-74vs", "z674", "6-7", " gaz6 "])
+def test_caseload_search_finds_a_code_typed_without_its_hyphen_or_in_lower_case(
+    typed: str,
+) -> None:
+    frame = pd.DataFrame(
+        {"Client": ["GAZ6-74VS", "K7RX-2QMP"], "Label": ["", "GAZ notes"], "severity": "none"}
+    )
+    assert filter_caseload(frame, search=typed)["Client"].tolist() == ["GAZ6-74VS"]
 
 
 def test_every_sparkline_shares_one_y_range() -> None:

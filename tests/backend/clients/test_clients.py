@@ -48,6 +48,15 @@ def test_the_client_list_comes_a_page_at_a_time_and_finds_codes_by_part(api, db)
     assert too_many.status_code == 422 and too_many.json()["detail"]
 
 
+def test_the_client_list_finds_a_code_typed_without_its_hyphen(api, db) -> None:
+    me = signed_in(db)
+    codes = sorted(make_client(db, me).code for _ in range(3))
+    wanted = codes[1]
+    for typed in (wanted.replace("-", "").lower(), wanted.replace("-", ""), wanted[2:7].lower()):
+        found = api.get("/api/clients", params={"code": typed}, headers=me.headers).json()
+        assert [c["code"] for c in found] == [wanted], typed
+
+
 def test_a_therapist_lists_only_their_own_caseload(api, db) -> None:
     me, other = signed_in(db), signed_in(db)
     mine = make_client(db, me)
