@@ -15,6 +15,9 @@ MAIL_PORT ?= 8025
 # Demo data lives apart from the production default (var/rapport.db), so a database
 # made by make run is never the one a production start picks up by default.
 export RAPPORT_DATABASE_URL ?= sqlite:///var/demo/rapport-demo.db
+# Rating links, QR codes and print cards must reach the API that make run starts,
+# so they follow API_PORT unless the variable is set already.
+export RAPPORT_PUBLIC_BASE_URL ?= http://127.0.0.1:$(API_PORT)
 
 .DEFAULT_GOAL := help
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import ipaddress
 from functools import lru_cache
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Depends
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: Shipped so that ``make run`` works out of the box; refused outside dev/demo mode.
@@ -25,6 +26,9 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
 
     link_ttl_days: int = Field(default=7, ge=1, le=60)
+    #: The clinic's IANA time zone (e.g. "Europe/Berlin"): "today" on a session's date is
+    #: the clinic's today, not the server's.
+    clinic_time_zone: str = "UTC"
     session_idle_minutes: int = Field(default=30, ge=1)
     session_max_hours: int = Field(default=12, ge=1)
 
@@ -124,6 +128,18 @@ class Settings(BaseSettings):
     @property
     def docs_enabled(self) -> bool:
         return self.mode != "production"
+
+    @field_validator("clinic_time_zone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"RAPPORT_CLINIC_TIME_ZONE must be an IANA time zone such as Europe/Berlin, "
+                f"not {value!r}."
+            ) from None
+        return value
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:

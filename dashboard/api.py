@@ -18,6 +18,7 @@ import httpx
 
 from backend.auth.browser_address import HEADER, signed_browser_address
 from backend.config import DEMO_DASHBOARD_KEY
+from dashboard.refusal_text import readable_refusal
 
 DEFAULT_API_URL = "http://127.0.0.1:8000"
 TIMEOUT_SECONDS = 15.0
@@ -53,16 +54,23 @@ class SessionExpired(ApiError):
 
 
 UNREACHABLE = "The Rapport service cannot be reached. Please try again shortly."
+SOMETHING_WENT_WRONG = "Something went wrong. Please try again."
 
 
 def _detail(response: httpx.Response) -> str:
+    """The refusal as the user should read it: every 422 is reworded here, once."""
     try:
-        detail = response.json().get("detail")
+        body = response.json()
     except ValueError:
-        detail = None
+        body = None
+    if not isinstance(body, dict):
+        return SOMETHING_WENT_WRONG
+    if response.status_code == 422 and (readable := readable_refusal(body)):
+        return readable
+    detail = body.get("detail")
     if isinstance(detail, str) and detail:
         return detail
-    return "Something went wrong. Please try again."
+    return SOMETHING_WENT_WRONG
 
 
 #: One connection pool for every session of this dashboard process. A new client per call

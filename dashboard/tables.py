@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from backend.clients.codes import code_as_typed
 from dashboard.instruments import InstrumentView as Instrument
 from dashboard.labels import (
     ACTION_LABELS,
@@ -102,11 +103,14 @@ def filter_caseload(
 ) -> pd.DataFrame:
     """Keep the rows with one of these severities (``"none"`` for nothing open), and/or no
     rating for at least ``unrated_days`` days (clients never rated count as unrated),
-    and/or whose code or private label contains ``search`` (any case)."""
+    and/or whose code (with or without its hyphen) or private label contains ``search``
+    (any case)."""
     keep = pd.Series(True, index=frame.index)
     if search.strip():
         needle = search.strip().casefold()
-        keep &= frame["Client"].str.casefold().str.contains(needle, regex=False) | frame[
+        # A code is found typed without its hyphen too ("gaz674vs" finds GAZ6-74VS).
+        codes = frame["Client"].str.replace("-", "", regex=False).str.upper()
+        keep &= codes.str.contains(code_as_typed(search), regex=False) | frame[
             "Label"
         ].str.casefold().str.contains(needle, regex=False)
     if severities:

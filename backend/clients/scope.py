@@ -51,12 +51,14 @@ def client_for(
 
     Every access goes through here, so every access (and every refusal) is audited.
     """
-    attempting(action, client_code=code.upper()[:16], object_id=object_id)
-    client = session.exec(
-        select(Client).where(Client.code == code.upper(), visible_clients(caller, purpose=purpose))
-    ).first()
-    if client is None:
-        raise NotFound(CLIENT_NOT_FOUND)
+    client = client_in_scope(
+        session=session,
+        caller=caller,
+        code=code,
+        action=action,
+        purpose=purpose,
+        object_id=object_id,
+    )
     record(
         session=session,
         action=action,
@@ -65,4 +67,27 @@ def client_for(
         subject_user_id=client.therapist_id,
         object_id=object_id,
     )
+    return client
+
+
+def client_in_scope(
+    *,
+    session: Session,
+    caller: Caller,
+    code: str,
+    action: str,
+    purpose: Purpose = "clinical",
+    object_id: str | None = None,
+) -> Client:
+    """The client with this code if the caller may see it; a refusal is audited as ``action``.
+
+    For a change whose audit row says what it changed, written once the change is made;
+    every other access goes through ``client_for``.
+    """
+    attempting(action, client_code=code.upper()[:16], object_id=object_id)
+    client = session.exec(
+        select(Client).where(Client.code == code.upper(), visible_clients(caller, purpose=purpose))
+    ).first()
+    if client is None:
+        raise NotFound(CLIENT_NOT_FOUND)
     return client

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query
 
 from backend.auth.deps import CallerDep
 from backend.clients.schemas import ClientCode, ClientStatus
+from backend.config import SettingsDep
 from backend.db import DatabaseDep
 from backend.i18n import SOURCE_LANGUAGE, translations_for
 from backend.overview.client_page import client_page
@@ -64,14 +65,16 @@ def team(
 
 
 @router.get("/clients/{client_id}/page", response_model=ClientPage, responses=refusals(404))
-def client(client_id: ClientCode, caller: CallerDep, db: DatabaseDep) -> ClientPage:
+def client(
+    client_id: ClientCode, caller: CallerDep, db: DatabaseDep, settings: SettingsDep
+) -> ClientPage:
     """A client's page in one answer: record, private label, latest total and change,
     rupture status, sessions, ratings, flags (most pressing first) and ruptures.
 
     The client's therapist and their supervisors; anyone else gets 404.
     """
     with db.reading() as session:
-        return client_page(session=session, caller=caller, code=client_id)
+        return client_page(session=session, settings=settings, caller=caller, code=client_id)
 
 
 @router.get("/instruments", response_model=list[InstrumentListing])

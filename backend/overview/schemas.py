@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from backend.clients.schemas import ClientPublic
 from backend.flags.schemas import EpisodePublic, FlagPublic, RangePublic, Severity
 from backend.ratings.schemas import InstrumentPublic, RatingPublic
-from backend.therapy.schemas import Language, TherapySessionPublic
+from backend.therapy.schemas import Language, NewSessionDates, TherapySessionPublic
 
 RepairStatus = Literal["none", "open", "repaired", "unrepaired"]
 
@@ -129,6 +129,8 @@ class ClientPage(BaseModel):
     #: The language of the last rating link, so the next one defaults to it.
     last_link_language: Language | None
     sessions: list[TherapySessionPublic]
+    #: The dates the next session may be recorded on (the date picker's bounds).
+    new_session_dates: NewSessionDates
     ratings: list[RatingPublic]
     #: Most pressing first: the most severe, then the newest session.
     flags: list[FlagPublic]

@@ -31,6 +31,15 @@ NOTICES: dict[str, tuple[str, str]] = {
         N_("Link not valid"),
         N_("This link is no longer valid; ask your therapist for a new one."),
     ),
+    # A link that expired (or was replaced) while the client was answering: say plainly
+    # that what they typed did not arrive, so nobody believes it was sent.
+    "not_sent": (
+        N_("Your answers were not sent"),
+        N_(
+            "This link stopped working before your answers arrived, so they were not sent. "
+            "Please ask your therapist for a new link."
+        ),
+    ),
     "too_many": (
         N_("Please wait a moment"),
         N_("Too many tries from this connection. Please wait a minute and try again."),

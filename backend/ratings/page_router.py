@@ -83,9 +83,16 @@ def _render(
     )
 
 
-def _unknown(request: Request) -> HTMLResponse:
+def _unanswerable(*, submitting: bool) -> str:
+    """The notice for a link that no longer works: on a submission, say the answers are lost."""
+    return "not_sent" if submitting else "invalid"
+
+
+def _unknown(request: Request, *, submitting: bool = False) -> HTMLResponse:
     language = negotiate_language(request.headers.get("accept-language"))
-    return _notice(request, "invalid", language=language, status_code=404)
+    return _notice(
+        request, _unanswerable(submitting=submitting), language=language, status_code=404
+    )
 
 
 def _notice(request: Request, kind: str, *, language: str, status_code: int) -> HTMLResponse:
@@ -95,10 +102,19 @@ def _notice(request: Request, kind: str, *, language: str, status_code: int) -> 
     )
 
 
-def _closed(request: Request, db: DatabaseDep, token: str, gone: Gone | Conflict) -> HTMLResponse:
+def _closed(
+    request: Request,
+    db: DatabaseDep,
+    token: str,
+    gone: Gone | Conflict,
+    *,
+    submitting: bool = False,
+) -> HTMLResponse:
+    """Why the link cannot be answered; on a submission, that the answers did not arrive."""
     with db.reading() as session:
         language = link_language(session=session, token=token) or SOURCE_LANGUAGE
-    kind = "used" if gone.extra.get("state") == "used" else "invalid"
+    used = gone.extra.get("state") == "used"
+    kind = "used" if used else _unanswerable(submitting=submitting)
     return _notice(request, kind, language=language, status_code=410)
 
 
@@ -126,6 +142,7 @@ def _form_page(
         status_code=status_code,
         error_missing=words.gettext(ERROR_MISSING),
         error_invalid=words.gettext(ERROR_INVALID),
+        link_closed=words.gettext(NOTICES["not_sent"][1]),
         items=item_views(form.instrument),
         values=values,
         errors=errors or {},
@@ -135,17 +152,19 @@ def _form_page(
     )
 
 
-def _open_form(request: Request, db: Database, token: str) -> RatingForm | HTMLResponse:
+def _open_form(
+    request: Request, db: Database, token: str, *, submitting: bool = False
+) -> RatingForm | HTMLResponse:
     """The link's form, or the calm page that says why it cannot be answered."""
     if len(token) > MAX_TOKEN_LENGTH:
-        return _unknown(request)
+        return _unknown(request, submitting=submitting)
     try:
         with db.reading() as session:
             form = rating_form(session=session, token=token)
     except NotFound:
-        return _unknown(request)
+        return _unknown(request, submitting=submitting)
     except Gone as gone:
-        return _closed(request, db, token, gone)
+        return _closed(request, db, token, gone, submitting=submitting)
     return form
 
 
@@ -170,7 +189,7 @@ def submit_rating_page(
     token: str, request: Request, fields: FormFields, db: DatabaseDep, background: BackgroundTasks
 ) -> HTMLResponse:
     """The no-JavaScript submission: same validation and flow as the JSON API."""
-    form = _open_form(request, db, token)
+    form = _open_form(request, db, token, submitting=True)
     if isinstance(form, HTMLResponse):
         return form
     words = translations_for(form.language)
@@ -186,9 +205,9 @@ def submit_rating_page(
         except InvalidInput as invalid:
             errors[str(invalid.extra.get("item", "form"))] = words.gettext(ERROR_INVALID)
         except NotFound:
-            return _unknown(request)
+            return _unknown(request, submitting=True)
         except (Gone, Conflict) as closed:
-            return _closed(request, db, token, closed)
+            return _closed(request, db, token, closed, submitting=True)
         else:
             after_submission(background, db=db, outcome=outcome)
     if errors:

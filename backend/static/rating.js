@@ -163,6 +163,18 @@
     }
   }
 
+  function closed(body) {
+    pending = null;
+    if (body.state === "used") {
+      window.location.reload(); // the server's own page says it was already sent
+      return;
+    }
+    // The link expired or was replaced while the client answered: the answers stay on
+    // the page, and the page says plainly that they were not sent.
+    button.textContent = button.dataset.label;
+    statusBox.textContent = words.msgLinkClosed;
+  }
+
   function retryLater(seconds) {
     attempt += 1;
     statusBox.textContent = words.msgNotSent;
@@ -188,8 +200,7 @@
       if (response.ok) {
         finished();
       } else if ([404, 409, 410].indexOf(response.status) >= 0) {
-        pending = null; // the server's own page explains (already sent, no longer valid)
-        window.location.reload();
+        response.json().then(closed, function () { closed({}); });
       } else if (response.status === 422) {
         response.json().then(refused, function () { refused({}); });
       } else {

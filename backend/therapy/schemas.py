@@ -29,7 +29,10 @@ IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
 class TherapySessionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    held_on: IsoDate
+    held_on: IsoDate = Field(
+        description="Not after today in the clinic's time zone, and not before the client's "
+        "latest recorded session (else 422): sessions are numbered in the order they were held."
+    )
     # The registry's ids, for the schema; the service checks them and names the choices.
     instrument: str = Field(
         default=DEFAULT_INSTRUMENT,
@@ -37,6 +40,15 @@ class TherapySessionCreate(BaseModel):
         json_schema_extra={"enum": list(instrument_ids())},
     )
     language: Language = "en"
+
+
+class NewSessionDates(BaseModel):
+    """The dates a new session of this client may be recorded on, both ends included."""
+
+    #: The client's latest recorded session; None before the first.
+    earliest: date | None
+    #: Today in the clinic's time zone.
+    latest: date
 
 
 class LinkReissue(BaseModel):

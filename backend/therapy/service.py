@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import segno
 from sqlalchemy import func
@@ -14,12 +14,17 @@ from backend.auth.caller import TREAT_CLIENTS, Caller, require
 from backend.auth.tokens import link_token_hash, new_token
 from backend.clients.models import Client
 from backend.clients.scope import client_for
-from backend.clock import utcnow
+from backend.clock import today_in, utcnow
 from backend.config import Settings
 from backend.errors import Conflict, InvalidInput, NotFound
 from backend.ratings.models import Rating
 from backend.therapy.models import RatingLink, TherapySession
-from backend.therapy.schemas import IssuedLink, TherapySessionCreate, TherapySessionPublic
+from backend.therapy.schemas import (
+    IssuedLink,
+    NewSessionDates,
+    TherapySessionCreate,
+    TherapySessionPublic,
+)
 from scoring.instruments import UnknownInstrument, get_instrument, instrument_ids
 
 
@@ -98,6 +103,28 @@ def _public(
     )
 
 
+SESSION_IN_THE_FUTURE = "A session cannot be dated after today ({today}); check the date."
+SESSION_BEFORE_THE_LATEST = (
+    "This client's latest session is dated {latest}; a new session cannot be dated earlier."
+)
+
+
+def new_session_dates(*, session: Session, settings: Settings, client_id: int) -> NewSessionDates:
+    """Where a new session's date may fall: not in the future, and not before the latest
+    session, so that session numbers and dates run in the same order."""
+    latest_held = session.exec(
+        select(func.max(TherapySession.held_on)).where(TherapySession.client_id == client_id)
+    ).one()
+    return NewSessionDates(earliest=latest_held, latest=today_in(settings.clinic_time_zone))
+
+
+def _check_held_on(held_on: date, dates: NewSessionDates) -> None:
+    if held_on > dates.latest:
+        raise InvalidInput(SESSION_IN_THE_FUTURE.format(today=dates.latest), field="held_on")
+    if dates.earliest is not None and held_on < dates.earliest:
+        raise InvalidInput(SESSION_BEFORE_THE_LATEST.format(latest=dates.earliest), field="held_on")
+
+
 def record_session(
     *, session: Session, settings: Settings, caller: Caller, code: str, new: TherapySessionCreate
 ) -> IssuedLink:
@@ -109,6 +136,9 @@ def record_session(
             f"Unknown instrument {new.instrument!r}; choose one of {', '.join(instrument_ids())}.",
             field="instrument",
         ) from None
+    _check_held_on(
+        new.held_on, new_session_dates(session=session, settings=settings, client_id=client.id)
+    )
     last = session.exec(
         select(func.max(TherapySession.session_number)).where(TherapySession.client_id == client.id)
     ).one()

@@ -13,6 +13,8 @@ from dashboard.safe_text import csv_safe, plain
 ROLES = {"therapist": "Therapist", "supervisor": "Supervisor", "admin": "Administrator"}
 #: Clients listed at once; an administrator finds the others by code.
 CLIENTS_SHOWN = 200
+#: The "Add a person" form's fields, emptied once the person is added.
+NEW_USER_FIELDS = ("new_user_email", "new_user_name", "new_role", "new_team", "new_user_password")
 
 api = session.api()
 st.title("Administration")
@@ -45,7 +47,8 @@ with users_tab:
         key="users_table",
     )
     left, right = st.columns(2)
-    with left, st.form("new_user", clear_on_submit=True):
+    # Kept after a refusal, so one mistyped field is corrected rather than all retyped.
+    with left, st.form("new_user", clear_on_submit=False):
         st.markdown("**Add a person**")
         email = st.text_input("Email", key="new_user_email")
         name = st.text_input("Name", key="new_user_name")
@@ -60,6 +63,8 @@ with users_tab:
             except ApiError as refused:
                 st.error(refused.detail)
             else:
+                for typed in NEW_USER_FIELDS:
+                    st.session_state.pop(typed, None)
                 _done(f"Added {plain(name)}.")
     with right, st.form("change_user"):
         st.markdown("**Change a person**")
@@ -201,26 +206,45 @@ with clients_tab:
             st.code(added["code"], language=None)  # with a copy button
             st.caption("Give the therapist this code; it is the only name Rapport keeps.")
     if clients:
-        with right, st.form("change_client"):
+        with right:
             st.markdown("**Reassign or discharge**")
-            code = st.selectbox("Client", options=[c["code"] for c in clients], key="change_code")
+            by_code = {c["code"]: c for c in clients}
+            code = st.selectbox("Client", options=list(by_code), key="change_code")
+            current = by_code[code]
+        # Keyed by the client, so the form starts from that client's therapist and status:
+        # a form that always started on "Active" reactivated whoever it reassigned.
+        with right, st.form(f"change_client_{code}"):
+            keep = None if current["therapist_id"] in therapists else current["therapist_id"]
+            choices = [*([keep] if keep is not None else []), *therapists]
             to = st.selectbox(
                 "Therapist",
-                options=[None, *therapists],
-                format_func=lambda i: "Keep current" if i is None else therapist_name(i),
-                key="change_client_t",
+                options=choices,
+                index=choices.index(current["therapist_id"]),
+                format_func=lambda i: (
+                    therapist_name(i)
+                    if i in therapists
+                    else f"{plain(current['therapist_name'])} (current, inactive)"
+                ),
+                key=f"change_client_t_{code}",
             )
+            statuses = ["active", "discharged"]
             status = st.radio(
                 "Status",
-                ["active", "discharged"],
+                statuses,
+                index=statuses.index(current["status"]),
                 format_func=str.capitalize,
                 horizontal=True,
-                key="change_client_status",
+                key=f"change_client_status_{code}",
             )
             if st.form_submit_button("Save changes"):
-                change: dict = {"status": status}
-                if to is not None:
+                change: dict = {}
+                if to != current["therapist_id"]:
                     change["therapist_id"] = to
+                if status != current["status"]:
+                    change["status"] = status
+                if not change:
+                    st.info("Nothing to save: choose another therapist or status.")
+                    st.stop()
                 try:
                     api.update_client(code, **change)
                 except ApiError as refused:
@@ -249,7 +273,9 @@ with clients_tab:
                     except ApiError as refused:
                         st.error(refused.detail)
                     else:
-                        st.session_state.pop("added_client", None)
+                        # Unticked again: the next deletion is confirmed for its own client.
+                        for confirmation in ("added_client", "delete_code", "delete_sure"):
+                            st.session_state.pop(confirmation, None)
                         _done(f"Deleted client {doomed}.")
 
     st.subheader("A client's data rights")

@@ -159,7 +159,17 @@ def _record_session(held_on: date, instrument_id: str, language: str) -> None:
 if is_therapist and record["status"] == "active":
     with st.expander("Record today's session", icon=":material/add_circle:"):
         with st.form("issue_link", border=False):
-            held_on = st.date_input("Session date", value=date.today(), key="link_date")
+            # The API's bounds: not after the clinic's today, not before the latest session.
+            allowed = page["new_session_dates"]
+            latest = date.fromisoformat(allowed["latest"])
+            earliest = allowed["earliest"] and min(date.fromisoformat(allowed["earliest"]), latest)
+            held_on = st.date_input(
+                "Session date",
+                value=latest,
+                min_value=earliest or None,
+                max_value=latest,
+                key="link_date",
+            )
             ids = list(known)
             chosen_instrument = st.selectbox(
                 "Questionnaire",

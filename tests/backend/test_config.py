@@ -121,3 +121,9 @@ def test_the_api_refuses_to_start_with_the_reason_and_no_traceback() -> None:
     assert done.returncode == 1
     assert done.stderr.startswith("Rapport cannot start. RAPPORT_DATABASE_URL names an in-memory")
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus_Mons", "", "../etc/passwd"])
+def test_an_unknown_clinic_time_zone_names_the_variable(zone: str) -> None:
+    with pytest.raises(ValidationError, match="RAPPORT_CLINIC_TIME_ZONE"):
+        Settings(mode="dev", clinic_time_zone=zone)

@@ -228,7 +228,8 @@ def real_path_values(path_parameters: dict[str, Any]) -> st.SearchStrategy[dict[
 #: because it depends on data: a used or expired link is 410 and takes only its own
 #: instrument's items (422 otherwise); a new password must not be guessable or the
 #: account's own words (422); an erasure's confirm_code must repeat the addressed
-#: client's code (422).
+#: client's code (422); a session is dated neither after the clinic's today nor before the
+#: client's latest session (422).
 #: (A client's therapist_id that names no active therapist is 404 or 409, which every
 #: operation may answer.)
 DATA_DEPENDENT_REFUSALS: dict[str, list[str]] = {
@@ -236,6 +237,7 @@ DATA_DEPENDENT_REFUSALS: dict[str, list[str]] = {
     "POST /api/public/ratings/{token}": ["410", "422"],
     "POST /api/users": ["422"],
     "POST /api/clients/{client_id}/erasure": ["422"],
+    "POST /api/clients/{client_id}/sessions": ["422"],
     "POST /api/me/password": ["422"],
     "POST /api/auth/password-reset": ["422"],
 }

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from backend.clock import today
 from dashboard import session
 from dashboard.tables import FLAGS_IN_FULL, live_flags
 from tests.backend.factories import PASSWORD, alliance4, make_client
@@ -346,7 +347,7 @@ def test_a_private_label_shows_on_the_caseload_and_never_on_the_phone(backend, c
 def backend_link(backend, clinic, code: str) -> list[str]:
     """A fresh rating link's token for the client, issued through the API."""
     issued = backend.post(
-        f"/api/clients/{code}/sessions", {"held_on": "2026-11-20"}, clinic.therapist
+        f"/api/clients/{code}/sessions", {"held_on": today().isoformat()}, clinic.therapist
     ).json()
     return [issued["url"].rsplit("/", 1)[-1]]
 
@@ -542,3 +543,83 @@ def test_after_a_refresh_the_chart_code_loads_before_the_page_once(backend, clin
     assert not at.sidebar.get("vega_lite_chart")  # the first run only
     signed_in_here = app_as(backend, clinic.therapist)  # no refresh: nothing extra
     assert not signed_in_here.sidebar.get("vega_lite_chart")
+
+
+def test_reassigning_a_discharged_client_keeps_them_discharged(backend, clinic) -> None:
+    code = clinic.calm.code
+    backend_patch = httpx.patch(
+        f"{backend.url}/api/clients/{code}",
+        json={"status": "discharged"},
+        headers=clinic.therapist.headers,
+        timeout=10,
+    )
+    assert backend_patch.status_code == 200
+    at = app_as(backend, clinic.admin)
+    at.selectbox(key="change_code").select(code).run()
+    assert at.radio(key=f"change_client_status_{code}").value == "discharged"
+    therapist = at.selectbox(key=f"change_client_t_{code}")
+    assert therapist.value == clinic.therapist.id
+    therapist.select(clinic.colleague.id)
+    save = next(b for b in at.button if b.form_id == f"change_client_{code}")
+    save.click().run()
+    assert not at.exception
+    record = backend.get(f"/api/clients/{code}", clinic.admin).json()
+    assert (record["therapist_id"], record["status"]) == (clinic.colleague.id, "discharged")
+
+
+def test_the_session_date_runs_from_the_latest_session_to_today(backend, clinic) -> None:
+    code = clinic.calm.code
+    latest_held = date.fromisoformat(_sessions(backend, clinic, code)[-1]["held_on"])
+    at = open_client_page(app_as(backend, clinic.therapist), code)
+    picker = at.date_input(key="link_date")
+    assert (picker.min, picker.value, picker.max) == (latest_held, today(), today())
+
+
+def _add_person(at: AppTest) -> AppTest:
+    return next(b for b in at.button if b.label == "Add person").click().run()
+
+
+def test_a_mistyped_person_is_refused_readably_and_the_form_keeps_what_was_typed(
+    backend, clinic
+) -> None:
+    at = app_as(backend, clinic.admin)
+    at.text_input(key="new_user_email").input("not-an-address")
+    at.text_input(key="new_user_name").input("Dr Ada Example")
+    at.text_input(key="new_user_password").input("a long enough first password")
+    _add_person(at)
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "Enter a valid email address, such as name@clinic.example. Choose a team."
+    ]
+    assert at.text_input(key="new_user_name").value == "Dr Ada Example"
+    assert at.text_input(key="new_user_email").value == "not-an-address"
+    at.text_input(key="new_user_email").input("ada@clinic.example")
+    at.text_input(key="new_team").input("North")
+    _add_person(at)
+    assert not at.exception
+    assert "ada@clinic.example" in set(at.dataframe[0].value["Email"])
+    assert at.text_input(key="new_user_email").value == ""
+
+
+def test_an_audit_search_for_a_malformed_code_says_what_codes_look_like(backend, clinic) -> None:
+    at = app_as(backend, clinic.admin)
+    at = at.switch_page("app_pages/audit.py").run()
+    at.text_input(key="audit_client").input("GAZ6$74VS")
+    next(b for b in at.button if b.label == "Filter").click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["Client codes look like ABCD-EF12."]
+
+
+def test_after_a_deletion_the_confirmation_is_unticked_and_no_client_chosen(
+    backend, clinic
+) -> None:
+    at = app_as(backend, clinic.admin)
+    next(b for b in at.button if b.label == "Add client").click().run()
+    code = at.code[0].value
+    at.selectbox(key="delete_code").select(code)
+    at.checkbox(key="delete_sure").check()
+    next(b for b in at.button if b.label == "Delete client").click().run()
+    assert not at.exception
+    assert code not in set(at.dataframe[1].value["Client"])
+    assert at.checkbox(key="delete_sure").value is False
+    assert at.selectbox(key="delete_code").value is None

@@ -161,6 +161,16 @@ def test_caseload_search_finds_a_code_or_a_label_in_any_case() -> None:
     assert len(filter_caseload(frame, search="  ")) == 2
 
 
+@pytest.mark.parametrize("typed", ["gaz674vs", "GAZ674VS", "gaz6-74vs", "z674", "6-7", " gaz6 "])
+def test_caseload_search_finds_a_code_typed_without_its_hyphen_or_in_lower_case(
+    typed: str,
+) -> None:
+    frame = pd.DataFrame(
+        {"Client": ["GAZ6-74VS", "K7RX-2QMP"], "Label": ["", "GAZ notes"], "severity": "none"}
+    )
+    assert filter_caseload(frame, search=typed)["Client"].tolist() == ["GAZ6-74VS"]
+
+
 def test_every_sparkline_shares_one_y_range() -> None:
     frame = pd.DataFrame({"Trend": [[30.0, 33.0], [12.0, 38.5], []]})
     assert sparkline_range(frame) == (12.0, 38.5)

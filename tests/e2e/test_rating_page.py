@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import importlib.resources
 import time
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlmodel import select
 
+from backend.clock import utcnow
 from backend.ratings.models import Rating
-from backend.therapy.models import TherapySession
+from backend.ratings.page import NOTICES
+from backend.therapy.models import RatingLink, TherapySession
 from tests.backend.factories import make_client, make_session_with_link, make_user
 
 pytestmark = pytest.mark.e2e
@@ -313,4 +316,25 @@ def test_the_access_log_never_shows_a_token(browser, server) -> None:
     assert server.tokens
     leaked = [t for t in server.tokens if t in log]
     assert leaked == []
+    context.close()
+
+
+def test_a_link_that_expires_while_answering_says_the_answers_were_not_sent(
+    browser, server
+) -> None:
+    therapy_session, token = new_link(server)
+    context = phone(browser)
+    page = open_form(context, server, token)
+    fill_sliders(page, ANSWERS)
+    with server.db.writing() as session:  # the link expires while the client answers
+        link = session.exec(
+            select(RatingLink).where(RatingLink.therapy_session_id == therapy_session.id)
+        ).one()
+        link.expires_at = utcnow() - timedelta(minutes=1)
+        session.add(link)
+    page.get_by_role("button", name="Submit").tap()
+    expect(page.locator("#status")).to_have_text(NOTICES["not_sent"][1])
+    expect(page.get_by_role("button", name="Submit")).to_be_disabled()
+    expect(page.locator("#goals")).to_have_value(ANSWERS["goals"])  # still on the page
+    assert ratings_of(server, therapy_session) == []
     context.close()

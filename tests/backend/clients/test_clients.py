@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlmodel import select
 
+from backend.audit.models import AuditEvent
 from tests.backend.factories import make_client, make_session_with_link, make_user, signed_in
 
 CLIENT_ROUTES = [
@@ -44,6 +46,15 @@ def test_the_client_list_comes_a_page_at_a_time_and_finds_codes_by_part(api, db)
     assert api.get("/api/clients", params={"code": "%"}, headers=me.headers).json() == []
     too_many = api.get("/api/clients", params={"limit": 1001}, headers=me.headers)
     assert too_many.status_code == 422 and too_many.json()["detail"]
+
+
+def test_the_client_list_finds_a_code_typed_without_its_hyphen(api, db) -> None:
+    me = signed_in(db)
+    codes = sorted(make_client(db, me).code for _ in range(3))
+    wanted = codes[1]
+    for typed in (wanted.replace("-", "").lower(), wanted.replace("-", ""), wanted[2:7].lower()):
+        found = api.get("/api/clients", params={"code": typed}, headers=me.headers).json()
+        assert [c["code"] for c in found] == [wanted], typed
 
 
 def test_a_therapist_lists_only_their_own_caseload(api, db) -> None:
@@ -184,3 +195,41 @@ def test_an_admin_manages_assignments_but_reads_no_ratings(api, db) -> None:
 def test_a_supervisor_cannot_create_clients(api, db) -> None:
     supervisor = signed_in(db, role="supervisor")
     assert api.post("/api/clients", json={}, headers=supervisor.headers).status_code == 403
+
+
+def _update_client_audit(db) -> list[str | None]:
+    with db.reading() as session:
+        return list(
+            session.exec(
+                select(AuditEvent.object_id).where(
+                    AuditEvent.action == "update_client", AuditEvent.outcome == "allowed"
+                )
+            )
+        )
+
+
+def test_the_audit_trail_says_what_a_client_change_changed(api, db) -> None:
+    therapist, colleague = signed_in(db), signed_in(db)
+    admin = signed_in(db, role="admin")
+    client = make_client(db, therapist)
+    path = f"/api/clients/{client.code}"
+    api.patch(path, json={"status": "discharged"}, headers=therapist.headers)
+    api.patch(path, json={"therapist_id": colleague.id}, headers=admin.headers)
+    api.patch(path, json={"therapist_id": therapist.id, "status": "active"}, headers=admin.headers)
+    api.patch(path, json={"status": "active"}, headers=admin.headers)
+    assert _update_client_audit(db) == [
+        "status active -> discharged",
+        f"therapist {therapist.id} -> {colleague.id}",
+        f"therapist {colleague.id} -> {therapist.id}; status discharged -> active",
+        "nothing changed",
+    ]
+
+
+def test_reassigning_a_discharged_client_leaves_them_discharged(api, db) -> None:
+    therapist, colleague = signed_in(db), signed_in(db)
+    admin = signed_in(db, role="admin")
+    client = make_client(db, therapist)
+    path = f"/api/clients/{client.code}"
+    api.patch(path, json={"status": "discharged"}, headers=therapist.headers)
+    moved = api.patch(path, json={"therapist_id": colleague.id}, headers=admin.headers).json()
+    assert (moved["therapist_id"], moved["status"]) == (colleague.id, "discharged")

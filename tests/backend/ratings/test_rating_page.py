@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from backend.auth.browser_address import address_behind_proxies
 from backend.clock import utcnow
-from backend.i18n import translations_for
+from backend.i18n import SOURCE_LANGUAGE, available_languages, translations_for
 from backend.log_redaction import redact_tokens
 from backend.public_edge import PUBLIC_HEADERS, SlidingWindowLimiter
 from backend.ratings.models import Rating
@@ -338,3 +338,50 @@ def test_uvicorns_access_formatter_still_works_on_a_redacted_record() -> None:
     TokenRedactingFilter().filter(record)
     line = AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s').format(record)
     assert line == '127.0.0.1:5000 - "POST /api/public/ratings/[redacted] HTTP/1.1" 201 Created'
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_answers_sent_to_a_link_that_expired_meanwhile_are_said_not_sent(
+    api, db, language: str
+) -> None:
+    client = make_client(db, signed_in(db))
+    _, token = make_session_with_link(db, client, language=language)
+    assert api.get(f"/r/{token}").status_code == 200  # the client opens the form...
+    expire_all(db)  # ...and the link expires while they answer
+    page = api.post(f"/r/{token}", data=NO_JS_ANSWERS)
+    assert page.status_code == 410
+    assert f'<html lang="{language}">' in page.text
+    assert said(language, NOTICES["not_sent"][0]) in page.text
+    assert said(language, NOTICES["not_sent"][1]) in page.text
+    assert said(language, NOTICES["invalid"][1]) not in page.text
+    assert ratings(db) == []
+
+
+def test_answers_sent_to_a_link_replaced_meanwhile_are_said_not_sent(api, db, opened) -> None:
+    _, token = opened
+    with db.writing() as session:  # a new link for the session replaces this one
+        link = session.exec(select(RatingLink)).one()
+        link.token_hash = "0" * 64
+        session.add(link)
+    page = api.post(f"/r/{token}", data=NO_JS_ANSWERS)
+    assert page.status_code == 404
+    assert shown(NOTICES["not_sent"][1]) in page.text
+    assert ratings(db) == []
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_form_carries_the_not_sent_words_for_its_script(api, db, language: str) -> None:
+    client = make_client(db, signed_in(db))
+    _, token = make_session_with_link(db, client, language=language)
+    page = api.get(f"/r/{token}")
+    assert f'data-msg-link-closed="{said(language, NOTICES["not_sent"][1])}"' in page.text
+
+
+def test_every_notice_is_translated_into_every_language() -> None:
+    for language in available_languages():
+        if language == SOURCE_LANGUAGE:
+            continue
+        words = translations_for(language)
+        for title, text in NOTICES.values():
+            assert words.gettext(title) != title, (language, title)
+            assert words.gettext(text) != text, (language, text)

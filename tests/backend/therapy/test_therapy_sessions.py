@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
 from sqlalchemy import text
 
+from backend import clock
+from backend.clock import today
+from backend.config import get_settings
 from tests.backend.factories import alliance4, make_client, make_session_with_link, signed_in
 
 
@@ -120,3 +126,68 @@ def test_ratings_of_a_client_in_session_order(api, db) -> None:
     assert ratings[0]["wants_to_talk"] is True
     assert ratings[1]["comment"] == "Felt rushed."
     assert ratings[1]["total"] == 32.7
+
+
+def _clinic_at(monkeypatch, moment: datetime, time_zone: str) -> None:
+    """The clock reads ``moment`` and the clinic keeps ``time_zone``, for this test only."""
+    from backend.main import app
+
+    monkeypatch.setattr(clock, "utcnow", lambda: moment)
+    settings = get_settings().model_copy(update={"clinic_time_zone": time_zone})
+    monkeypatch.setattr(app, "dependency_overrides", {get_settings: lambda: settings})
+
+
+EVENING_IN_UTC = datetime(2026, 12, 1, 20, 0, tzinfo=UTC)  # already 2 December in Sydney
+
+
+@pytest.mark.parametrize(
+    ("time_zone", "held_on", "status"),
+    [
+        ("UTC", "2026-12-01", 201),
+        ("UTC", "2026-12-02", 422),
+        ("Australia/Sydney", "2026-12-02", 201),
+        ("Australia/Sydney", "2026-12-03", 422),
+        ("America/Denver", "2026-12-01", 201),
+    ],
+)
+def test_a_session_is_dated_no_later_than_today_where_the_clinic_is(
+    api, db, monkeypatch, time_zone: str, held_on: str, status: int
+) -> None:
+    _clinic_at(monkeypatch, EVENING_IN_UTC, time_zone)
+    me = signed_in(db)
+    client = make_client(db, me)
+    response = new_session(api, me, client.code, held_on=held_on)
+    assert response.status_code == status, response.text
+    if status == 422:
+        clinic_today = date.fromisoformat(held_on) - timedelta(days=1)
+        assert response.json()["detail"] == (
+            f"A session cannot be dated after today ({clinic_today}); check the date."
+        )
+        assert response.json()["errors"][0]["field"] == "held_on"
+
+
+def test_a_session_dated_before_the_clients_latest_is_refused(api, db) -> None:
+    me = signed_in(db)
+    client = make_client(db, me)
+    latest = today() - timedelta(days=3)
+    assert new_session(api, me, client.code, held_on=latest.isoformat()).status_code == 201
+    earlier = new_session(api, me, client.code, held_on=(latest - timedelta(1)).isoformat())
+    assert earlier.status_code == 422
+    assert earlier.json()["detail"] == (
+        f"This client's latest session is dated {latest.isoformat()}; "
+        "a new session cannot be dated earlier."
+    )
+    same_day = new_session(api, me, client.code, held_on=latest.isoformat())
+    assert same_day.status_code == 201  # a second session on one day is allowed
+    sessions = api.get(f"/api/clients/{client.code}/sessions", headers=me.headers).json()
+    assert [s["held_on"] for s in sessions] == [latest.isoformat()] * 2
+
+
+def test_the_client_page_gives_the_dates_a_new_session_may_take(api, db) -> None:
+    me = signed_in(db)
+    client = make_client(db, me)
+    page = api.get(f"/api/clients/{client.code}/page", headers=me.headers).json()
+    assert page["new_session_dates"] == {"earliest": None, "latest": today().isoformat()}
+    new_session(api, me, client.code, held_on="2026-11-20")
+    page = api.get(f"/api/clients/{client.code}/page", headers=me.headers).json()
+    assert page["new_session_dates"]["earliest"] == "2026-11-20"
