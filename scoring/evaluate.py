@@ -165,6 +165,14 @@ def _plain(values: np.ndarray) -> list:
     return out
 
 
+def evidence_number(value: float | None) -> float | None:
+    """``_plain`` of one float: ``np.round(x, 4)`` is rint(x * 10**4) / 10**4, which
+    Python's ``round(x, 4)`` (decimal-exact) is not, so it is spelt out."""
+    if value is None or value != value:
+        return None
+    return round(value * 10000.0) / 10000.0
+
+
 def _evidence(hit: RuleHits) -> list[dict]:
     pairs = [zip(repeat(key), _plain(values)) for key, values in hit.evidence.items()]
     return list(map(dict, zip(*pairs, strict=True)))
