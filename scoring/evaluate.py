@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from itertools import repeat
 
@@ -170,6 +171,8 @@ def evidence_number(value: float | None) -> float | None:
     Python's ``round(x, 4)`` (decimal-exact) is not, so it is spelt out."""
     if value is None or value != value:
         return None
+    if value in (math.inf, -math.inf):
+        return value
     return round(value * 10000.0) / 10000.0
 
 
