@@ -207,9 +207,9 @@ def below_personal_baseline(h: RatingHistory, own: OwnRange) -> RuleHits:
     below = np.where(np.isnan(mean), episode_mean - value, mean - value)
     usual = np.where(np.isnan(mean), episode_mean, mean)
     run = _episode_run(own, rows)
-    text = [
-        baseline_text(*args)
-        for args in zip(
+    text = list(
+        map(
+            baseline_text,
             level.tolist(),
             value.tolist(),
             usual.tolist(),
@@ -219,9 +219,8 @@ def below_personal_baseline(h: RatingHistory, own: OwnRange) -> RuleHits:
             h.previous[rows].tolist(),
             h.session[rows - run + 1].tolist(),
             h.session[opened].tolist(),
-            strict=True,
         )
-    ]
+    )
     text = _with_items(text, h, rows)
     return RuleHits(
         rule="below_personal_baseline",
@@ -319,9 +318,9 @@ def rupture_not_repaired(h: RatingHistory, own: OwnRange) -> RuleHits:
     opened, lowest = own.opened[episode], own.lowest[episode]
     usual, line = own.episode_mean[episode], own.recovery_line[episode]
     within = h.per_row("repair_within")[rows]
-    text = [
-        unrepaired_text(*args)
-        for args in zip(
+    text = list(
+        map(
+            unrepaired_text,
             h.session[opened].tolist(),
             h.total[opened].tolist(),
             usual.tolist(),
@@ -329,9 +328,8 @@ def rupture_not_repaired(h: RatingHistory, own: OwnRange) -> RuleHits:
             h.total[lowest].tolist(),
             h.session[lowest].tolist(),
             h.total[rows].tolist(),
-            strict=True,
         )
-    ]
+    )
     return RuleHits(
         rule="rupture_not_repaired",
         severity=_constant(Severity.urgent, len(rows)),
@@ -433,9 +431,9 @@ def below_cutoff(h: RatingHistory, own: OwnRange) -> RuleHits:
         & (own.mean[known[rows]] < cutoff[rows] - EPS)
     )
     level = np.where(from_start, FROM_START, -1)
-    text = [
-        cutoff_text(*args)
-        for args in zip(
+    text = list(
+        map(
+            cutoff_text,
             cutoff[rows].tolist(),
             runs.count.tolist(),
             runs.ended.tolist(),
@@ -445,9 +443,8 @@ def below_cutoff(h: RatingHistory, own: OwnRange) -> RuleHits:
             h.total[rows].tolist(),
             h.total[runs.last].tolist(),
             own.mean[known[rows]].tolist() if len(rows) else [],
-            strict=True,
         )
-    ]
+    )
     text = _with_items(text, h, rows)
     return RuleHits(
         rule="below_cutoff",
@@ -511,12 +508,9 @@ def item_low(h: RatingHistory, own: OwnRange) -> RuleHits:
             low |= in_instrument & (h.items[key] < cutoff - EPS)
     runs = standing_runs(h, low, np.ones(len(h), bool), h.per_row("cutoff_clear_run"))
     rows = runs.start
-    text = [
-        item_low_text(*args)
-        for args in zip(
-            low_items_texts(h, rows), runs.count.tolist(), _days(h.held_on[rows]), strict=True
-        )
-    ]
+    text = list(
+        map(item_low_text, low_items_texts(h, rows), runs.count.tolist(), _days(h.held_on[rows]))
+    )
     return RuleHits(
         rule="item_low",
         severity=_constant(Severity.info, len(rows)),
@@ -548,7 +542,7 @@ def ceiling_no_variance(h: RatingHistory, own: OwnRange) -> RuleHits:
     needed = h.per_row("ceiling_run")
     rows = np.flatnonzero(run == needed)
     value, r = h.total[rows], run[rows]
-    text = [ceiling_text(v, n) for v, n in zip(value.tolist(), r.tolist(), strict=True)]
+    text = list(map(ceiling_text, value.tolist(), r.tolist()))
     return RuleHits(
         rule="ceiling_no_variance",
         severity=_constant(Severity.info, len(rows)),
@@ -584,10 +578,7 @@ def missing_ratings(timeline: SessionTimeline, min_run: int, grace_days: int) ->
     rows = ends - length + min_run
     first = timeline.session[ends - length + 1] if len(ends) else timeline.session[ends]
     last = timeline.session[ends]
-    text = [
-        missing_text(k, a, b)
-        for k, a, b in zip(length.tolist(), first.tolist(), last.tolist(), strict=True)
-    ]
+    text = list(map(missing_text, length.tolist(), first.tolist(), last.tolist()))
     return RuleHits(
         rule="missing_ratings",
         severity=_constant(Severity.talk, len(rows)),
