@@ -19,29 +19,26 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import numbers
 from bisect import bisect_left
-from collections.abc import Mapping, Sequence
-from itertools import accumulate
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import numpy as np
-
-from scoring.config import DEFAULT_CONFIG, RULES_VERSION, ScoringConfig, Thresholds
+from scoring.client_input import CheckedRating, checked_ratings, checked_sessions, one_client
+from scoring.config import DEFAULT_CONFIG, RULES_VERSION, ScoringConfig
 from scoring.episodes import EPISODE_SEVERITY, TRIGGER_RULES, episode_text
 from scoring.evaluate import evidence_number
 from scoring.guidance import GUIDANCE, guidance_text
 from scoring.history import EPS, TOTAL_SCALE
-from scoring.instruments import Instrument, UnknownInstrument, get_instrument
+from scoring.history_walk import History, Walked, histories, walk
 from scoring.own_range import FAR, POSSIBLE, PROBABLE
 from scoring.records import Record, ScoreRecords
 from scoring.rules import (
     RULE_NAMES,
     SEVERITIES,
-    _day_text,
     baseline_text,
     ceiling_text,
     cutoff_text,
+    date_text,
     item_low_text,
     low_items_text,
     missing_text,
@@ -49,35 +46,14 @@ from scoring.rules import (
     unrepaired_text,
     with_items,
 )
-from scoring.schema import (
-    RATINGS,
-    SESSIONS,
-    ScoringInputError,
-    duplicate_row,
-    empty_values,
-    ids_not_strings,
-    item_empty,
-    item_outside,
-    missing_columns,
-    not_dates,
-    session_negative,
-    sessions_not_whole,
-    talk_empty,
-    talk_not_bool,
-    total_empty,
-    total_outside,
-    totals_not_numbers,
-    unknown_instrument,
-)
 from scoring.summary import RECENT_SLOPE_WINDOW, RECENT_TOTALS, SUMMARY_COLUMNS
-from scoring.vocabulary import EpisodeStatus, Level, Severity
+from scoring.vocabulary import Level, Severity
 
 _NAN = math.nan
-_MAX = float(np.finfo(np.float64).max)
-_EPOCH = dt.date(1970, 1, 1).toordinal()
 _LEVELS: tuple[Level, ...] = tuple(Level)
 _RULE_ORDER = {name: i for i, name in enumerate(RULE_NAMES)}
 _BASELINE_SEVERITY = {POSSIBLE: Severity.info, PROBABLE: Severity.warning, FAR: Severity.urgent}
+_num = evidence_number
 
 
 def score_client(
@@ -96,11 +72,11 @@ def score_client(
     (``ScoringInputError``); numbers must be numbers (a numeric string is refused) and
     dates ``date``/``datetime``/``numpy.datetime64`` or ISO text.
     """
-    client = _one_client(ratings, sessions)
+    client = one_client(ratings, sessions)
     if client is None:
         return ScoreRecords(flags=[], episodes=[], summary=[], ranges=[])
-    checked = _checked_ratings(ratings, client)
-    held = _checked_sessions(sessions, client)
+    checked = checked_ratings(ratings, client)
+    held = checked_sessions(sessions, client)
     today_day = dt.date(today.year, today.month, today.day).toordinal()
     timeline = _timeline(checked, held, today_day, config.rating_grace_days)
 
@@ -108,12 +84,13 @@ def score_client(
     episodes: list[Record] = []
     ranges: list[Record] = []
     walked = []
-    for history in _histories(checked, config):
-        walk = _walk(history)
-        walked.append((history, walk))
-        _history_flags(client, history, walk, flags)
-        _history_episodes(client, history, walk, episodes)
-        _history_ranges(client, history, walk, ranges)
+    for history in histories(checked, config):
+        walked_history = walk(history)
+        walked.append((history, walked_history))
+        for rule_flags in _HISTORY_RULES:
+            flags.extend(rule_flags(client, history, walked_history))
+        _history_episodes(client, history, walked_history, episodes)
+        _history_ranges(client, history, walked_history, ranges)
     flags.extend(_missing_flags(client, checked, timeline, config))
     flags.sort(key=_flag_order)
     episodes.sort(key=_opened_session)
@@ -123,394 +100,9 @@ def score_client(
     return ScoreRecords(flags=flags, episodes=episodes, summary=[summary], ranges=ranges)
 
 
-# ---------------------------------------------------------------------------------------
-# Input: records checked against scoring.schema's contract
-
-
-class _Rating:
-    """One checked rating."""
-
-    __slots__ = ("day", "held_on", "instrument", "items", "session", "total", "wants")
-
-    def __init__(
-        self,
-        session: int,
-        held_on: dt.date,
-        instrument: Instrument,
-        total: float,
-        wants: bool,
-        items: tuple[float, ...],
-    ) -> None:
-        self.session = session
-        self.held_on = held_on
-        self.day = held_on.toordinal()
-        self.instrument = instrument
-        self.total = total
-        self.wants = wants
-        self.items = items
-
-
-def _one_client(
-    ratings: Sequence[Mapping[str, Any]], sessions: Sequence[Mapping[str, Any]]
-) -> str | None:
-    """The client every record names (None without records), or a refusal."""
-    clients = set()
-    for table, records in (("ratings", ratings), ("sessions", sessions)):
-        for record in records:
-            if not isinstance(record, Mapping):
-                raise ScoringInputError(
-                    f"{table} must be records (mappings), not {type(record).__name__}"
-                )
-            required = RATINGS.required if table == "ratings" else SESSIONS.required
-            missing = [name for name in required if name not in record]
-            if missing:
-                raise missing_columns(table, missing)
-            client = record["client_id"]
-            if client is None or client != client:
-                raise empty_values(table, "client_id")
-            if not isinstance(client, str):
-                raise ids_not_strings(table)
-            clients.add(client)
-    if len(clients) > 1:
-        raise ScoringInputError(
-            f"score_client scores one client; the records name {len(clients)}: "
-            + ", ".join(sorted(clients))
-        )
-    return clients.pop() if clients else None
-
-
-def _checked_ratings(records: Sequence[Mapping[str, Any]], client: str) -> list[_Rating]:
-    out = []
-    seen: set[int] = set()
-    for record in records:
-        session = _session_number(record["session_number"], "ratings")
-        held_on = _date(record["held_on"], "ratings")
-        instrument = _instrument(record["instrument"])
-        total = _total(record["total"], client, session)
-        if not instrument.total_min <= total <= instrument.total_max:
-            raise total_outside(total, client, session, instrument)
-        items = tuple(
-            _item(record, key, client, session, instrument) for key in instrument.item_keys
-        )
-        wants = _wants(record["wants_to_talk"])
-        if session in seen:
-            raise duplicate_row("ratings", client, session)
-        seen.add(session)
-        out.append(_Rating(session, held_on, instrument, total, wants, items))
-    return out
-
-
-def _checked_sessions(records: Sequence[Mapping[str, Any]], client: str) -> dict[int, dt.date]:
-    """Held sessions: the date of each, by session number."""
-    out: dict[int, dt.date] = {}
-    for record in records:
-        session = _session_number(record["session_number"], "sessions")
-        held_on = _date(record["held_on"], "sessions")
-        if session in out:
-            raise duplicate_row("sessions", client, session)
-        out[session] = held_on
-    return out
-
-
-def _is_empty(value: object) -> bool:
-    return value is None or value != value  # None, NaN, NaT
-
-
-def _session_number(value: object, table: str) -> int:
-    if type(value) is not int:
-        if _is_empty(value):
-            raise empty_values(table, "session_number")
-        if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
-            raise sessions_not_whole(table)
-        if not isinstance(value, numbers.Integral) and not float(value).is_integer():
-            raise sessions_not_whole(table)
-        value = int(value)
-    if value < 0:
-        raise session_negative(table)
-    return value
-
-
-def _date(value: object, table: str) -> dt.date:
-    """The date of a held session; a datetime's own (local) date, its time dropped."""
-    if type(value) is dt.date:
-        return value
-    if _is_empty(value):
-        raise empty_values(table, "held_on")
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return dt.date(value.year, value.month, value.day)
-    if isinstance(value, np.datetime64):
-        return value.astype("datetime64[D]").item()
-    if isinstance(value, str):
-        try:
-            return dt.datetime.fromisoformat(value).date()
-        except ValueError as exc:
-            raise not_dates(table, exc) from None
-    raise not_dates(table, f"{type(value).__name__} is not a date")
-
-
-def _instrument(value: object) -> Instrument:
-    if _is_empty(value):
-        raise empty_values("ratings", "instrument")
-    try:
-        return get_instrument(value)  # type: ignore[arg-type]
-    except (UnknownInstrument, TypeError):
-        raise unknown_instrument(value) from None
-
-
-def _total(value: object, client: str, session: int) -> float:
-    if type(value) is not float:
-        if value is None:
-            raise total_empty(client, session)
-        if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
-            raise totals_not_numbers()
-        value = float(value)
-    if value != value:
-        raise total_empty(client, session)
-    return value
-
-
-def _item(
-    record: Mapping[str, Any], key: str, client: str, session: int, instrument: Instrument
-) -> float:
-    value = record.get(key)
-    if type(value) is not float:
-        if value is None or isinstance(value, str) or not isinstance(value, numbers.Real):
-            raise item_empty(key, client, session, instrument.id)
-        value = float(value)
-    if value != value:
-        raise item_empty(key, client, session, instrument.id)
-    if value < instrument.item_min or value > instrument.item_max:
-        raise item_outside(key, value, client, session, instrument)
-    return value
-
-
-def _wants(value: object) -> bool:
-    if value is True or value is False:
-        return value
-    if _is_empty(value):
-        raise talk_empty()
-    if isinstance(value, np.bool_) or (isinstance(value, numbers.Real) and value in (0, 1)):
-        return bool(value)
-    raise talk_not_bool()
-
-
-# ---------------------------------------------------------------------------------------
-# The walk: scoring.own_range for one history, a rating at a time
-
-
-class _History:
-    """One (client, instrument) history in session order, with its instrument's thresholds.
-
-    Thresholds are read as the caseload path reads them (``np.float64`` of each), so the
-    comparisons below are the same comparisons.
-    """
-
-    def __init__(self, instrument: Instrument, ratings: list[_Rating], t: Thresholds) -> None:
-        self.instrument = instrument
-        self.ratings = ratings
-        self.sessions = [r.session for r in ratings]
-        self.totals = [r.total for r in ratings]
-        self.t = t
-        self.within_sd = float(t.within_sd)
-        self.shrink = float(t.shrink_sessions)
-        self.min_prior = float(t.baseline_min_prior)
-        self.possible = float(t.possible_sds)
-        self.probable = float(t.probable_sds)
-        self.allowance = float(t.drift_allowance_sds)
-        self.drift = float(t.drift_sds)
-        self.far = float(t.far_sds)
-        self.far_points = float(t.reliable_change)
-        self.min_points = float(t.min_drop_points)
-        self.repair_sds = float(t.repair_sds)
-        self.repair_within = float(t.repair_within)
-
-
-def _histories(ratings: list[_Rating], config: ScoringConfig) -> list[_History]:
-    """The client's histories, one per instrument in instrument-id order (as ``evaluate``)."""
-    by_instrument: dict[str, list[_Rating]] = {}
-    for rating in ratings:
-        by_instrument.setdefault(rating.instrument.id, []).append(rating)
-    out = []
-    for instrument_id in sorted(by_instrument):
-        rows = sorted(by_instrument[instrument_id], key=lambda r: r.session)
-        instrument = rows[0].instrument
-        out.append(_History(instrument, rows, config.thresholds_for(instrument_id)))
-    return out
-
-
-class _Episode:
-    __slots__ = ("closed", "gone_far", "line", "lowest", "mean", "opened", "sd", "status")
-
-    def __init__(self, opened: int, mean: float, sd: float, gone_far: bool) -> None:
-        self.opened = opened
-        self.mean = mean
-        self.sd = sd
-        self.gone_far = gone_far
-        self.lowest = opened
-        self.closed = -1
-        self.status = EpisodeStatus.open
-        self.line = _NAN
-
-
-class _Walked:
-    """Per rating of one history: ``OwnRange``'s columns; ``episodes`` in opening order."""
-
-    def __init__(self, n: int) -> None:
-        self.mean = [_NAN] * n
-        self.sd = [_NAN] * n
-        self.z = [_NAN] * n
-        self.count = [0] * n
-        self.level = [-1] * n
-        self.episode = [-1] * n
-        self.unrepaired_at = [False] * n
-        self.episodes: list[_Episode] = []
-
-
-def _walk(h: _History) -> _Walked:
-    """``own_range`` for one history; see its module docstring for the rules."""
-    totals = h.totals
-    n = len(totals)
-    out = _Walked(n)
-    scaled = [round(x * TOTAL_SCALE) for x in totals]
-    c1 = [0, *accumulate(scaled)]
-    c2 = [0, *accumulate(x * x for x in scaled)]
-    within_var = h.within_sd * h.within_sd
-    shrink = h.shrink
-    square_scale = TOTAL_SCALE * TOTAL_SCALE
-
-    r_n = r_1 = r_2 = 0  # the range: count and integer sums of the scaled member totals
-    held = -1  # first rating held out of the range while the shortfall adds up
-    shortfall = 0.0
-    noted = False
-    ep: _Episode | None = None
-    ep_id = ep_start = since_lowest = 0
-
-    for i, x in enumerate(totals):
-        bn = r_n
-        if bn:
-            m = r_1 / bn / TOTAL_SCALE
-            squares = (bn * r_2 - r_1 * r_1) / bn / square_scale
-            s = _sqrt(_divide(within_var * shrink + squares, shrink + (bn - 1)))
-        else:
-            m = s = _NAN
-        judged = bn >= h.min_prior
-        if judged:
-            z = _divide(m - x, s * math.sqrt(1.0 + 1.0 / bn))
-            out.mean[i], out.sd[i], out.z[i] = m, s, z
-        else:
-            z = _NAN
-        out.count[i] = bn
-
-        if ep is not None:
-            back = x >= ep.mean - h.repair_sds * ep.sd - EPS
-            if x < totals[ep.lowest] - EPS:
-                ep.lowest = i
-                since_lowest = 0
-            else:
-                since_lowest += 1
-            depth = ep.mean - x
-            if (
-                not back
-                and not ep.gone_far
-                and depth >= h.far * ep.sd - EPS
-                and depth >= h.far_points - EPS
-            ):
-                out.level[i] = FAR
-                ep.gone_far = True
-            if back:
-                ep.status, ep.closed = EpisodeStatus.repaired, i
-                r_n, r_1, r_2 = r_n + 1, r_1 + scaled[i], r_2 + scaled[i] * scaled[i]
-                ep = None
-            else:
-                out.episode[i] = ep_id
-                if since_lowest >= h.repair_within:  # lost: the lower level is the usual now
-                    out.unrepaired_at[i] = True
-                    ep.status, ep.closed = EpisodeStatus.unrepaired, i
-                    r_n = i - ep_start + 1
-                    r_1 = c1[i + 1] - c1[ep_start]
-                    r_2 = c2[i + 1] - c2[ep_start]
-                    ep = None
-            continue
-
-        enough = m - x >= h.min_points - EPS
-        shallow = z >= h.possible - EPS
-        deep = enough and z >= h.probable - EPS
-        short = shortfall + _finite(z - h.allowance)
-        if short < 0.0:  # np.maximum(0, short), NaN kept
-            short = 0.0
-        opens = deep or (enough and short >= h.drift - EPS)
-        is_far = opens and z >= h.far - EPS and m - x >= h.far_points - EPS
-        note = shallow and not opens and not noted
-        if note:
-            out.level[i] = POSSIBLE
-        holding = held >= 0
-        first = held if holding else i
-        clear = False
-        if opens:
-            out.level[i] = FAR if is_far else PROBABLE
-            ep = _Episode(i, m, s, is_far)
-            ep_id = len(out.episodes)
-            out.episodes.append(ep)
-            ep_start = first
-            for j in range(first, i + 1):  # the held ratings belong to it
-                out.episode[j] = ep_id
-            if first < i:
-                ep.lowest = min(
-                    range(first, i + 1), key=lambda j: totals[j] - EPS * (1.0 if j == i else 0.0)
-                )
-            since_lowest = i - ep.lowest
-            held = -1
-        else:
-            clear = short <= 0.0
-            if clear:  # back in the range: the held ratings join it
-                r_n += i - first + 1
-                r_1 += c1[i + 1] - c1[first]
-                r_2 += c2[i + 1] - c2[first]
-                held = -1
-            elif not holding:
-                held = i
-        shortfall = 0.0 if opens else short
-        noted = not opens and not clear and (noted or note)
-
-    for episode in out.episodes:
-        episode.line = episode.mean - h.repair_sds * episode.sd
-    return out
-
-
-def _divide(a: float, b: float) -> float:
-    """IEEE division, as numpy does it: a zero divisor gives inf or NaN, not an error."""
-    if b:
-        return a / b
-    if a != a or a == 0.0:
-        return _NAN
-    return math.copysign(math.inf, a) * math.copysign(1.0, b)
-
-
-def _sqrt(value: float) -> float:
-    return math.sqrt(value) if value >= 0.0 else _NAN
-
-
-def _finite(value: float) -> float:
-    """``np.nan_to_num(value, nan=-inf)``: NaN adds nothing, infinities become the largest
-    floats."""
-    if value != value:
-        return -math.inf
-    if value == math.inf:
-        return _MAX
-    if value == -math.inf:
-        return -_MAX
-    return value
-
-
-# ---------------------------------------------------------------------------------------
-# Records: flags, episodes and ranges per history, missing ratings and the summary
-
-
 def _flag(
     client: str,
-    rating: _Rating,
+    rating: CheckedRating,
     instrument: str | None,
     rule: str,
     severity: Severity,
@@ -542,78 +134,82 @@ def _opened_session(episode: Record) -> int:
     return episode["opened_session"]
 
 
-def _low_items(h: _History, i: int) -> str:
+def _low_items(h: History, i: int) -> str:
     return low_items_text(h.instrument, h.ratings[i].items, h.t.item_cutoff)
 
 
-def _history_flags(client: str, h: _History, w: _Walked, flags: list[Record]) -> None:
-    """Every history rule's flags, as ``scoring.rules`` raises them."""
-    ratings, totals, sessions = h.ratings, h.totals, h.sessions
-    name = h.instrument.id
-    n = len(totals)
-    num = evidence_number
+def _talk_flags(client: str, h: History, w: Walked) -> list[Record]:
+    """``rules.client_wants_to_talk``."""
+    return [
+        _flag(
+            client,
+            rating,
+            h.instrument.id,
+            "client_wants_to_talk",
+            Severity.urgent,
+            None,
+            talk_request_text(rating.total),
+            {"value": _num(rating.total)},
+        )
+        for rating in h.ratings
+        if rating.wants
+    ]
 
-    for rating in ratings:
-        if rating.wants:
-            flags.append(
-                _flag(
-                    client,
-                    rating,
-                    name,
-                    "client_wants_to_talk",
-                    Severity.urgent,
-                    None,
-                    talk_request_text(rating.total),
-                    {"value": num(rating.total)},
-                )
-            )
 
-    within = int(h.repair_within)
-    for i in range(n):
-        if w.unrepaired_at[i]:
-            e = w.episodes[w.episode[i]]
-            text = unrepaired_text(
-                sessions[e.opened],
-                totals[e.opened],
-                e.mean,
-                h.repair_within,
-                totals[e.lowest],
-                sessions[e.lowest],
-                totals[i],
+def _unrepaired_flags(client: str, h: History, w: Walked) -> list[Record]:
+    """``rules.rupture_not_repaired``."""
+    totals, sessions = h.totals, h.sessions
+    out = []
+    for i, unrepaired in enumerate(w.unrepaired_at):
+        if not unrepaired:
+            continue
+        e = w.episodes[w.episode[i]]
+        text = unrepaired_text(
+            sessions[e.opened],
+            totals[e.opened],
+            e.mean,
+            h.repair_within,
+            totals[e.lowest],
+            sessions[e.lowest],
+            totals[i],
+        )
+        evidence = {
+            "value": _num(totals[i]),
+            "usual": _num(e.mean),
+            "recovery_line": _num(e.line),
+            "opened_session": sessions[e.opened],
+            "lowest": _num(totals[e.lowest]),
+            "within": int(h.repair_within),
+        }
+        out.append(
+            _flag(
+                client,
+                h.ratings[i],
+                h.instrument.id,
+                "rupture_not_repaired",
+                Severity.urgent,
+                None,
+                text,
+                evidence,
             )
-            evidence = {
-                "value": num(totals[i]),
-                "usual": num(e.mean),
-                "recovery_line": num(e.line),
-                "opened_session": sessions[e.opened],
-                "lowest": num(totals[e.lowest]),
-                "within": within,
-            }
-            flags.append(
-                _flag(
-                    client,
-                    ratings[i],
-                    name,
-                    "rupture_not_repaired",
-                    Severity.urgent,
-                    None,
-                    text,
-                    evidence,
-                )
-            )
+        )
+    return out
 
+
+def _baseline_flags(client: str, h: History, w: Walked) -> list[Record]:
+    """``rules.below_personal_baseline``."""
+    totals, sessions = h.totals, h.sessions
     thresholds = {POSSIBLE: h.possible, PROBABLE: h.probable}
-    run = 0
-    for i in range(n):
+    out = []
+    run = 0  # ratings of the rating's episode up to it (1 outside an episode)
+    for i, level in enumerate(w.level):
         episode = w.episode[i]
         run = run + 1 if episode >= 0 and i and w.episode[i - 1] == episode else 1
-        level = w.level[i]
         if level < 0:
             continue
         value, mean = totals[i], w.mean[i]
         if episode >= 0:
-            e = w.episodes[episode]
-            opened, episode_mean = e.opened, e.mean
+            opened, episode_mean = w.episodes[episode].opened, w.episodes[episode].mean
         else:
             opened, episode_mean = i, mean
         usual = episode_mean if mean != mean else mean
@@ -630,20 +226,20 @@ def _history_flags(client: str, h: _History, w: _Walked, flags: list[Record]) ->
             sessions[opened],
         )
         evidence = {
-            "value": num(value),
-            "usual": num(usual),
-            "below_usual": num(below),
-            "sd": num(w.sd[i]),
-            "z": num(w.z[i]),
+            "value": _num(value),
+            "usual": _num(usual),
+            "below_usual": _num(below),
+            "sd": _num(w.sd[i]),
+            "z": _num(w.z[i]),
             "n": w.count[i],
-            "threshold_sds": num(thresholds.get(level, h.far)),
-            "clinic_sd": num(h.within_sd),
+            "threshold_sds": _num(thresholds.get(level, h.far)),
+            "clinic_sd": _num(h.within_sd),
         }
-        flags.append(
+        out.append(
             _flag(
                 client,
-                ratings[i],
-                name,
+                h.ratings[i],
+                h.instrument.id,
                 "below_personal_baseline",
                 _BASELINE_SEVERITY[level],
                 _LEVELS[level],
@@ -651,39 +247,45 @@ def _history_flags(client: str, h: _History, w: _Walked, flags: list[Record]) ->
                 evidence,
             )
         )
+    return out
 
+
+def _cutoff_flags(client: str, h: History, w: Walked) -> list[Record]:
+    """``rules.below_cutoff``."""
+    ratings, totals = h.ratings, h.totals
+    n = len(totals)
     cutoff = float(h.t.total_cutoff)
-    clear = float(h.t.cutoff_clear_run)
     below_line = cutoff - EPS
-    below_flags = [x < below_line for x in totals]
-    may_start = [not (m < below_line) for m in w.mean]
+    below = [x < below_line for x in totals]
+    may_start = [not (m < below_line) for m in w.mean]  # an unknown range may start a run
     min_prior = int(h.min_prior)
-    known = w.mean[min_prior] if min_prior < n else _NAN
-    for start, count, last, ended in _standing_runs(below_flags, may_start, clear):
+    known = w.mean[min_prior] if min_prior < n else _NAN  # the range once first known
+    out = []
+    for start, count, last, ended in _standing_runs(below, may_start, h.t.cutoff_clear_run):
         from_start = start < min_prior and min_prior < n and known < below_line
         text = cutoff_text(
             cutoff,
             count,
             ended,
             from_start,
-            _day_text(ratings[start].day - _EPOCH),
-            _day_text(ratings[last].day - _EPOCH),
+            date_text(ratings[start].held_on),
+            date_text(ratings[last].held_on),
             totals[start],
             totals[last],
             known,
         )
         evidence = {
-            "value": num(totals[start]),
-            "threshold": num(cutoff),
+            "value": _num(totals[start]),
+            "threshold": _num(cutoff),
             "ratings_below": count,
-            "latest_below": num(totals[last]),
+            "latest_below": _num(totals[last]),
             "ended": int(ended),
         }
-        flags.append(
+        out.append(
             _flag(
                 client,
                 ratings[start],
-                name,
+                h.instrument.id,
                 "below_cutoff",
                 Severity.talk,
                 Level.from_start if from_start else None,
@@ -691,44 +293,76 @@ def _history_flags(client: str, h: _History, w: _Walked, flags: list[Record]) ->
                 evidence,
             )
         )
+    return out
 
+
+def _item_low_flags(client: str, h: History, w: Walked) -> list[Record]:
+    """``rules.item_low``."""
+    ratings = h.ratings
     item_cutoff = float(h.t.item_cutoff)
-    item_line = item_cutoff - EPS
-    low = [any(v < item_line for v in rating.items) for rating in ratings]
-    for start, count, _, _ in _standing_runs(low, None, clear):
-        text = item_low_text(_low_items(h, start), count, _day_text(ratings[start].day - _EPOCH))
+    line = item_cutoff - EPS
+    low = [any(v < line for v in rating.items) for rating in ratings]
+    out = []
+    for start, count, _, _ in _standing_runs(low, None, h.t.cutoff_clear_run):
+        text = item_low_text(_low_items(h, start), count, date_text(ratings[start].held_on))
         evidence = {
-            "value": num(totals[start]),
-            "threshold": num(item_cutoff),
+            "value": _num(h.totals[start]),
+            "threshold": _num(item_cutoff),
             "ratings_with_low_item": count,
         }
-        flags.append(
-            _flag(client, ratings[start], name, "item_low", Severity.info, None, text, evidence)
+        out.append(
+            _flag(
+                client,
+                ratings[start],
+                h.instrument.id,
+                "item_low",
+                Severity.info,
+                None,
+                text,
+                evidence,
+            )
         )
+    return out
 
-    ceiling_line = float(h.t.ceiling_total) - EPS
+
+def _ceiling_flags(client: str, h: History, w: Walked) -> list[Record]:
+    """``rules.ceiling_no_variance``."""
+    line = float(h.t.ceiling_total) - EPS
     needed = float(h.t.ceiling_run)
-    at_ceiling = 0
-    for i, x in enumerate(totals):
-        at_ceiling = at_ceiling + 1 if x >= ceiling_line else 0
-        if at_ceiling == needed:
-            evidence = {"value": num(x), "run": at_ceiling, "threshold": int(needed)}
-            flags.append(
+    out = []
+    run = 0
+    for i, x in enumerate(h.totals):
+        run = run + 1 if x >= line else 0
+        if run == needed:
+            out.append(
                 _flag(
                     client,
-                    ratings[i],
-                    name,
+                    h.ratings[i],
+                    h.instrument.id,
                     "ceiling_no_variance",
                     Severity.info,
                     None,
-                    ceiling_text(x, at_ceiling),
-                    evidence,
+                    ceiling_text(x, run),
+                    {"value": _num(x), "run": run, "threshold": int(needed)},
                 )
             )
+    return out
+
+
+#: ``rules.HISTORY_RULES`` for one history, in the same order (a rule added there and not
+#: here fails tests/scoring/test_one_client.py).
+_HISTORY_RULES: tuple[Callable[[str, History, Walked], list[Record]], ...] = (
+    _talk_flags,
+    _unrepaired_flags,
+    _baseline_flags,
+    _cutoff_flags,
+    _item_low_flags,
+    _ceiling_flags,
+)
 
 
 def _standing_runs(
-    condition: list[bool], may_start: list[bool] | None, clear: float
+    condition: list[bool], may_start: list[bool] | None, clear_run: float
 ) -> list[tuple[int, int, int, bool]]:
     """``scoring.rules.standing_runs`` for one history: (start, count, last, ended) per run.
 
@@ -736,6 +370,7 @@ def _standing_runs(
     quiet ratings; its run begins at its first rating where the condition holds and
     ``may_start`` allows. Every segment but the last has ended.
     """
+    clear = float(clear_run)
     runs: list[list[int]] = []  # per segment: [start (-1 until begun), count, last]
     quiet = 0
     for i, holds in enumerate(condition):
@@ -759,7 +394,7 @@ def _standing_runs(
     ]
 
 
-def _history_episodes(client: str, h: _History, w: _Walked, out: list[Record]) -> None:
+def _history_episodes(client: str, h: History, w: Walked, out: list[Record]) -> None:
     """``rupture_episodes`` for one history (numbered once the client's are sorted)."""
     within = int(h.repair_within)
     for e in w.episodes:
@@ -799,7 +434,7 @@ def _history_episodes(client: str, h: _History, w: _Walked, out: list[Record]) -
         )
 
 
-def _history_ranges(client: str, h: _History, w: _Walked, out: list[Record]) -> None:
+def _history_ranges(client: str, h: History, w: Walked, out: list[Record]) -> None:
     previous = _NAN
     for i, x in enumerate(h.totals):
         mean, sd = w.mean[i], w.sd[i]
@@ -836,7 +471,7 @@ class _Held:
 
 
 def _timeline(
-    ratings: list[_Rating], held: dict[int, dt.date], today_day: int, grace_days: int
+    ratings: list[CheckedRating], held: dict[int, dt.date], today_day: int, grace_days: int
 ) -> list[_Held]:
     """``build_timeline`` for the client: every session held, in session order; a rated
     session missing from ``sessions`` is added from its rating. Unrated sessions count as
@@ -853,7 +488,7 @@ def _timeline(
 
 
 def _missing_flags(
-    client: str, ratings: list[_Rating], timeline: list[_Held], config: ScoringConfig
+    client: str, ratings: list[CheckedRating], timeline: list[_Held], config: ScoringConfig
 ) -> list[Record]:
     """``missing_ratings`` for the client: a flag where a run of overdue sessions reaches
     ``missing_run``, carrying the whole run."""
@@ -898,7 +533,7 @@ def _missing_flags(
 
 def _summary(
     client: str,
-    walked: list[tuple[_History, _Walked]],
+    walked: list[tuple[History, Walked]],
     flags: list[Record],
     episodes: list[Record],
     timeline: list[_Held],

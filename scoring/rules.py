@@ -68,7 +68,13 @@ def _day_text(days: int) -> str:
     return (_EPOCH + timedelta(days=days)).strftime("%d %b %Y")
 
 
+def date_text(day: date) -> str:
+    """``_days`` of one date."""
+    return _day_text(day.toordinal() - _EPOCH_ORDINAL)
+
+
 _EPOCH = date(1970, 1, 1)
+_EPOCH_ORDINAL = _EPOCH.toordinal()
 
 
 def _constant(severity: Severity, n: int) -> np.ndarray:
