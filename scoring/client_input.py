@@ -65,21 +65,23 @@ def one_client(
 ) -> str | None:
     """The client every record names (None without records), or a refusal."""
     clients = set()
-    for table, records in (("ratings", ratings), ("sessions", sessions)):
+    for table, records, required in (
+        ("ratings", ratings, RATINGS.required),
+        ("sessions", sessions, SESSIONS.required),
+    ):
         for record in records:
-            if not isinstance(record, Mapping):
+            if type(record) is not dict and not isinstance(record, Mapping):
                 raise ScoringInputError(
                     f"{table} must be records (mappings), not {type(record).__name__}"
                 )
-            required = RATINGS.required if table == "ratings" else SESSIONS.required
-            missing = [name for name in required if name not in record]
-            if missing:
-                raise missing_columns(table, missing)
+            if not all(name in record for name in required):
+                raise missing_columns(table, [name for name in required if name not in record])
             client = record["client_id"]
-            if client is None or client != client:
-                raise empty_values(table, "client_id")
-            if not isinstance(client, str):
-                raise ids_not_strings(table)
+            if type(client) is not str:
+                if _is_empty(client):
+                    raise empty_values(table, "client_id")
+                if not isinstance(client, str):
+                    raise ids_not_strings(table)
             clients.add(client)
     if len(clients) > 1:
         raise ScoringInputError(
@@ -92,16 +94,21 @@ def one_client(
 def checked_ratings(records: Sequence[Mapping[str, Any]], client: str) -> list[CheckedRating]:
     out = []
     seen: set[int] = set()
+    known: dict[str, tuple[Instrument, tuple[str, ...]]] = {}
     for record in records:
         session = _session_number(record["session_number"], "ratings")
         held_on = _date(record["held_on"], "ratings")
-        instrument = _instrument(record["instrument"])
+        name = record["instrument"]
+        if type(name) is str and name in known:
+            instrument, keys = known[name]
+        else:
+            instrument = _instrument(name)
+            keys = instrument.item_keys
+            known[instrument.id] = instrument, keys
         total = _total(record["total"], client, session)
         if not instrument.total_min <= total <= instrument.total_max:
             raise total_outside(total, client, session, instrument)
-        items = tuple(
-            _item(record, key, client, session, instrument) for key in instrument.item_keys
-        )
+        items = tuple(_item(record, key, client, session, instrument) for key in keys)
         wants = _wants(record["wants_to_talk"])
         if session in seen:
             raise duplicate_row("ratings", client, session)
