@@ -138,7 +138,7 @@ def main() -> int:
     rows = backend_rows(one, one_sessions, client=1)
 
     def rescore_one() -> object:
-        scores = score_rows(rows, [1], today=TODAY, config=DEFAULT_CONFIG)
+        scores = score_rows(rows, [1], on=TODAY, config=DEFAULT_CONFIG)
         return rows_to_store(scores, [1])
 
     full = best_of(lambda: evaluate(ratings, sessions, today=TODAY), repeat=3)

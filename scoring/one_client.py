@@ -110,6 +110,7 @@ def _flag(
     explanation: str,
     evidence: dict[str, Any],
 ) -> Record:
+    """A flag on a rating, with the guidance for its rule and level."""
     return {
         "client_id": client,
         "session_number": rating.session,
@@ -366,7 +367,7 @@ def _standing_runs(
 ) -> list[tuple[int, int, int, bool]]:
     """``scoring.rules.standing_runs`` for one history: (start, count, last, ended) per run.
 
-    A segment begins at the first rating, or where the condition holds after ``clear``
+    A segment begins at the first rating, or where the condition holds after ``clear_run``
     quiet ratings; its run begins at its first rating where the condition holds and
     ``may_start`` allows. Every segment but the last has ended.
     """
@@ -435,6 +436,7 @@ def _history_episodes(client: str, h: History, w: Walked, out: list[Record]) -> 
 
 
 def _history_ranges(client: str, h: History, w: Walked, out: list[Record]) -> None:
+    """``evaluate``'s ranges for one history: the range each rating was judged by."""
     previous = _NAN
     for i, x in enumerate(h.totals):
         mean, sd = w.mean[i], w.sd[i]

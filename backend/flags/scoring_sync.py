@@ -170,23 +170,24 @@ class Scores:
 def score_clients(db: Session, client_ids: Sequence[int], *, on: date | None = None) -> Scores:
     """Read these clients' history and score it: reads only, so it needs no write lock."""
     rows = history_rows(db, client_ids)
-    return score_rows(rows, client_ids, today=on or today(), config=clinic_config(db))
+    return score_rows(rows, client_ids, on=on or today(), config=clinic_config(db))
 
 
 def score_rows(
-    rows: Sequence[HistoryRow], client_ids: Sequence[int], *, today: date, config: ScoringConfig
+    rows: Sequence[HistoryRow], client_ids: Sequence[int], *, on: date, config: ScoringConfig
 ) -> Scores:
-    """Score the history these rows hold: one client in plain Python, a batch vectorised.
+    """Score the history these rows hold as of the day ``on``: one client in plain Python,
+    a batch vectorised.
 
     Both paths give the same records (tests/scoring/test_one_client.py); a submission
     rescores one client, where the vectorised path's fixed cost was most of the time.
     """
     if len(set(client_ids)) == 1:
         ratings, sessions = _client_records(rows)
-        records = score_client(ratings, sessions, today=today, config=config)
+        records = score_client(ratings, sessions, today=on, config=config)
     else:
         ratings_frame, sessions_frame = _frames(rows)
-        evaluation = evaluate(ratings_frame, sessions_frame, today=today, config=config)
+        evaluation = evaluate(ratings_frame, sessions_frame, today=on, config=config)
         records = evaluation_records(evaluation)
     return Scores(records, rows)
 

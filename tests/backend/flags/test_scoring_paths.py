@@ -51,12 +51,12 @@ def test_a_client_rescored_alone_is_stored_as_in_a_batch() -> None:
         (99, 3, late + dt.timedelta(weeks=2), "wai12", None, None, None, None),
     ]
     ids = sorted({row[0] for row in rows})
-    scored = score_rows(rows, ids, today=TODAY, config=CONFIG)
+    scored = score_rows(rows, ids, on=TODAY, config=CONFIG)
     batch = rows_to_store(scored, ids)
     flags = episodes = 0
     for client in ids:
         own_rows = [row for row in rows if row[0] == client]
-        alone = rows_to_store(score_rows(own_rows, [client], today=TODAY, config=CONFIG), [client])
+        alone = rows_to_store(score_rows(own_rows, [client], on=TODAY, config=CONFIG), [client])
         assert alone == rows_to_store(scored, [client])
         flags += len(alone.flags)
         episodes += len(alone.episodes)
