@@ -1,13 +1,16 @@
 """Rapport scoring: turn each client's alliance ratings into explained flags.
 
-Pure library: pandas in, pandas out, no I/O and no clock. ``evaluate`` is the entry point.
+Pure library: pandas in, pandas out, no I/O and no clock. ``evaluate`` is the entry point
+for a caseload; ``score_client`` gives the same records for one client in plain Python.
 """
 
 from scoring.config import DEFAULT_CONFIG, RULES_VERSION, ScoringConfig, Thresholds
 from scoring.episodes import EPISODE_COLUMNS, TRIGGER_RULES
 from scoring.evaluate import FLAG_COLUMNS, RANGE_COLUMNS, Evaluation, evaluate
 from scoring.guidance import EPISODE_GUIDANCE, GUIDANCE
+from scoring.one_client import score_client
 from scoring.psychometrics import cronbach_alpha, estimate_psychometrics, reliable_change_index
+from scoring.records import ScoreRecords, evaluation_records
 from scoring.rules import RULE_NAMES, SEVERITIES
 from scoring.schema import RATINGS, SESSIONS, ScoringInputError, empty_sessions
 from scoring.simulate import PATTERNS, SimulatedCaseload, simulate_caseload
@@ -29,6 +32,7 @@ __all__ = [
     "SUMMARY_COLUMNS",
     "TRIGGER_RULES",
     "Evaluation",
+    "ScoreRecords",
     "ScoringConfig",
     "ScoringInputError",
     "SimulatedCaseload",
@@ -37,6 +41,8 @@ __all__ = [
     "empty_sessions",
     "estimate_psychometrics",
     "evaluate",
+    "evaluation_records",
     "reliable_change_index",
+    "score_client",
     "simulate_caseload",
 ]

@@ -21,7 +21,8 @@ from scoring.vocabulary import EpisodeStatus, Severity
 
 #: Rules that open an episode (names the episode's ``trigger_rule``).
 TRIGGER_RULES: tuple[str, ...] = ("below_personal_baseline",)
-_SEVERITY = {
+#: How soon an episode in each status needs the therapist.
+EPISODE_SEVERITY = {
     EpisodeStatus.open: Severity.warning,
     EpisodeStatus.repaired: Severity.info,
     EpisodeStatus.unrepaired: Severity.urgent,
@@ -70,7 +71,7 @@ def rupture_episodes(h: RatingHistory, own: OwnRange) -> pd.DataFrame:
 
     within = h.per_row("repair_within", rows).astype(np.int64)
     text = [
-        _episode_text(*args)
+        episode_text(*args)
         for args in zip(
             h.session[rows].tolist(),
             h.total[rows].tolist(),
@@ -85,7 +86,7 @@ def rupture_episodes(h: RatingHistory, own: OwnRange) -> pd.DataFrame:
         )
     ]
     names = np.array(h.instrument_ids, dtype=object)
-    severity = np.array([_SEVERITY[EpisodeStatus(s)].value for s in status], dtype=object)
+    severity = np.array([EPISODE_SEVERITY[EpisodeStatus(s)].value for s in status], dtype=object)
     columns = {
         "client_id": h.client_ids[client],
         "instrument": names[h.instrument[rows]] if len(rows) else object_array([]),
@@ -107,7 +108,7 @@ def rupture_episodes(h: RatingHistory, own: OwnRange) -> pd.DataFrame:
     return build_frame({name: columns[name][order] for name in EPISODE_COLUMNS}, len(order))
 
 
-def _episode_text(
+def episode_text(
     session: int,
     total: float,
     usual: float,

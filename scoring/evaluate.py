@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import repeat
@@ -195,6 +196,16 @@ def _plain(values: np.ndarray) -> list:
     if np.isnan(rounded).any():
         out = [None if v != v else v for v in out]
     return out
+
+
+def evidence_number(value: float | None) -> float | None:
+    """``_plain`` of one float: ``np.round(x, 4)`` is rint(x * 10**4) / 10**4, which
+    Python's ``round(x, 4)`` (decimal-exact) is not, so it is spelt out."""
+    if value is None or value != value:
+        return None
+    if value in (math.inf, -math.inf):
+        return value
+    return round(value * 10000.0) / 10000.0
 
 
 def _evidence(hit: RuleHits) -> list[dict]:

@@ -78,6 +78,13 @@ GUIDANCE_TEXTS: tuple[str, ...] = (*GUIDANCE.values(), *LEVEL_GUIDANCE.values())
 _LEVELS: tuple[Level, ...] = tuple(Level)
 
 
+def guidance_text(rule: str, level: Level | None) -> str:
+    """The guidance for one flag of ``rule`` at ``level`` (None: the rule names no level)."""
+    if level is None:
+        return GUIDANCE[rule]
+    return LEVEL_GUIDANCE.get((rule, level), GUIDANCE[rule])
+
+
 def guidance_codes(rule: str, level: np.ndarray) -> np.ndarray:
     """Codes into ``GUIDANCE_TEXTS`` for one rule's hits, by each hit's level (-1: none)."""
     codes = np.full(len(level), GUIDANCE_TEXTS.index(GUIDANCE[rule]), dtype=np.int64)

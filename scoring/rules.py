@@ -10,16 +10,16 @@ SDs and thresholds stay in the evidence.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
-from scoring.frames import object_array
 from scoring.history import EPS, RatingHistory, SessionTimeline, run_length
-from scoring.instruments import get_instrument
+from scoring.instruments import Instrument, Item, get_instrument
 from scoring.own_range import FAR, POSSIBLE, PROBABLE, OwnRange
 from scoring.vocabulary import Level, Severity
 
@@ -68,7 +68,13 @@ def _day_text(days: int) -> str:
     return (_EPOCH + timedelta(days=days)).strftime("%d %b %Y")
 
 
+def date_text(day: date) -> str:
+    """``_days`` of one date."""
+    return _day_text(day.toordinal() - _EPOCH_ORDINAL)
+
+
 _EPOCH = date(1970, 1, 1)
+_EPOCH_ORDINAL = _EPOCH.toordinal()
 
 
 def _constant(severity: Severity, n: int) -> np.ndarray:
@@ -88,19 +94,13 @@ def low_items_texts(h: RatingHistory, rows: np.ndarray) -> list[str]:
         at = np.flatnonzero(codes == code)
         instrument = get_instrument(h.instrument_ids[code])
         cutoff = h.thresholds[code].item_cutoff - EPS
-        scale = f" of {_num(float(instrument.item_max))}"
+        scale = _item_scale(instrument)
         values = [h.items[item.key][rows[at]] for item in instrument.items]
         low = np.column_stack([v < cutoff for v in values])
         pattern = low @ (1 << np.arange(len(values)))
         for combo in np.unique(pattern[pattern > 0]).tolist():
             sel = np.flatnonzero(pattern == combo)
             low_here = [i for i in range(len(values)) if combo >> i & 1]
-            template = _joined(
-                [
-                    _literal(instrument.items[i].low_phrase) + " ({}" + (")" if n else scale + ")")
-                    for n, i in enumerate(low_here)
-                ]
-            )
             # ratings repeat: write each distinct set of low values once
             key = np.zeros(len(sel), np.int64)
             for i in low_here:
@@ -109,19 +109,45 @@ def low_items_texts(h: RatingHistory, rows: np.ndarray) -> list[str]:
                 key = np.unique(key, return_inverse=True)[1].reshape(-1)
             _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
             picked = sel[first]
-            texts = map(template.format, *(map(_num, values[i][picked].tolist()) for i in low_here))
-            out[at[sel]] = object_array(list(texts))[inverse.reshape(-1)]
+            parts = [
+                _low_item(instrument.items[i], _nums(values[i][picked]), scale, n == 0)
+                for n, i in enumerate(low_here)
+            ]
+            out[at[sel]] = _joined(parts)[inverse.reshape(-1)]
     return out.tolist()
 
 
-def _literal(text: str) -> str:
-    """``text`` as it reads after ``str.format``."""
-    return text.replace("{", "{{").replace("}", "}}")
+def low_items_text(instrument: Instrument, values: Sequence[float], item_cutoff: float) -> str:
+    """``low_items_texts`` for one rating: its item values in the instrument's item order."""
+    cutoff = item_cutoff - EPS
+    scale = _item_scale(instrument)
+    parts: list[str] = []
+    for item, value in zip(instrument.items, values, strict=True):
+        if value < cutoff:
+            parts.append(_low_item(item, _num(value), scale, not parts))
+    return _joined(parts) if parts else ""
 
 
-def _joined(parts: list[str]) -> str:
-    """'a', 'a and b', 'a, b and c'."""
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+def _item_scale(instrument: Instrument) -> str:
+    return f" of {_num(float(instrument.item_max))}"
+
+
+def _low_item(item: Item, value: Any, scale: str, first: bool) -> Any:
+    """'felt less listened to (7.5 of 10)'; the scale only after the first low item.
+
+    ``value`` is a number's text, or an object array of them (one per rating).
+    """
+    return f"{item.low_phrase} (" + value + (f"{scale})" if first else ")")
+
+
+def _joined(parts: list[Any]) -> Any:
+    """'a', 'a and b', 'a, b and c': of texts, or elementwise of object arrays of texts."""
+    text = parts[0]
+    for part in parts[1:-1]:
+        text = text + ", " + part
+    if len(parts) > 1:
+        text = text + " and " + parts[-1]
+    return text
 
 
 def _nums(values: np.ndarray, fmt: Callable[[float], str] = _num) -> np.ndarray:
@@ -134,9 +160,13 @@ def _nums(values: np.ndarray, fmt: Callable[[float], str] = _num) -> np.ndarray:
 def _with_items(lines: list[str], h: RatingHistory, rows: np.ndarray) -> list[str]:
     """Each line followed by the low items of its rating, when there are any."""
     return [
-        f"{line} The client {items}." if items else line
-        for line, items in zip(lines, low_items_texts(h, rows), strict=True)
+        with_items(line, items) for line, items in zip(lines, low_items_texts(h, rows), strict=True)
     ]
+
+
+def with_items(line: str, items: str) -> str:
+    """A flag's line followed by the low items of its rating (``low_items_text``), if any."""
+    return f"{line} The client {items}." if items else line
 
 
 def client_wants_to_talk(h: RatingHistory, own: OwnRange) -> RuleHits:
@@ -148,10 +178,7 @@ def client_wants_to_talk(h: RatingHistory, own: OwnRange) -> RuleHits:
     """
     rows = np.flatnonzero(h.wants_to_talk)
     value = h.total[rows]
-    text = [
-        f"The client asked to talk about how your sessions are going (total {_num(v)})."
-        for v in value.tolist()
-    ]
+    text = [talk_request_text(v) for v in value.tolist()]
     return RuleHits(
         rule="client_wants_to_talk",
         severity=_constant(Severity.urgent, len(rows)),
@@ -159,6 +186,10 @@ def client_wants_to_talk(h: RatingHistory, own: OwnRange) -> RuleHits:
         explanation=text,
         evidence={"value": value},
     )
+
+
+def talk_request_text(total: float) -> str:
+    return f"The client asked to talk about how your sessions are going (total {_num(total)})."
 
 
 def below_personal_baseline(h: RatingHistory, own: OwnRange) -> RuleHits:
@@ -192,45 +223,20 @@ def below_personal_baseline(h: RatingHistory, own: OwnRange) -> RuleHits:
     below = np.where(np.isnan(mean), episode_mean - value, mean - value)
     usual = np.where(np.isnan(mean), episode_mean, mean)
     run = _episode_run(own, rows)
-    heads = (
-        "Total "
-        + _nums(value)
-        + " is "
-        + _nums(below, _points)
-        + " below this client's usual "
-        + _nums(usual)
+    text = list(
+        map(
+            baseline_text,
+            level.tolist(),
+            value.tolist(),
+            usual.tolist(),
+            below.tolist(),
+            (opened == rows).tolist(),
+            run.tolist(),
+            h.previous[rows].tolist(),
+            h.session[rows - run + 1].tolist(),
+            h.session[opened].tolist(),
+        )
     )
-    text = []
-    for r, lv, head, opened_row, k in zip(
-        rows.tolist(),
-        level.tolist(),
-        heads.tolist(),
-        opened.tolist(),
-        run.tolist(),
-        strict=True,
-    ):
-        if lv == POSSIBLE:
-            line = f"{head}. One lower rating like this is often an ordinary week; check in."
-        elif lv == PROBABLE and opened_row == r and k == 2:
-            line = (
-                f"{head}, the second lower rating in a row (after {_num(h.previous[r])}). "
-                "A strain in the relationship is likely."
-            )
-        elif lv == PROBABLE and opened_row == r and k > 2:
-            line = (
-                f"{head}, the {_ordinal(k)} lower rating in a row (since session "
-                f"{h.session[r - k + 1]}). A strain in the relationship is likely."
-            )
-        elif lv == PROBABLE:
-            line = f"{head}. A strain in the relationship is likely."
-        elif opened_row == r:
-            line = f"{head}, far lower than anything this client has rated before."
-        else:
-            line = (
-                f"{head}: the drop that began at session {h.session[opened_row]} has gone "
-                "far below anything this client has rated before."
-            )
-        text.append(line)
     text = _with_items(text, h, rows)
     return RuleHits(
         rule="below_personal_baseline",
@@ -252,6 +258,46 @@ def below_personal_baseline(h: RatingHistory, own: OwnRange) -> RuleHits:
             "clinic_sd": h.per_row("within_sd", rows),
         },
         level=level,
+    )
+
+
+def baseline_text(
+    level: int,
+    value: float,
+    usual: float,
+    below: float,
+    opened_here: bool,
+    run: int,
+    previous: float,
+    run_from: int,
+    opened_session: int,
+) -> str:
+    """A ``below_personal_baseline`` flag's line, without its low items.
+
+    ``level`` codes into ``Level``; ``opened_here``: the rating opened its episode, the
+    ``run``-th lower rating in a row since session ``run_from`` (``previous`` the total
+    before it); ``opened_session``: where its episode opened.
+    """
+    head = f"Total {_num(value)} is {_points(below)} below this client's usual {_num(usual)}"
+    if level == POSSIBLE:
+        return f"{head}. One lower rating like this is often an ordinary week; check in."
+    if level == PROBABLE and opened_here and run == 2:
+        return (
+            f"{head}, the second lower rating in a row (after {_num(previous)}). "
+            "A strain in the relationship is likely."
+        )
+    if level == PROBABLE and opened_here and run > 2:
+        return (
+            f"{head}, the {_ordinal(run)} lower rating in a row (since session "
+            f"{run_from}). A strain in the relationship is likely."
+        )
+    if level == PROBABLE:
+        return f"{head}. A strain in the relationship is likely."
+    if opened_here:
+        return f"{head}, far lower than anything this client has rated before."
+    return (
+        f"{head}: the drop that began at session {opened_session} has gone "
+        "far below anything this client has rated before."
     )
 
 
@@ -288,19 +334,18 @@ def rupture_not_repaired(h: RatingHistory, own: OwnRange) -> RuleHits:
     opened, lowest = own.opened[episode], own.lowest[episode]
     usual, line = own.episode_mean[episode], own.recovery_line[episode]
     within = h.per_row("repair_within", rows)
-    text = [
-        f"The drop that began at session {h.session[o]} (total {_num(h.total[o])} against "
-        f"a usual {_num(u)}) has not come back within {int(w)} ratings of its lowest point "
-        f"({_num(h.total[low])} at session {h.session[low]}); latest {_num(h.total[r])}."
-        for r, o, low, u, w in zip(
-            rows.tolist(),
-            opened.tolist(),
-            lowest.tolist(),
+    text = list(
+        map(
+            unrepaired_text,
+            h.session[opened].tolist(),
+            h.total[opened].tolist(),
             usual.tolist(),
             within.tolist(),
-            strict=True,
+            h.total[lowest].tolist(),
+            h.session[lowest].tolist(),
+            h.total[rows].tolist(),
         )
-    ]
+    )
     return RuleHits(
         rule="rupture_not_repaired",
         severity=_constant(Severity.urgent, len(rows)),
@@ -314,6 +359,22 @@ def rupture_not_repaired(h: RatingHistory, own: OwnRange) -> RuleHits:
             "lowest": h.total[lowest],
             "within": within.astype(np.int64),
         },
+    )
+
+
+def unrepaired_text(
+    opened_session: int,
+    opened_total: float,
+    usual: float,
+    within: float,
+    lowest: float,
+    lowest_session: int,
+    latest: float,
+) -> str:
+    return (
+        f"The drop that began at session {opened_session} (total {_num(opened_total)} "
+        f"against a usual {_num(usual)}) has not come back within {int(within)} ratings of "
+        f"its lowest point ({_num(lowest)} at session {lowest_session}); latest {_num(latest)}."
     )
 
 
@@ -396,36 +457,20 @@ def below_cutoff(h: RatingHistory, own: OwnRange) -> RuleHits:
         & (own.mean[known[rows]] < cutoff[rows] - EPS)
     )
     level = np.where(from_start, FROM_START, -1)
-    text = []
-    for cut, n_below, ended, fs, since, until, value, latest, usual in zip(
-        cutoff[rows].tolist(),
-        runs.count.tolist(),
-        runs.ended.tolist(),
-        from_start.tolist(),
-        _days(h.held_on[rows]),
-        _days(h.held_on[runs.last]),
-        h.total[rows].tolist(),
-        h.total[runs.last].tolist(),
-        own.mean[known[rows]].tolist() if len(rows) else [],
-        strict=True,
-    ):
-        c = _num(cut)
-        if fs:
-            line = (
-                f"Below {c} from the first sessions (usual {_num(usual)}): the "
-                "working alliance may never have fully formed. Later ratings are judged "
-                "against this client's own level."
-            )
-        elif ended:
-            line = (
-                f"Below {c} in {n_below} rating{'s' if n_below > 1 else ''} from {since} to "
-                f"{until}; at or above {c} since."
-            )
-        elif n_below > 1:
-            line = f"Below {c} in {n_below} ratings since {since} (latest below: {_num(latest)})."
-        else:
-            line = f"Total {_num(value)} is below {c}, the level worth talking over."
-        text.append(line)
+    text = list(
+        map(
+            cutoff_text,
+            cutoff[rows].tolist(),
+            runs.count.tolist(),
+            runs.ended.tolist(),
+            from_start.tolist(),
+            _days(h.held_on[rows]),
+            _days(h.held_on[runs.last]),
+            h.total[rows].tolist(),
+            h.total[runs.last].tolist(),
+            own.mean[known[rows]].tolist() if len(rows) else [],
+        )
+    )
     text = _with_items(text, h, rows)
     return RuleHits(
         rule="below_cutoff",
@@ -441,6 +486,36 @@ def below_cutoff(h: RatingHistory, own: OwnRange) -> RuleHits:
         },
         level=level,
     )
+
+
+def cutoff_text(
+    cutoff: float,
+    count: int,
+    ended: bool,
+    from_start: bool,
+    since: str,
+    until: str,
+    value: float,
+    latest: float,
+    usual: float,
+) -> str:
+    """A ``below_cutoff`` flag's line, without its low items: a run of ``count`` ratings
+    from the day ``since`` to ``until`` (first ``value``, last ``latest``)."""
+    c = _num(cutoff)
+    if from_start:
+        return (
+            f"Below {c} from the first sessions (usual {_num(usual)}): the "
+            "working alliance may never have fully formed. Later ratings are judged "
+            "against this client's own level."
+        )
+    if ended:
+        return (
+            f"Below {c} in {count} rating{'s' if count > 1 else ''} from {since} to "
+            f"{until}; at or above {c} since."
+        )
+    if count > 1:
+        return f"Below {c} in {count} ratings since {since} (latest below: {_num(latest)})."
+    return f"Total {_num(value)} is below {c}, the level worth talking over."
 
 
 def item_low(h: RatingHistory, own: OwnRange) -> RuleHits:
@@ -459,13 +534,9 @@ def item_low(h: RatingHistory, own: OwnRange) -> RuleHits:
             low |= in_instrument & (h.items[key] < cutoff - EPS)
     runs = standing_runs(h, low, np.ones(len(h), bool), h.per_row("cutoff_clear_run"))
     rows = runs.start
-    text = [
-        f"The client {items}"
-        + (f"; an item was low in {c} ratings since {since}." if c > 1 else ".")
-        for items, c, since in zip(
-            low_items_texts(h, rows), runs.count.tolist(), _days(h.held_on[rows]), strict=True
-        )
-    ]
+    text = list(
+        map(item_low_text, low_items_texts(h, rows), runs.count.tolist(), _days(h.held_on[rows]))
+    )
     return RuleHits(
         rule="item_low",
         severity=_constant(Severity.info, len(rows)),
@@ -476,6 +547,12 @@ def item_low(h: RatingHistory, own: OwnRange) -> RuleHits:
             "threshold": h.per_row("item_cutoff", rows),
             "ratings_with_low_item": runs.count,
         },
+    )
+
+
+def item_low_text(items: str, count: int, since: str) -> str:
+    return f"The client {items}" + (
+        f"; an item was low in {count} ratings since {since}." if count > 1 else "."
     )
 
 
@@ -491,17 +568,20 @@ def ceiling_no_variance(h: RatingHistory, own: OwnRange) -> RuleHits:
     needed = h.per_row("ceiling_run")
     rows = np.flatnonzero(run == needed)
     value, r = h.total[rows], run[rows]
-    text = [
-        f"Perfect total of {_num(v)} for {n} sessions in a row; there may be feedback "
-        f"the client isn't giving."
-        for v, n in zip(value.tolist(), r.tolist(), strict=True)
-    ]
+    text = list(map(ceiling_text, value.tolist(), r.tolist()))
     return RuleHits(
         rule="ceiling_no_variance",
         severity=_constant(Severity.info, len(rows)),
         rows=rows,
         explanation=text,
         evidence={"value": value, "run": r, "threshold": needed[rows].astype(np.int64)},
+    )
+
+
+def ceiling_text(value: float, run: int) -> str:
+    return (
+        f"Perfect total of {_num(value)} for {run} sessions in a row; there may be feedback "
+        f"the client isn't giving."
     )
 
 
@@ -524,10 +604,7 @@ def missing_ratings(timeline: SessionTimeline, min_run: int, grace_days: int) ->
     rows = ends - length + min_run
     first = timeline.session[ends - length + 1] if len(ends) else timeline.session[ends]
     last = timeline.session[ends]
-    text = [
-        f"No rating for {k} sessions in a row (sessions {a} to {b})."
-        for k, a, b in zip(length.tolist(), first.tolist(), last.tolist(), strict=True)
-    ]
+    text = list(map(missing_text, length.tolist(), first.tolist(), last.tolist()))
     return RuleHits(
         rule="missing_ratings",
         severity=_constant(Severity.talk, len(rows)),
@@ -541,6 +618,10 @@ def missing_ratings(timeline: SessionTimeline, min_run: int, grace_days: int) ->
             "grace_days": np.full(len(rows), grace_days, dtype=np.int64),
         },
     )
+
+
+def missing_text(count: int, first: int, last: int) -> str:
+    return f"No rating for {count} sessions in a row (sessions {first} to {last})."
 
 
 #: Rules over the rating history, in the order flags of one session are listed.

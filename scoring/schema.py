@@ -13,11 +13,95 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from scoring.instruments import UnknownInstrument, get_instrument
+from scoring.instruments import Instrument, UnknownInstrument, get_instrument
 
 
 class ScoringInputError(ValueError):
     """A ratings or sessions frame does not meet the input contract; the message names why."""
+
+
+# Each refusal is worded once here: the caseload path (DataFrames) and the one-client path
+# (``scoring.one_client``, records) raise the same message for the same defect.
+
+
+def missing_columns(table: str, columns: list[str]) -> ScoringInputError:
+    return ScoringInputError(f"{table} is missing column(s): {', '.join(columns)}")
+
+
+def empty_values(table: str, column: str) -> ScoringInputError:
+    return ScoringInputError(f"{table}.{column} has empty values")
+
+
+def ids_not_strings(table: str) -> ScoringInputError:
+    return ScoringInputError(f"{table}.client_id must be strings")
+
+
+def sessions_not_whole(table: str) -> ScoringInputError:
+    return ScoringInputError(f"{table}.session_number must be whole numbers")
+
+
+def session_negative(table: str) -> ScoringInputError:
+    return ScoringInputError(f"{table}.session_number must not be negative")
+
+
+def not_dates(table: str, reason: object) -> ScoringInputError:
+    return ScoringInputError(f"{table}.held_on must hold dates ({reason})")
+
+
+def totals_not_numbers() -> ScoringInputError:
+    return ScoringInputError("ratings.total must be numbers")
+
+
+def total_empty(client: object, session: object) -> ScoringInputError:
+    return ScoringInputError(f"ratings.total is empty for client {client} session {session}")
+
+
+def total_outside(
+    total: float, client: object, session: object, instrument: Instrument
+) -> ScoringInputError:
+    lo, hi = instrument.total_min, instrument.total_max
+    return ScoringInputError(
+        f"ratings.total {total:g} for client {client} session {session} "
+        f"is outside {lo:g}..{hi:g} for {instrument.id}"
+    )
+
+
+def talk_empty() -> ScoringInputError:
+    return ScoringInputError("ratings.wants_to_talk has empty values; use true or false")
+
+
+def talk_not_bool() -> ScoringInputError:
+    return ScoringInputError("ratings.wants_to_talk must be true or false")
+
+
+def unknown_instrument(instrument_id: object) -> ScoringInputError:
+    return ScoringInputError(f"ratings.instrument {instrument_id!r} is unknown")
+
+
+def item_column_missing(key: str, instrument_id: str) -> ScoringInputError:
+    return ScoringInputError(
+        f"ratings is missing item column {key!r} needed for {instrument_id} rows"
+    )
+
+
+def item_empty(key: str, client: object, session: object, instrument_id: str) -> ScoringInputError:
+    return ScoringInputError(
+        f"item {key!r} is empty for client {client} session {session} "
+        f"({instrument_id}); score only complete forms"
+    )
+
+
+def item_outside(
+    key: str, value: float, client: object, session: object, instrument: Instrument
+) -> ScoringInputError:
+    return ScoringInputError(
+        f"item {key!r} is {value:g} for client {client} session "
+        f"{session}, outside {instrument.item_min:g}..{instrument.item_max:g}"
+    )
+
+
+def duplicate_row(table: str, client: object, session: object) -> ScoringInputError:
+    return ScoringInputError(f"{table} has more than one row for client {client} session {session}")
 
 
 @dataclass(frozen=True)
@@ -84,11 +168,13 @@ def _require_columns(frame: object, name: str, columns: tuple[str, ...]) -> pd.D
         raise ScoringInputError(f"{name} must be a pandas DataFrame, not {type(frame).__name__}")
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise ScoringInputError(f"{name} is missing column(s): {', '.join(missing)}")
+        raise missing_columns(name, missing)
     return frame
 
 
-def _labels(col: pd.Series, what: str, *, strings: bool) -> tuple[np.ndarray, np.ndarray]:
+def _labels(
+    col: pd.Series, table: str, column: str, *, strings: bool
+) -> tuple[np.ndarray, np.ndarray]:
     """A text column factorised: (codes per row, uniques), or ``ScoringInputError``.
 
     A string-typed column is factorised as it is (Arrow's dictionary encoding), without
@@ -98,32 +184,32 @@ def _labels(col: pd.Series, what: str, *, strings: bool) -> tuple[np.ndarray, np
     """
     if isinstance(col.dtype, pd.StringDtype):
         if col.isna().any():
-            raise ScoringInputError(f"{what} has empty values")
+            raise empty_values(table, column)
         return _factorize(col)
     values = col.to_numpy(dtype=object)
     if pd.isna(values).any():
-        raise ScoringInputError(f"{what} has empty values")
+        raise empty_values(table, column)
     if strings and pd.api.types.infer_dtype(values, skipna=False) not in ("string", "empty"):
-        raise ScoringInputError(f"{what} must be strings")
+        raise ids_not_strings(table)
     return _factorize(values)
 
 
 def _session_numbers(col: pd.Series, name: str) -> np.ndarray:
     if col.dtype.kind not in "iu" and pd.isna(col.to_numpy()).any():
-        raise ScoringInputError(f"{name}.session_number has empty values")
+        raise empty_values(name, "session_number")
     if pd.api.types.is_bool_dtype(col):
-        raise ScoringInputError(f"{name}.session_number must be whole numbers")
+        raise sessions_not_whole(name)
     if not pd.api.types.is_numeric_dtype(col):
         try:
             col = pd.to_numeric(col)
         except (TypeError, ValueError):
-            raise ScoringInputError(f"{name}.session_number must be whole numbers") from None
+            raise sessions_not_whole(name) from None
     values = col.to_numpy()
     if values.dtype.kind == "f" and not np.all(values == np.round(values)):
-        raise ScoringInputError(f"{name}.session_number must be whole numbers")
+        raise sessions_not_whole(name)
     values = values.astype(np.int64)
     if (values < 0).any():
-        raise ScoringInputError(f"{name}.session_number must not be negative")
+        raise session_negative(name)
     return values
 
 
@@ -137,9 +223,9 @@ def _dates(col: pd.Series, name: str) -> np.ndarray:
         try:
             raw = pd.to_datetime(col).to_numpy()
         except (TypeError, ValueError) as exc:
-            raise ScoringInputError(f"{name}.held_on must hold dates ({exc})") from None
+            raise not_dates(name, exc) from None
     if np.isnat(raw).any():
-        raise ScoringInputError(f"{name}.held_on has empty values")
+        raise empty_values(name, "held_on")
     return raw.astype("datetime64[D]").astype("datetime64[ns]")
 
 
@@ -200,12 +286,12 @@ def check_ratings(ratings: pd.DataFrame) -> CheckedRatings:
     """Validate the ratings frame against the contract or raise ``ScoringInputError``."""
     frame = _require_columns(ratings, "ratings", RATINGS.required)
     client_code, client_uniques = _labels(
-        frame[RATINGS.client_id], "ratings.client_id", strings=True
+        frame[RATINGS.client_id], "ratings", "client_id", strings=True
     )
     sessions = _session_numbers(frame[RATINGS.session_number], "ratings")
     held_on = _dates(frame[RATINGS.held_on], "ratings")
     instrument_code, instrument_uniques = _labels(
-        frame[RATINGS.instrument], "ratings.instrument", strings=False
+        frame[RATINGS.instrument], "ratings", "instrument", strings=False
     )
 
     def client(i: int) -> str:
@@ -213,27 +299,25 @@ def check_ratings(ratings: pd.DataFrame) -> CheckedRatings:
 
     total_col = frame[RATINGS.total]
     if pd.api.types.is_bool_dtype(total_col):
-        raise ScoringInputError("ratings.total must be numbers")
+        raise totals_not_numbers()
     if not pd.api.types.is_numeric_dtype(total_col):
         try:
             total_col = pd.to_numeric(total_col)
         except (TypeError, ValueError):
-            raise ScoringInputError("ratings.total must be numbers") from None
+            raise totals_not_numbers() from None
     total = total_col.to_numpy(dtype=np.float64)
     if np.isnan(total).any():
         i = int(np.flatnonzero(np.isnan(total))[0])
-        raise ScoringInputError(
-            f"ratings.total is empty for client {client(i)} session {sessions[i]}"
-        )
+        raise total_empty(client(i), sessions[i])
     talk_col = frame[RATINGS.wants_to_talk]
     if talk_col.dtype == np.bool_:
         wants = talk_col.to_numpy()
     elif pd.isna(talk_col.to_numpy(dtype=object)).any():
-        raise ScoringInputError("ratings.wants_to_talk has empty values; use true or false")
+        raise talk_empty()
     else:
         uniques = set(pd.unique(talk_col).tolist())
         if not uniques <= {True, False}:
-            raise ScoringInputError("ratings.wants_to_talk must be true or false")
+            raise talk_not_bool()
         wants = talk_col.to_numpy().astype(bool)
 
     items: dict[str, np.ndarray] = {}
@@ -241,44 +325,31 @@ def check_ratings(ratings: pd.DataFrame) -> CheckedRatings:
         try:
             instrument = get_instrument(instrument_id)
         except UnknownInstrument:
-            raise ScoringInputError(f"ratings.instrument {instrument_id!r} is unknown") from None
+            raise unknown_instrument(instrument_id) from None
         rows = instrument_code == instrument_uniques.tolist().index(instrument_id)
         lo, hi = instrument.total_min, instrument.total_max
         bad_total = rows & ((total < lo) | (total > hi))
         if bad_total.any():
             i = int(np.flatnonzero(bad_total)[0])
-            raise ScoringInputError(
-                f"ratings.total {total[i]:g} for client {client(i)} session {sessions[i]} "
-                f"is outside {lo:g}..{hi:g} for {instrument_id}"
-            )
+            raise total_outside(total[i], client(i), sessions[i], instrument)
         for key in instrument.item_keys:
             if key not in frame.columns:
-                raise ScoringInputError(
-                    f"ratings is missing item column {key!r} needed for {instrument_id} rows"
-                )
+                raise item_column_missing(key, instrument_id)
             if key not in items:
                 items[key] = frame[key].to_numpy(dtype=np.float64)
             values = items[key]
             empty = rows & np.isnan(values)
             if empty.any():
                 i = int(np.flatnonzero(empty)[0])
-                raise ScoringInputError(
-                    f"item {key!r} is empty for client {client(i)} session {sessions[i]} "
-                    f"({instrument_id}); score only complete forms"
-                )
+                raise item_empty(key, client(i), sessions[i], instrument_id)
             outside = rows & ((values < instrument.item_min) | (values > instrument.item_max))
             if outside.any():
                 i = int(np.flatnonzero(outside)[0])
-                raise ScoringInputError(
-                    f"item {key!r} is {values[i]:g} for client {client(i)} session "
-                    f"{sessions[i]}, outside {instrument.item_min:g}..{instrument.item_max:g}"
-                )
+                raise item_outside(key, values[i], client(i), sessions[i], instrument)
     if len(sessions):
         dup = _first_duplicate(client_uniques, client_code, sessions)
         if dup is not None:
-            raise ScoringInputError(
-                f"ratings has more than one row for client {dup[0]} session {dup[1]}"
-            )
+            raise duplicate_row("ratings", *dup)
     return CheckedRatings(
         session_number=sessions,
         held_on=held_on,
@@ -296,16 +367,14 @@ def check_sessions(sessions: pd.DataFrame) -> CheckedSessions:
     """Validate the sessions frame against the contract or raise ``ScoringInputError``."""
     frame = _require_columns(sessions, "sessions", SESSIONS.required)
     client_code, client_uniques = _labels(
-        frame[SESSIONS.client_id], "sessions.client_id", strings=True
+        frame[SESSIONS.client_id], "sessions", "client_id", strings=True
     )
     numbers = _session_numbers(frame[SESSIONS.session_number], "sessions")
     held_on = _dates(frame[SESSIONS.held_on], "sessions")
     if len(numbers):
         dup = _first_duplicate(client_uniques, client_code, numbers)
         if dup is not None:
-            raise ScoringInputError(
-                f"sessions has more than one row for client {dup[0]} session {dup[1]}"
-            )
+            raise duplicate_row("sessions", *dup)
     return CheckedSessions(
         session_number=numbers,
         held_on=held_on,

@@ -257,8 +257,8 @@ def catch_up(database: Database) -> None:
                 if not state.wanted:
                     state.running = False  # in the same breath as the check: no lost wake-up
                     return
-            # A pass's fixed cost (queries, one vectorised evaluation) is most of what
-            # scoring one client costs, and it holds the interpreter lock the phones'
+            # A pass's fixed cost (queries; for a batch, one vectorised evaluation) is most
+            # of what scoring a client costs, and it holds the interpreter lock the phones'
             # submissions need: while answers keep coming, let them gather into one pass.
             time.sleep(max(0.0, state.last_started + interval - time.monotonic()))
             with state.lock:

@@ -11,12 +11,14 @@ the hot path and holds the database's write lock. It reads and writes plain rows
 (SQLAlchemy Core, not ORM objects), compares what is stored with what was computed,
 and writes only what changed: a new rating changes a handful of rows out of a
 client's whole history, and loading and dirty-checking an ORM object for every one of
-them was most of a submission's cost.
+them was most of a submission's cost. One client is scored by ``scoring.one_client``
+(plain Python, well under a millisecond), a batch by ``scoring.evaluate``; both give
+the same records (``scoring.records``), which is all the reconcile reads.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -35,8 +37,10 @@ from backend.ratings.models import Rating
 from backend.therapy.models import TherapySession
 from scoring import RULES_VERSION, ScoringConfig, estimate_psychometrics, evaluate
 from scoring.episodes import EPISODE_COLUMNS
-from scoring.evaluate import FLAG_COLUMNS, Evaluation
+from scoring.evaluate import FLAG_COLUMNS
 from scoring.instruments import all_item_keys
+from scoring.one_client import score_client
+from scoring.records import Record, ScoreRecords, evaluation_records
 from scoring.rules import CLIENT_REQUEST_RULE, EPISODE_RULES, RULE_NAMES
 from scoring.schema import ScoringInputError
 from scoring.summary import SUMMARY_COLUMNS
@@ -67,14 +71,15 @@ _SUMMARY_KEY = ("client_id",)
 _SUMMARY_COMPUTED = (*_computed_columns(SUMMARY_COLUMNS, _SUMMARY, _SUMMARY_KEY), "rules_version")
 
 
-def history_frames(db: Session, client_ids: Sequence[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The scoring input for these clients: their ratings and every session held.
+#: One row per session held: client_id, session_number, held_on, the instrument the
+#: session was planned with, then its rating's instrument, scores, total and wants_to_talk
+#: (None when unrated).
+HistoryRow = tuple[int, int, date, str, str | None, dict | None, float | None, bool | None]
 
-    One query reads every session with its rating, if any; the frames are built a
-    column at a time. ``therapy_sessions`` also carries the instrument each session was planned
-    with, which scoring ignores and flag syncing needs (see ``_sync_flags``).
-    """
-    rows = db.execute(
+
+def history_rows(db: Session, client_ids: Sequence[int]) -> Sequence[HistoryRow]:
+    """Every session these clients have held, with its rating if any: one query."""
+    return db.execute(
         select(
             TherapySession.client_id,
             TherapySession.session_number,
@@ -89,12 +94,20 @@ def history_frames(db: Session, client_ids: Sequence[int]) -> tuple[pd.DataFrame
         .outerjoin(Rating, Rating.therapy_session_id == TherapySession.id)
         .where(TherapySession.client_id.in_(client_ids))
     ).all()
+
+
+def history_frames(db: Session, client_ids: Sequence[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The scoring input for these clients as frames: their ratings and every session held."""
+    return _frames(history_rows(db, client_ids))
+
+
+def _frames(rows: Sequence[HistoryRow]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Ratings and sessions frames, built a column at a time (``scoring.schema``'s contract)."""
     therapy_sessions = pd.DataFrame(
         {
             "client_id": [str(row[0]) for row in rows],
             "session_number": np.array([row[1] for row in rows], dtype=np.int64),
             "held_on": pd.to_datetime([row[2] for row in rows]),
-            "instrument": [row[3] for row in rows],
         }
     )
     rated = [row[:3] + row[4:] for row in rows if row[4] is not None]
@@ -125,20 +138,58 @@ def rescore_clients(*, db: Session, client_ids: Iterable[int], on: date | None =
     store_scores(db, ids, scores)
 
 
+def _client_records(rows: Sequence[HistoryRow]) -> tuple[list[Record], list[Record]]:
+    """One client's ratings and sessions as records (``scoring.schema``'s contract)."""
+    ratings, sessions = [], []
+    for client_id, number, held_on, _, instrument, scores, total, wants in rows:
+        client = str(client_id)
+        sessions.append({"client_id": client, "session_number": number, "held_on": held_on})
+        if instrument is not None:
+            ratings.append(
+                {
+                    **scores,  # the items, as keys of their own
+                    "client_id": client,
+                    "session_number": number,
+                    "held_on": held_on,
+                    "instrument": instrument,
+                    "total": total,
+                    "wants_to_talk": bool(wants),
+                }
+            )
+    return ratings, sessions
+
+
 @dataclass(frozen=True)
 class Scores:
-    """What scoring says about some clients, and the sessions it was computed from."""
+    """What scoring says about some clients, and the rows it was computed from."""
 
-    evaluation: Evaluation
-    therapy_sessions: pd.DataFrame
+    records: ScoreRecords
+    rows: Sequence[HistoryRow]
 
 
 def score_clients(db: Session, client_ids: Sequence[int], *, on: date | None = None) -> Scores:
     """Read these clients' history and score it: reads only, so it needs no write lock."""
-    ratings, therapy_sessions = history_frames(db, client_ids)
-    config = clinic_config(db)
-    evaluation = evaluate(ratings, therapy_sessions, today=on or today(), config=config)
-    return Scores(evaluation, therapy_sessions)
+    rows = history_rows(db, client_ids)
+    return score_rows(rows, client_ids, on=on or today(), config=clinic_config(db))
+
+
+def score_rows(
+    rows: Sequence[HistoryRow], client_ids: Sequence[int], *, on: date, config: ScoringConfig
+) -> Scores:
+    """Score the history these rows hold as of the day ``on``: one client in plain Python,
+    a batch vectorised.
+
+    Both paths give the same records (tests/scoring/test_one_client.py); a submission
+    rescores one client, where the vectorised path's fixed cost was most of the time.
+    """
+    if len(set(client_ids)) == 1:
+        ratings, sessions = _client_records(rows)
+        records = score_client(ratings, sessions, today=on, config=config)
+    else:
+        ratings_frame, sessions_frame = _frames(rows)
+        evaluation = evaluate(ratings_frame, sessions_frame, today=on, config=config)
+        records = evaluation_records(evaluation)
+    return Scores(records, rows)
 
 
 def clinic_config(db: Session) -> ScoringConfig:
@@ -180,38 +231,47 @@ def calibrate(db: Session) -> list[ScoringCalibration]:
 def store_scores(db: Session, client_ids: Sequence[int], scores: Scores) -> None:
     """Write what ``scores`` says about these clients (it may hold others: they are left)."""
     ids = sorted(set(client_ids))
-    keep = [str(client_id) for client_id in ids]
-    result, therapy_sessions = scores.evaluation, scores.therapy_sessions
+    to_store = rows_to_store(scores, ids)
     now = utcnow()
-    _sync_flags(db, ids, _of(result.flags, keep), therapy_sessions, now)
-    _sync_episodes(db, ids, _of(result.episodes, keep), now)
-    _sync_summaries(db, ids, _of(result.summary, keep), now)
+    _sync_flags(db, ids, to_store.flags, now)
+    _sync_episodes(db, ids, to_store.episodes, now)
+    _sync_summaries(db, ids, to_store.summaries, now)
     _resolve_repaired(db, ids, now)
 
 
-def _of(frame: pd.DataFrame, client_ids: list[str]) -> pd.DataFrame:
-    return frame[frame["client_id"].isin(client_ids)]
+#: A stored row as scoring decides it: its key, and the values of its computed columns.
+Computed = tuple[tuple[Any, ...], dict[str, Any]]
 
 
-def _records(frame: pd.DataFrame, columns: Sequence[str]) -> Iterator[dict[str, Any]]:
-    """Rows as dicts of plain Python values: NaN, NaT and NA become None."""
-    values = {name: frame[name].astype(object).tolist() for name in columns}
-    for position in range(len(frame)):
-        yield {name: _none(values[name][position]) for name in columns}
+@dataclass(frozen=True)
+class RowsToStore:
+    """Scoring's records for some clients, converted to the rows their tables store."""
+
+    flags: list[Computed]
+    episodes: list[Computed]
+    summaries: list[Computed]
 
 
-def _none(value: object) -> object:
-    if value is None or isinstance(value, list | dict | str):
-        return value
-    return None if pd.isna(value) else value
+def rows_to_store(scores: Scores, client_ids: Sequence[int]) -> RowsToStore:
+    """What the tables should hold for these clients: each record through its table's
+    converter. Pure: the reconcile then compares it with what is stored."""
+    keep = {str(client_id) for client_id in client_ids}
+    records = scores.records
+
+    def convert(spec: _Table, rows: list[Record]) -> list[Computed]:
+        return [spec.convert(row) for row in rows if row["client_id"] in keep]
+
+    flags = convert(_FLAGS, records.flags)
+    _with_planned_instruments(flags, scores.rows)
+    return RowsToStore(
+        flags=flags,
+        episodes=convert(_EPISODES, records.episodes),
+        summaries=convert(_SUMMARIES, records.summary),
+    )
 
 
 def _number(value: object) -> float | None:
     return None if value is None else round(float(value), 3)
-
-
-def _day(value: object) -> date | None:
-    return None if value is None else pd.Timestamp(value).date()
 
 
 def _differs(before: Row, computed: dict[str, Any]) -> bool:
@@ -258,7 +318,7 @@ class _Reconciled:
 
 
 def _reconcile(
-    db: Session, spec: _Table, ids: list[int], frame: pd.DataFrame, now: datetime
+    db: Session, spec: _Table, ids: list[int], rows: list[Computed], now: datetime
 ) -> _Reconciled:
     """Load the stored rows by key, insert what is new, update what changed."""
     table = spec.table
@@ -270,9 +330,7 @@ def _reconcile(
         )
     }
     new, changed, seen = [], [], set()
-    scored = (*spec.key, *(name for name in spec.computed if name in frame.columns))
-    for record in _records(frame, scored):
-        key, computed = spec.convert(record)
+    for key, computed in rows:
         seen.add(key)
         before = stored.get(key)
         if before is None:
@@ -286,24 +344,20 @@ def _reconcile(
     return _Reconciled(new, [row for key, row in stored.items() if key not in seen])
 
 
-def _flags_table(therapy_sessions: pd.DataFrame) -> _Table:
+def _flag(row: Record) -> Computed:
+    key = (int(row["client_id"]), int(row["session_number"]), row["rule"], row["item"] or "")
+    return key, {name: row[name] for name in _FLAG_COMPUTED}
+
+
+def _with_planned_instruments(flags: list[Computed], history: Sequence[HistoryRow]) -> None:
+    """Sessions missed before a client's first rating have no rated instrument; such a
+    flag belongs to the one the session was planned with."""
     planned: dict[tuple[int, int], str] = {}
-
-    def convert(row: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        key = (int(row["client_id"]), int(row["session_number"]), row["rule"], row["item"] or "")
-        computed = {name: row[name] for name in _FLAG_COMPUTED}
-        computed["held_on"] = _day(computed["held_on"])
+    for key, computed in flags:
         if computed["instrument"] is None:
-            # Sessions missed before a client's first rating have no rated instrument;
-            # the flag belongs to the one the session was planned with.
             if not planned:
-                planned.update(_planned_instruments(therapy_sessions))
+                planned.update({(held[0], held[1]): held[3] for held in history})
             computed["instrument"] = planned[key[:2]]
-        return key, computed
-
-    return _Table(
-        _FLAG, _FLAG_KEY, _FLAG_COMPUTED, convert, _refreshed_flag, _opened, _FLAG_BOOKKEEPING
-    )
 
 
 def _opened(now: datetime) -> dict[str, Any]:
@@ -322,10 +376,13 @@ def _refreshed_flag(before: Row, computed: dict[str, Any], now: datetime) -> dic
     return {"status": status, "withdrawn_reason": None, **computed}
 
 
-def _sync_flags(
-    db: Session, ids: list[int], flags: pd.DataFrame, therapy_sessions: pd.DataFrame, now: datetime
-) -> None:
-    reconciled = _reconcile(db, _flags_table(therapy_sessions), ids, flags, now)
+_FLAGS = _Table(
+    _FLAG, _FLAG_KEY, _FLAG_COMPUTED, _flag, _refreshed_flag, _opened, _FLAG_BOOKKEEPING
+)
+
+
+def _sync_flags(db: Session, ids: list[int], flags: list[Computed], now: datetime) -> None:
+    reconciled = _reconcile(db, _FLAGS, ids, flags, now)
     queue_urgent_alerts(db, raised=reconciled.new)  # in this transaction: flag and mail
     gone = [row for row in reconciled.gone if row.status in _LIVE]
     if gone:
@@ -372,23 +429,17 @@ def withdrawal_reason(rule: str, rules_version: str) -> str:
     return "Withdrawn: with the ratings as they now stand, the rules no longer raise this flag."
 
 
-def _planned_instruments(therapy_sessions: pd.DataFrame) -> dict[tuple[int, int], str]:
-    held = therapy_sessions
-    keys = zip(held["client_id"].astype(int), held["session_number"], strict=True)
-    return dict(zip(keys, held["instrument"], strict=True))
-
-
 def _episode(row: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
     closed = row["closed_session"]
     computed = {
         **{name: row[name] for name in _EPISODE_COMPUTED},
-        "opened_on": _day(row["opened_on"]),
+        "opened_on": row["opened_on"],
         "pre_rupture_mean": _number(row["pre_rupture_mean"]),
         "pre_rupture_sd": _number(row["pre_rupture_sd"]),
         "recovery_threshold": _number(row["recovery_threshold"]),
         "lowest_total": float(row["lowest_total"]),
         "closed_session": None if closed is None else int(closed),
-        "closed_on": _day(row["closed_on"]),
+        "closed_on": row["closed_on"],
     }
     return (int(row["client_id"]), row["instrument"], int(row["opened_session"])), computed
 
@@ -396,7 +447,7 @@ def _episode(row: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
 _EPISODES = _Table(_EPISODE, _EPISODE_KEY, _EPISODE_COMPUTED, _episode)
 
 
-def _sync_episodes(db: Session, ids: list[int], episodes: pd.DataFrame, now: datetime) -> None:
+def _sync_episodes(db: Session, ids: list[int], episodes: list[Computed], now: datetime) -> None:
     gone = [row.id for row in _reconcile(db, _EPISODES, ids, episodes, now).gone]
     if gone:
         db.execute(delete(_EPISODE).where(_EPISODE.c.id.in_(gone)))
@@ -421,7 +472,7 @@ def _summary(row: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
         **{name: row[name] for name in _SUMMARY_SCORED if name != "client_id"},
         "ratings_count": int(row["ratings_count"]),
         "last_session_number": None if number is None else int(number),
-        "last_held_on": _day(row["last_held_on"]),
+        "last_held_on": row["last_held_on"],
         **{name: _number(row[name]) for name in _SUMMARY_NUMBERS},
         "recent_totals": [float(t) for t in (row["recent_totals"] or [])],
         "sessions_without_rating": int(row["sessions_without_rating"]),
@@ -436,7 +487,7 @@ _SUMMARIES = _Table(
 )
 
 
-def _sync_summaries(db: Session, ids: list[int], summary: pd.DataFrame, now: datetime) -> None:
+def _sync_summaries(db: Session, ids: list[int], summary: list[Computed], now: datetime) -> None:
     _reconcile(db, _SUMMARIES, ids, summary, now)  # a summary is never removed here
 
 

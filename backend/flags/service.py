@@ -185,21 +185,21 @@ def ranges_of_client(*, session: Session, caller: Caller, code: str) -> list[Ran
 
 def ranges_for_client(*, session: Session, client_id: int) -> list[RangePublic]:
     """``ranges_of_client`` for a client already in the caller's scope (the client page)."""
-    ranges = score_clients(session, [client_id]).evaluation.ranges
+    ranges = score_clients(session, [client_id]).records.ranges
     return [
         RangePublic(
-            session_number=int(row.session_number),
-            instrument=row.instrument,
-            total=float(row.total),
-            usual=_rounded(row.usual),
-            usual_sd=_rounded(row.usual_sd),
-            usual_low=_rounded(row.usual_low),
-            change_from_previous=_rounded(row.change_from_previous),
-            in_episode=bool(row.in_episode),
+            session_number=row["session_number"],
+            instrument=row["instrument"],
+            total=row["total"],
+            usual=_rounded(row["usual"]),
+            usual_sd=_rounded(row["usual_sd"]),
+            usual_low=_rounded(row["usual_low"]),
+            change_from_previous=_rounded(row["change_from_previous"]),
+            in_episode=row["in_episode"],
         )
-        for row in ranges.itertuples(index=False)
+        for row in ranges
     ]
 
 
-def _rounded(value: float) -> float | None:
-    return None if value != value else round(float(value), 2)
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
