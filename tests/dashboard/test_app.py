@@ -370,8 +370,24 @@ def test_an_admin_sees_administration_only_and_adds_a_client(backend, clinic) ->
     next(b for b in at.button if b.label == "Delete client").click().run()
     assert not at.exception
     assert code not in set(at.dataframe[1].value["Client"])
-    with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page("app_pages/caseload.py")  # not in an admin's navigation
+
+
+@pytest.mark.parametrize(
+    ("role", "not_theirs", "home"),
+    [
+        ("admin", "app_pages/caseload.py", "Administration"),
+        ("admin", "app_pages/client.py", "Administration"),
+        ("therapist", "app_pages/team.py", "My caseload"),
+        ("therapist", "app_pages/audit.py", "My caseload"),
+        ("supervisor", "app_pages/admin.py", "Team overview"),
+    ],
+)
+def test_a_page_the_role_may_not_open_gives_its_home_page(
+    backend, clinic, role, not_theirs, home
+) -> None:
+    at = app_as(backend, getattr(clinic, role)).switch_page(not_theirs).run()
+    assert not at.exception
+    assert at.title[0].value == home
 
 
 def test_an_admin_finds_a_client_by_part_of_its_code(backend, clinic) -> None:
