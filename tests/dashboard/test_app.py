@@ -87,6 +87,28 @@ def test_a_therapist_signs_in_and_sees_only_their_own_clients(backend, clinic) -
     assert "Urgent" in first["Attention"]
 
 
+def test_signing_in_hands_the_sign_in_to_the_browser_without_deprecated_streamlit(
+    backend, clinic, monkeypatch
+) -> None:
+    """The hidden form that trades the one-time ticket for the HttpOnly cookie is drawn
+    with no call Streamlit warns about (``components.v1.html`` logged one each sign-in)."""
+    from streamlit import deprecation_util
+
+    warned: list[str] = []
+    monkeypatch.setattr(
+        deprecation_util, "show_deprecation_warning", lambda message, **_: warned.append(message)
+    )
+    at = app_as(backend, None)
+    at.text_input(key="email").input(clinic.therapist.user.email)
+    at.text_input(key="password").input(PASSWORD)
+    at.button[0].click().run()
+    assert not at.exception
+    (hand_over,) = at.sidebar.get("iframe")
+    assert f"{backend.url}/api/auth/browser-session" in hand_over.proto.srcdoc
+    assert at.session_state["browser_ticket"] in hand_over.proto.srcdoc
+    assert warned == []
+
+
 def test_a_wrong_password_is_a_short_message(backend, clinic) -> None:
     at = app_as(backend, None)
     at.text_input(key="email").input(clinic.therapist.user.email)
