@@ -5,6 +5,10 @@ Run from the repository root (``make run``) so ``.streamlit/config.toml`` applie
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
 import streamlit as st
 
 from dashboard import session
@@ -24,39 +28,85 @@ session.resume_from_cookie()
 session.check_idle()
 session.retry_sign_out()
 
-SIGN_IN = st.Page(sign_in_page, title="Sign in", icon=":material/login:")
-CASELOAD = st.Page(
-    "app_pages/caseload.py", title="My caseload", icon=":material/groups:", url_path="caseload"
-)
-TEAM_CASELOAD = st.Page(
-    "app_pages/caseload.py", title="Team caseload", icon=":material/groups:", url_path="caseload"
-)
-CLIENT = st.Page("app_pages/client.py", title="Client", icon=":material/person:", url_path="client")
-TEAM = st.Page(
-    "app_pages/team.py", title="Team overview", icon=":material/insights:", url_path="team"
-)
-ADMIN = st.Page(
-    "app_pages/admin.py", title="Administration", icon=":material/settings:", url_path="admin"
-)
-NOTIFICATIONS = st.Page(
-    "app_pages/notifications.py",
-    title="Notifications",
-    icon=":material/mail:",
-    url_path="notifications",
-)
-AUDIT = st.Page(
-    "app_pages/audit.py", title="Audit trail", icon=":material/policy:", url_path="audit"
-)
 
-PAGES_BY_ROLE = {
-    "therapist": [CASELOAD, CLIENT, NOTIFICATIONS],
-    "supervisor": [TEAM, TEAM_CASELOAD, CLIENT, AUDIT, NOTIFICATIONS],
-    "admin": [ADMIN, AUDIT, NOTIFICATIONS],
+@dataclass(frozen=True)
+class PageFile:
+    """A page's script, with the title it has for a role that does not name it otherwise."""
+
+    script: str
+    title: str
+    icon: str
+
+
+#: Every page by its own address: ``/caseload``, ``/team`` ... (the weekly emails link them).
+PAGE_FILES = {
+    "caseload": PageFile("app_pages/caseload.py", "Caseload", ":material/groups:"),
+    "client": PageFile("app_pages/client.py", "Client", ":material/person:"),
+    "team": PageFile("app_pages/team.py", "Team overview", ":material/insights:"),
+    "admin": PageFile("app_pages/admin.py", "Administration", ":material/settings:"),
+    "audit": PageFile("app_pages/audit.py", "Audit trail", ":material/policy:"),
+    "notifications": PageFile("app_pages/notifications.py", "Notifications", ":material/mail:"),
 }
+#: The addresses each role may open, with the title it reads there; the home page first.
+PAGES_BY_ROLE = {
+    "therapist": {"caseload": "My caseload", "client": "Client", "notifications": "Notifications"},
+    "supervisor": {
+        "team": "Team overview",
+        "caseload": "Team caseload",
+        "client": "Client",
+        "audit": "Audit trail",
+        "notifications": "Notifications",
+    },
+    "admin": {"admin": "Administration", "audit": "Audit trail", "notifications": "Notifications"},
+}
+#: What the hidden page at the app's root is called inside Streamlit; no link shows it.
+ROOT_ALIAS = "home"
+
+SIGN_IN = st.Page(sign_in_page, title="Sign in", icon=":material/login:")
+
+
+def page_at(address: str, title: str | None = None, **options: Any) -> st.Page:
+    file = PAGE_FILES[address]
+    return st.Page(
+        file.script, title=title or file.title, icon=file.icon, url_path=address, **options
+    )
+
+
+def hidden_addresses(shown: Iterable[str]) -> list[st.Page]:
+    """Every other address, hidden: Streamlit answers an address the first run of a page
+    load did not pass to ``st.navigation`` with its "Page not found" dialog."""
+    return [page_at(a, visibility="hidden") for a in PAGE_FILES if a not in shown]
+
+
+def role_navigation(role: str | None) -> tuple[list[st.Page], list[st.Page]]:
+    """The role's pages at their own addresses, home first, then the addresses it may not
+    open.
+
+    Streamlit serves its default page at the root and only there (``/team`` would be
+    "Page not found" if the team overview were the default), so the default is a hidden
+    copy of the home page at the root, and ``/team`` stays the team overview's address.
+    """
+    titles = PAGES_BY_ROLE.get(role or "")
+    if not titles:
+        return [SIGN_IN], []
+    (home, home_title), *_ = titles.items()
+    mine = [page_at(address, title) for address, title in titles.items()]
+    root = st.Page(
+        PAGE_FILES[home].script,
+        title=home_title,
+        icon=PAGE_FILES[home].icon,
+        url_path=ROOT_ALIAS,
+        default=True,
+        visibility="hidden",
+    )
+    return [*mine, root], hidden_addresses(titles)
+
 
 if session.is_signed_in():
-    pages = PAGES_BY_ROLE.get(session.role() or "", [SIGN_IN])
-    page = st.navigation(pages)
+    mine, not_mine = role_navigation(session.role())
+    page = st.navigation([*mine, *not_mine])
+    if page in not_mine:  # e.g. a therapist given a supervisor's link: their own home
+        st.switch_page(mine[0])
     with st.sidebar:
         session.load_chart_code_after_refresh()
         user = session.user()
@@ -87,9 +137,7 @@ if session.is_signed_in():
 else:
     # Every address stays valid while signed out: /client?client=CODE shows the sign-in
     # form and, once signed in, that client (not "Page not found").
-    page = st.navigation(
-        [SIGN_IN, CASELOAD, CLIENT, TEAM, ADMIN, AUDIT, NOTIFICATIONS], position="hidden"
-    )
+    page = st.navigation([SIGN_IN, *hidden_addresses(())], position="hidden")
 
 try:
     if session.is_signed_in():

@@ -14,7 +14,6 @@ import time
 from typing import Any
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from dashboard.api import (
     BROWSER_COOKIE,
@@ -103,13 +102,18 @@ def hand_over_to_browser() -> None:
     if not ticket:
         return
     action = html.escape(f"{browser_api_url()}/api/auth/browser-session", quote=True)
-    components.html(
-        f'<form id="t" method="post" action="{action}" target="sink">'
-        f'<input type="hidden" name="ticket" value="{html.escape(ticket, quote=True)}"></form>'
-        '<iframe name="sink" title="sign-in" hidden></iframe>'
-        '<script>document.getElementById("t").submit()</script>',
-        height=0,
-    )
+    # A frame of its own (st.iframe, which replaces components.v1.html) runs the script;
+    # st.iframe is at least 1 px high, so its container is hidden, as an empty gap would show.
+    st.html("<style>.st-key-browser_session { display: none; }</style>")
+    with st.container(key="browser_session"):
+        st.iframe(
+            f'<form id="t" method="post" action="{action}" target="sink">'
+            f'<input type="hidden" name="ticket" value="{html.escape(ticket, quote=True)}">'
+            '</form><iframe name="sink" title="sign-in" hidden></iframe>'
+            '<script>document.getElementById("t").submit()</script>',
+            height=1,
+            alt="Sign-in hand-over to this browser",
+        )
 
 
 def revoke(token: str, *, attempts: int = SIGN_OUT_ATTEMPTS) -> bool:

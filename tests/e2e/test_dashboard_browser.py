@@ -146,7 +146,7 @@ def test_back_and_forward_move_between_the_caseload_and_clients(
 ) -> None:
     page = browser_page
     first, second = clinic.ruptured.code, clinic.calm.code
-    sign_in(page, dashboard_url, clinic.therapist.user.email)
+    sign_in(page, f"{dashboard_url}/caseload", clinic.therapist.user.email)
     page.get_by_role("heading", name="My caseload").wait_for(timeout=TIMEOUT_MS)
     page.get_by_role("link", name="Open client page").click()
     client_heading(page, first).wait_for(timeout=TIMEOUT_MS)
@@ -157,8 +157,58 @@ def test_back_and_forward_move_between_the_caseload_and_clients(
     client_heading(page, first).wait_for(timeout=TIMEOUT_MS)
     page.go_back()
     page.get_by_role("heading", name="My caseload").wait_for(timeout=TIMEOUT_MS)
+    assert page.url == f"{dashboard_url}/caseload"  # not /?client=CODE
     page.go_forward()
     client_heading(page, first).wait_for(timeout=TIMEOUT_MS)
+    page.get_by_role("link", name="My caseload").click()
+    page.get_by_role("heading", name="My caseload").wait_for(timeout=TIMEOUT_MS)
+    assert page.url == f"{dashboard_url}/caseload"
+
+
+def wait_for_the_sign_in_cookie(page) -> None:
+    """Until the browser has redeemed its one-time ticket for the HttpOnly cookie."""
+    for _ in range(50):
+        if any(c["name"] == "rapport_session" for c in page.context.cookies()):
+            return
+        page.wait_for_timeout(200)
+    raise AssertionError("the browser never received the sign-in cookie")
+
+
+def shows_without_page_not_found(page, address: str, heading: str) -> None:
+    """Signed in, the page's own heading at its own address, no "Page not found" dialog
+    over it, and the controls behind it usable (a modal dialog makes the page inert)."""
+    page.get_by_role("heading", name=heading).wait_for(timeout=TIMEOUT_MS)
+    page.locator("[data-testid=stStatusWidget]").wait_for(state="hidden", timeout=TIMEOUT_MS)
+    assert page.get_by_role("dialog").count() == 0
+    assert page.get_by_text("Page not found").count() == 0
+    assert page.url == address
+    page.get_by_role("button", name="Sign out").click(trial=True, timeout=5000)
+
+
+@pytest.mark.parametrize(
+    ("role", "home", "heading", "not_theirs"),
+    [
+        ("supervisor", "/team", "Team overview", "/admin"),
+        ("therapist", "/caseload", "My caseload", "/team"),
+        ("admin", "/admin", "Administration", "/caseload"),
+    ],
+)
+def test_each_role_opens_its_home_page_at_its_own_address(
+    browser_page, dashboard_url, backend, clinic, role, home, heading, not_theirs
+) -> None:
+    """As a link in the weekly email does: signed out, the address shows the sign-in form
+    and then its page; signed in (the cookie, in a new page load), the page at once; and
+    a page the role may not open gives the role's home page instead."""
+    page = browser_page
+    sign_in(page, f"{dashboard_url}{home}", getattr(clinic, role).user.email)
+    shows_without_page_not_found(page, f"{dashboard_url}{home}", heading)
+    wait_for_the_sign_in_cookie(page)
+
+    page.goto(f"{dashboard_url}{home}")
+    shows_without_page_not_found(page, f"{dashboard_url}{home}", heading)
+
+    page.goto(f"{dashboard_url}{not_theirs}")
+    shows_without_page_not_found(page, f"{dashboard_url}{home}", heading)
 
 
 def test_a_pasted_client_link_opens_that_client_after_signing_in(
