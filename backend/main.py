@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -168,6 +170,16 @@ def _has_methods(route: BaseRoute) -> bool:
     return bool(getattr(route, "methods", None)) and hasattr(route, "path_regex")
 
 
+@functools.cache  # once per process: the tests start the app once per test
+def _freeze_what_startup_loaded() -> None:
+    """Take what the process loaded to serve (modules, schemas, SQLAlchemy's metadata,
+    pandas: about 190,000 objects) out of the garbage collector's full passes, which
+    otherwise walk all of it in whichever request they fall on (0.1-0.2 s; numbers in
+    docs/decisions.md, "The caseload in one query of plain columns")."""
+    gc.collect()
+    gc.freeze()
+
+
 @asynccontextmanager
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     """Before serving, score what an earlier run queued and did not get to (a crash, a
@@ -176,6 +188,7 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     ``/health/ready`` says so, and the next pass scores. Then take part in running the
     scheduled jobs (``backend/jobs/schedule.py``), and run the notification sender beside
     the API until it stops."""
+    _freeze_what_startup_loaded()
     try:
         database = get_database()
         await run_in_threadpool(queue_outdated, database)

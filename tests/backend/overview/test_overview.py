@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import update
 
-from backend.clock import today
+from backend.clock import today, utcnow
+from backend.factories import add_client, add_therapy_session
+from backend.flags.models import ClientSummary
 from backend.ratings.models import Rating
 from tests.backend.factories import (
     alliance4,
@@ -128,6 +131,150 @@ def test_a_supervisor_sees_their_team_and_no_other(
         therapist.user.display_name,
         colleague.user.display_name,
     }
+
+
+def test_a_supervisors_caseload_answers_every_field_in_order(
+    api, db, supervisor, therapist, colleague, outsider
+) -> None:
+    """The whole answer, byte for byte: a scored client with open flags, a client with a
+    flag that scoring has not summarised yet, and a client with nothing recorded."""
+    now, on = utcnow(), today()
+    with db.writing() as session:
+        scored = add_client(session, therapist_id=therapist.id)
+        scored.label = "Tuesdays, après travail"
+        flagged = add_client(session, therapist_id=colleague.id)
+        untouched = add_client(session, therapist_id=colleague.id)
+        add_client(session, therapist_id=therapist.id, status="discharged")
+        add_client(session, therapist_id=outsider.id)
+        for client, held in ((scored, 3), (flagged, 1)):
+            for number in range(1, held + 1):
+                day = on - timedelta(days=7 * (held - number) + 9)
+                add_therapy_session(session, client=client, number=number, held_on=day)
+        session.add(
+            ClientSummary(
+                client_id=scored.id,
+                instrument="alliance4",
+                ratings_count=2,
+                last_held_on=on - timedelta(days=9),
+                latest_total=30.5,
+                change_from_previous=-6.0,
+                # Twelve totals, one stored as a whole number: ten are shown, all as floats.
+                recent_totals=[36.0, 36.5, 37, *([36.5] * 8), 30.5],
+                repair_status="open",
+                sessions_without_rating=1,
+                below_usual=2.25,
+                rules_version="test",
+            )
+        )
+        flags = {
+            "urgent": talk_flag(
+                client_id=scored.id,
+                session_number=3,
+                held_on=on - timedelta(days=9),
+                rule="drop",
+                severity="urgent",
+                created_at=now - timedelta(days=8, hours=1),
+            ),
+            "talk": talk_flag(
+                client_id=scored.id,
+                session_number=3,
+                held_on=on - timedelta(days=9),
+                created_at=now - timedelta(days=3),
+            ),
+            "seen": talk_flag(
+                client_id=scored.id,
+                session_number=2,
+                held_on=on - timedelta(days=16),
+                rule="dip",
+                severity="warning",
+                status="acknowledged",
+                created_at=now - timedelta(days=20),
+            ),
+            "flagged": talk_flag(
+                client_id=flagged.id,
+                session_number=1,
+                held_on=on - timedelta(days=9),
+                created_at=now - timedelta(days=2),
+            ),
+        }
+        session.add_all(flags.values())
+    quiet = {"urgent": 0, "warning": 0, "talk": 0, "info": 0}
+    empty = {
+        "instrument": None,
+        "ratings_count": 0,
+        "last_rated_on": None,
+        "days_since_last_rating": None,
+        "latest_total": None,
+        "change_from_previous": None,
+        "recent_totals": [],
+    }
+    expected = [
+        {
+            "code": scored.code,
+            "status": "active",
+            "therapist_id": therapist.id,
+            "therapist_name": therapist.user.display_name,
+            "instrument": "alliance4",
+            "sessions_count": 3,
+            "ratings_count": 2,
+            "last_rated_on": (on - timedelta(days=9)).isoformat(),
+            "days_since_last_rating": 9,
+            "latest_total": 30.5,
+            "change_from_previous": -6.0,
+            "recent_totals": [37.0, *([36.5] * 8), 30.5],
+            "open_flags": {**quiet, "urgent": 1, "talk": 1},
+            "top_severity": "urgent",
+            "oldest_unacknowledged_at": _json_time(flags["urgent"].created_at),
+            "oldest_unacknowledged_days": 8,
+            "repair_status": "open",
+            "sessions_without_rating": 1,
+            "label": "Tuesdays, après travail",
+        },
+        {
+            "code": flagged.code,
+            "status": "active",
+            "therapist_id": colleague.id,
+            "therapist_name": colleague.user.display_name,
+            **empty,
+            "sessions_count": 1,
+            "open_flags": {**quiet, "talk": 1},
+            "top_severity": "talk",
+            "oldest_unacknowledged_at": _json_time(flags["flagged"].created_at),
+            "oldest_unacknowledged_days": 2,
+            "repair_status": "none",
+            "sessions_without_rating": 0,
+            "label": None,
+        },
+        {
+            "code": untouched.code,
+            "status": "active",
+            "therapist_id": colleague.id,
+            "therapist_name": colleague.user.display_name,
+            **empty,
+            "sessions_count": 0,
+            "open_flags": quiet,
+            "top_severity": None,
+            "oldest_unacknowledged_at": None,
+            "oldest_unacknowledged_days": None,
+            "repair_status": "none",
+            "sessions_without_rating": 0,
+            "label": None,
+        },
+    ]
+    fields = list(expected[0])
+    expected = [{field: row[field] for field in fields} for row in expected]
+
+    answer = api.get("/api/caseload?status=active", headers=supervisor.headers)
+
+    assert answer.json() == expected
+    assert (
+        answer.content == json.dumps(expected, ensure_ascii=False, separators=(",", ":")).encode()
+    )
+
+
+def _json_time(at) -> str:
+    """A UTC time as the API writes it."""
+    return at.isoformat().replace("+00:00", "Z")
 
 
 def test_an_admin_reads_no_caseload_or_team_overview(api, db) -> None:
