@@ -16,7 +16,7 @@ from scoring.config import RULES_VERSION
 from scoring.frames import build_frame, object_array
 from scoring.history import RatingHistory
 from scoring.own_range import EPISODE_STATUSES, OwnRange
-from scoring.rules import _num
+from scoring.rules import number_text
 from scoring.vocabulary import EpisodeStatus, Severity
 
 #: Rules that open an episode (names the episode's ``trigger_rule``).
@@ -120,17 +120,17 @@ def episode_text(
     lowest: float,
 ) -> str:
     opened = (
-        f"Rupture at session {session}: total {_num(total)}, {_num(usual - total)} points "
-        f"below this client's usual {_num(usual)}"
+        f"Rupture at session {session}: total {number_text(total)}, "
+        f"{number_text(usual - total)} points below this client's usual {number_text(usual)}"
     )
     if status == EpisodeStatus.repaired:
         return (
             f"{opened}; repaired at session {closed_session}, when the total came back to "
-            f"{_num(closed_total)} (at least {_num(line)})."
+            f"{number_text(closed_total)} (at least {number_text(line)})."
         )
     if status == EpisodeStatus.unrepaired:
         return (
-            f"{opened}; not back to {_num(line)} within {within} ratings of its lowest "
-            f"point (lowest {_num(lowest)})."
+            f"{opened}; not back to {number_text(line)} within {within} ratings of its lowest "
+            f"point (lowest {number_text(lowest)})."
         )
-    return f"{opened}; waiting to see if the total comes back to {_num(line)}."
+    return f"{opened}; waiting to see if the total comes back to {number_text(line)}."

@@ -42,6 +42,8 @@ from scoring.rules import (
     item_low_text,
     low_items_text,
     missing_text,
+    number_text,
+    points_text,
     talk_request_text,
     unrepaired_text,
     with_items,
@@ -217,12 +219,12 @@ def _baseline_flags(client: str, h: History, w: Walked) -> list[Record]:
         below = usual - value
         text = baseline_text(
             level,
-            value,
-            usual,
-            below,
+            number_text(value),
+            number_text(usual),
+            points_text(below),
             opened == i,
             run,
-            totals[i - 1] if i else _NAN,
+            number_text(totals[i - 1] if i else _NAN),
             sessions[i - run + 1],
             sessions[opened],
         )
@@ -265,15 +267,15 @@ def _cutoff_flags(client: str, h: History, w: Walked) -> list[Record]:
     for start, count, last, ended in _standing_runs(below, may_start, h.t.cutoff_clear_run):
         from_start = start < min_prior and min_prior < n and known < below_line
         text = cutoff_text(
-            cutoff,
+            number_text(cutoff),
             count,
             ended,
             from_start,
             date_text(ratings[start].held_on),
             date_text(ratings[last].held_on),
-            totals[start],
-            totals[last],
-            known,
+            number_text(totals[start]),
+            number_text(totals[last]),
+            number_text(known),
         )
         evidence = {
             "value": _num(totals[start]),

@@ -46,15 +46,15 @@ class RuleHits:
 
 
 @lru_cache(maxsize=4096)
-def _num(value: float) -> str:
+def number_text(value: float) -> str:
     """'37.5', '38': totals repeat a lot, so each distinct value is formatted once."""
     text = f"{value:.1f}"
     return text[:-2] if text.endswith(".0") else text
 
 
-def _points(value: float) -> str:
+def points_text(value: float) -> str:
     """'1 point', '4.5 points'."""
-    text = _num(value)
+    text = number_text(value)
     return f"{text} point{'' if text == '1' else 's'}"
 
 
@@ -124,12 +124,12 @@ def low_items_text(instrument: Instrument, values: Sequence[float], item_cutoff:
     parts: list[str] = []
     for item, value in zip(instrument.items, values, strict=True):
         if value < cutoff:
-            parts.append(_low_item(item, _num(value), scale, not parts))
+            parts.append(_low_item(item, number_text(value), scale, not parts))
     return _joined(parts) if parts else ""
 
 
 def _item_scale(instrument: Instrument) -> str:
-    return f" of {_num(float(instrument.item_max))}"
+    return f" of {number_text(float(instrument.item_max))}"
 
 
 def _low_item(item: Item, value: Any, scale: str, first: bool) -> Any:
@@ -150,8 +150,8 @@ def _joined(parts: list[Any]) -> Any:
     return text
 
 
-def _nums(values: np.ndarray, fmt: Callable[[float], str] = _num) -> np.ndarray:
-    """``fmt`` (``_num``) of many values, each distinct value once, as an object array
+def _nums(values: np.ndarray, fmt: Callable[[float], str] = number_text) -> np.ndarray:
+    """``fmt`` (``number_text``) of many values, each distinct value once, as an object array
     that adds to strings elementwise."""
     unique, inverse = np.unique(values, return_inverse=True)
     return np.array([fmt(v) for v in unique.tolist()], dtype=object)[inverse.reshape(-1)]
@@ -189,7 +189,9 @@ def client_wants_to_talk(h: RatingHistory, own: OwnRange) -> RuleHits:
 
 
 def talk_request_text(total: float) -> str:
-    return f"The client asked to talk about how your sessions are going (total {_num(total)})."
+    return (
+        f"The client asked to talk about how your sessions are going (total {number_text(total)})."
+    )
 
 
 def below_personal_baseline(h: RatingHistory, own: OwnRange) -> RuleHits:
@@ -227,12 +229,12 @@ def below_personal_baseline(h: RatingHistory, own: OwnRange) -> RuleHits:
         map(
             baseline_text,
             level.tolist(),
-            value.tolist(),
-            usual.tolist(),
-            below.tolist(),
+            _nums(value).tolist(),
+            _nums(usual).tolist(),
+            _nums(below, points_text).tolist(),
             (opened == rows).tolist(),
             run.tolist(),
-            h.previous[rows].tolist(),
+            _nums(h.previous[rows]).tolist(),
             h.session[rows - run + 1].tolist(),
             h.session[opened].tolist(),
         )
@@ -263,12 +265,12 @@ def below_personal_baseline(h: RatingHistory, own: OwnRange) -> RuleHits:
 
 def baseline_text(
     level: int,
-    value: float,
-    usual: float,
-    below: float,
+    value: str,
+    usual: str,
+    below: str,
     opened_here: bool,
     run: int,
-    previous: float,
+    previous: str,
     run_from: int,
     opened_session: int,
 ) -> str:
@@ -276,14 +278,15 @@ def baseline_text(
 
     ``level`` codes into ``Level``; ``opened_here``: the rating opened its episode, the
     ``run``-th lower rating in a row since session ``run_from`` (``previous`` the total
-    before it); ``opened_session``: where its episode opened.
+    before it); ``opened_session``: where its episode opened. Numbers come written
+    (``number_text``; ``below`` by ``points_text``), so a caseload writes each once.
     """
-    head = f"Total {_num(value)} is {_points(below)} below this client's usual {_num(usual)}"
+    head = f"Total {value} is {below} below this client's usual {usual}"
     if level == POSSIBLE:
         return f"{head}. One lower rating like this is often an ordinary week; check in."
     if level == PROBABLE and opened_here and run == 2:
         return (
-            f"{head}, the second lower rating in a row (after {_num(previous)}). "
+            f"{head}, the second lower rating in a row (after {previous}). "
             "A strain in the relationship is likely."
         )
     if level == PROBABLE and opened_here and run > 2:
@@ -372,9 +375,10 @@ def unrepaired_text(
     latest: float,
 ) -> str:
     return (
-        f"The drop that began at session {opened_session} (total {_num(opened_total)} "
-        f"against a usual {_num(usual)}) has not come back within {int(within)} ratings of "
-        f"its lowest point ({_num(lowest)} at session {lowest_session}); latest {_num(latest)}."
+        f"The drop that began at session {opened_session} (total {number_text(opened_total)} "
+        f"against a usual {number_text(usual)}) has not come back within {int(within)} ratings of "
+        f"its lowest point ({number_text(lowest)} at session {lowest_session}); "
+        f"latest {number_text(latest)}."
     )
 
 
@@ -460,15 +464,15 @@ def below_cutoff(h: RatingHistory, own: OwnRange) -> RuleHits:
     text = list(
         map(
             cutoff_text,
-            cutoff[rows].tolist(),
+            _nums(cutoff[rows]).tolist(),
             runs.count.tolist(),
             runs.ended.tolist(),
             from_start.tolist(),
             _days(h.held_on[rows]),
             _days(h.held_on[runs.last]),
-            h.total[rows].tolist(),
-            h.total[runs.last].tolist(),
-            own.mean[known[rows]].tolist() if len(rows) else [],
+            _nums(h.total[rows]).tolist(),
+            _nums(h.total[runs.last]).tolist(),
+            _nums(own.mean[known[rows]]).tolist() if len(rows) else [],
         )
     )
     text = _with_items(text, h, rows)
@@ -489,33 +493,33 @@ def below_cutoff(h: RatingHistory, own: OwnRange) -> RuleHits:
 
 
 def cutoff_text(
-    cutoff: float,
+    cutoff: str,
     count: int,
     ended: bool,
     from_start: bool,
     since: str,
     until: str,
-    value: float,
-    latest: float,
-    usual: float,
+    value: str,
+    latest: str,
+    usual: str,
 ) -> str:
     """A ``below_cutoff`` flag's line, without its low items: a run of ``count`` ratings
-    from the day ``since`` to ``until`` (first ``value``, last ``latest``)."""
-    c = _num(cutoff)
+    from the day ``since`` to ``until`` (first ``value``, last ``latest``). Numbers come
+    written (``number_text``), so a caseload writes each once."""
     if from_start:
         return (
-            f"Below {c} from the first sessions (usual {_num(usual)}): the "
+            f"Below {cutoff} from the first sessions (usual {usual}): the "
             "working alliance may never have fully formed. Later ratings are judged "
             "against this client's own level."
         )
     if ended:
         return (
-            f"Below {c} in {count} rating{'s' if count > 1 else ''} from {since} to "
-            f"{until}; at or above {c} since."
+            f"Below {cutoff} in {count} rating{'s' if count > 1 else ''} from {since} to "
+            f"{until}; at or above {cutoff} since."
         )
     if count > 1:
-        return f"Below {c} in {count} ratings since {since} (latest below: {_num(latest)})."
-    return f"Total {_num(value)} is below {c}, the level worth talking over."
+        return f"Below {cutoff} in {count} ratings since {since} (latest below: {latest})."
+    return f"Total {value} is below {cutoff}, the level worth talking over."
 
 
 def item_low(h: RatingHistory, own: OwnRange) -> RuleHits:
@@ -580,7 +584,7 @@ def ceiling_no_variance(h: RatingHistory, own: OwnRange) -> RuleHits:
 
 def ceiling_text(value: float, run: int) -> str:
     return (
-        f"Perfect total of {_num(value)} for {run} sessions in a row; there may be feedback "
+        f"Perfect total of {number_text(value)} for {run} sessions in a row; there may be feedback "
         f"the client isn't giving."
     )
 
