@@ -118,11 +118,11 @@ table = st.dataframe(
             y_min=low_high[0] if low_high else None,
             y_max=low_high[1] if low_high else None,
         ),
-        # No format here: a column_config format would override the table's own (whole
-        # days, a dash for none) and write an empty cell as None.
+        # No format here: a column_config format would override the table's whole days.
+        # Streamlit draws an empty number cell as a grey "None" whatever the Styler says.
         OLDEST_FLAG_COLUMN: st.column_config.NumberColumn(
             help="Days since the oldest flag nobody has acknowledged yet was raised. "
-            "A dash: nothing open."
+            "None: nothing open."
         ),
         "Change": st.column_config.TextColumn(help="Change from the previous rated session."),
     },
