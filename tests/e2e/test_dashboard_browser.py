@@ -65,6 +65,9 @@ def test_a_therapist_acknowledges_the_most_urgent_flag(
     assert [f["action"] for f in acknowledged] == ["raised_in_session"]
 
     page.get_by_role("button", name="Sign out").click()
+    # signed out once the form is back: navigating sooner races the sign-out's revocation,
+    # and the cookie would sign the therapist in again
+    page.get_by_role("textbox", name="Password").wait_for(timeout=TIMEOUT_MS)
     sign_in(page, dashboard_url, clinic.supervisor.user.email)
     page.get_by_role("heading", name="Team overview").wait_for(timeout=TIMEOUT_MS)
     charts = page.locator("[data-testid=stVegaLiteChart]")
