@@ -126,7 +126,7 @@ def test_a_refresh_keeps_the_therapist_signed_in_on_the_same_client(
     page.get_by_role("link", name="Open client page").click()
     client_heading(page, clinic.ruptured.code).wait_for(timeout=TIMEOUT_MS)
     assert page.url.endswith(f"/client?client={clinic.ruptured.code}")
-    page.wait_for_timeout(1000)  # the browser redeems its one-time ticket for the cookie
+    wait_for_the_sign_in_cookie(page)
 
     page.reload()
     client_heading(page, clinic.ruptured.code).wait_for(timeout=TIMEOUT_MS)
