@@ -34,9 +34,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from backend.flags.scoring_sync import HistoryRow, rows_to_store, score_rows
+from backend.flags.scoring_sync import HistoryRow, rows_of_frames, rows_to_store, score_rows
 from scoring import DEFAULT_CONFIG, evaluate, simulate_caseload
-from scoring.instruments import get_instrument
 
 CLIENTS = 20_000
 SESSIONS_RANGE = (36, 72)  # about 51 ratings a client: just over 1M ratings
@@ -95,29 +94,7 @@ def python_baseline(rows: list[HistoryRow]) -> list[tuple[float, float, float, f
 def backend_rows(ratings: pd.DataFrame, sessions: pd.DataFrame, client: int) -> list[HistoryRow]:
     """The rows the backend's history query returns for one client's sessions: each session
     (numbered as client ``client``) with its rating, if any; as the query, in no order."""
-    rated = {row.session_number: row for row in ratings.itertuples(index=False)}
-    rows: list[HistoryRow] = []
-    for held in sessions.itertuples(index=False):
-        rating = rated.get(held.session_number)
-        day = pd.Timestamp(held.held_on).date()
-        if rating is None:
-            rows.append((client, held.session_number, day, "alliance4", None, None, None, None))
-            continue
-        keys = get_instrument(rating.instrument).item_keys
-        scores = {key: getattr(rating, key) for key in keys}
-        rows.append(
-            (
-                client,
-                held.session_number,
-                day,
-                rating.instrument,
-                rating.instrument,
-                scores,
-                float(rating.total),
-                bool(rating.wants_to_talk),
-            )
-        )
-    return rows[::-1]
+    return rows_of_frames(ratings, sessions, lambda _: client)[::-1]
 
 
 def main() -> int:

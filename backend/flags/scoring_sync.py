@@ -38,7 +38,7 @@ from backend.therapy.models import TherapySession
 from scoring import RULES_VERSION, ScoringConfig, estimate_psychometrics, evaluate
 from scoring.episodes import EPISODE_COLUMNS
 from scoring.evaluate import FLAG_COLUMNS
-from scoring.instruments import all_item_keys
+from scoring.instruments import all_item_keys, get_instrument
 from scoring.one_client import score_client
 from scoring.records import Record, ScoreRecords, evaluation_records
 from scoring.rules import CLIENT_REQUEST_RULE, EPISODE_RULES, RULE_NAMES
@@ -94,6 +94,36 @@ def history_rows(db: Session, client_ids: Sequence[int]) -> Sequence[HistoryRow]
         .outerjoin(Rating, Rating.therapy_session_id == TherapySession.id)
         .where(TherapySession.client_id.in_(client_ids))
     ).all()
+
+
+def rows_of_frames(
+    ratings: pd.DataFrame, sessions: pd.DataFrame, client_number: Callable[[str], int]
+) -> list[HistoryRow]:
+    """What ``history_rows`` would return for these frames (``scoring.schema``'s contract),
+    each client id numbered by ``client_number``: the inverse of ``_frames``, for the
+    benchmarks and tests that start from a simulated caseload."""
+    rated = {(r.client_id, r.session_number): r for r in ratings.itertuples(index=False)}
+    rows: list[HistoryRow] = []
+    for held in sessions.itertuples(index=False):
+        client, day = client_number(held.client_id), pd.Timestamp(held.held_on).date()
+        rating = rated.get((held.client_id, held.session_number))
+        if rating is None:
+            rows.append((client, held.session_number, day, "alliance4", None, None, None, None))
+            continue
+        scores = {k: getattr(rating, k) for k in get_instrument(rating.instrument).item_keys}
+        rows.append(
+            (
+                client,
+                held.session_number,
+                day,
+                rating.instrument,
+                rating.instrument,
+                scores,
+                float(rating.total),
+                bool(rating.wants_to_talk),
+            )
+        )
+    return rows
 
 
 def history_frames(db: Session, client_ids: Sequence[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
