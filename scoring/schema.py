@@ -244,8 +244,8 @@ def _first_duplicate(
 class CheckedRatings:
     """The ratings frame as validated numpy columns, in the caller's row order.
 
-    Text columns are kept factorised (codes into uniques); a client's or instrument's
-    text per row is only made when asked for.
+    Text columns are kept factorised (codes into uniques); an instrument's text per row
+    is only made when asked for.
     """
 
     session_number: np.ndarray
@@ -257,10 +257,6 @@ class CheckedRatings:
     client_uniques: np.ndarray
     instrument_code: np.ndarray
     instrument_uniques: tuple[str, ...]
-
-    @property
-    def client_id(self) -> np.ndarray:
-        return self.client_uniques[self.client_code]
 
     @property
     def instrument(self) -> np.ndarray:
